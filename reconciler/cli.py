@@ -1,0 +1,66 @@
+"""The command line: parse arguments, dispatch to one module per subcommand, and own the single
+top-level error handler (our errors: one line and exit 1; Ctrl-C: 130; anything else is a bug).
+
+Results go to stdout; diagnostics and progress go to stderr, in every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from reconciler import __version__
+from reconciler.errors import ManifestError, ReconcilerError
+from reconciler.redact import redact
+
+# One module per subcommand under reconciler/commands/, each with `register(subparsers)`.
+COMMANDS = ("validate", "fmt", "schema", "plan", "show", "apply", "sandbox", "demo")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reconciler",
+        description="Declare in git which Seven Bridges project files live at which volume "
+        "locations; plan and apply the bulk exports that make it so.",
+    )
+    parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        module = importlib.import_module(f"reconciler.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ManifestError as exc:
+        for diagnostic in exc.diagnostics:
+            print(redact(str(diagnostic)), file=sys.stderr)
+        count = len(exc.diagnostics)
+        print(f"error: {count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
+        return EXIT_ERROR
+    except ReconcilerError as exc:
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - the one place that reports bugs
+        name = type(exc).__name__
+        print(
+            f"internal error (a bug in reconciler {__version__}, please report it): "
+            f"{name}: {redact(str(exc))}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR

@@ -1,0 +1,234 @@
+"""The manifest language, version 1, as pydantic models, plus the effective rules that
+loading derives from it (defaults merged into every entry) for the planner to consume.
+
+The models check types and single-field shapes; rules that need several fields, several
+files or a source position live in `checks.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, model_validator
+
+PLATFORMS: dict[str, str] = {
+    "aws-us": "https://api.sbgenomics.com/v2",
+    "aws-eu": "https://eu-api.sbgenomics.com/v2",
+    "cgc": "https://cgc-api.sbgenomics.com/v2",
+    "cavatica": "https://cavatica-api.sbgenomics.com/v2",
+    "f4c": "https://api.sb.biodatacatalyst.nhlbi.nih.gov/v2",
+    "ali-cn": "https://api.sevenbridges.cn/v2",
+}
+
+# S3 canned ACLs (AWS S3 user guide, "Canned ACL").
+CANNED_ACLS = (
+    "private",
+    "public-read",
+    "public-read-write",
+    "aws-exec-read",
+    "authenticated-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+    "log-delivery-write",
+)
+
+FILE_ID_PATTERN = r"^[0-9a-f]{24}$"
+OWNER_NAME_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+PLATFORM_URL_PATTERN = r"^https://[^/\s]+(/[^\s]*)?/v2$"
+
+FileId = Annotated[str, Field(pattern=FILE_ID_PATTERN, description="A file ID: 24 hex characters.")]
+OwnerName = Annotated[str, Field(pattern=OWNER_NAME_PATTERN, description="An `owner/name` id.")]
+CannedAcl = Literal[
+    "private",
+    "public-read",
+    "public-read-write",
+    "aws-exec-read",
+    "authenticated-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+    "log-delivery-write",
+]
+
+
+class Mode(StrEnum):
+    MOVE = "move"
+    COPY = "copy"
+
+
+class _Strict(BaseModel):
+    # Unknown keys are errors: a typo such as `overwrit: true` must never be ignored.
+    # strict: YAML gives real booleans and integers; "true" as a string is a mistake.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Properties(_Strict):
+    """Export properties; each key set here overrides the same key inherited from defaults."""
+
+    sse_algorithm: Literal["AES256", "aws:kms"] | None = Field(
+        default="AES256", description="S3 server-side encryption: AES256 (default), aws:kms or null."
+    )
+    sse_aws_kms_key_id: str | None = Field(
+        default=None, description="KMS key id or ARN; only with sse_algorithm aws:kms."
+    )
+    aws_canned_acl: CannedAcl | None = Field(default=None, description="An S3 canned ACL name.")
+
+
+class Where(_Strict):
+    """Filters on the files a glob matches: every metadata pair and every tag must match."""
+
+    metadata: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+
+
+class Guards(_Strict):
+    max_moves: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="apply refuses, before any call, a plan that moves more files."
+    )
+    max_bytes: ByteSize | None = Field(
+        default=None,
+        description="apply refuses a plan that moves more bytes (a number or '1.5TB', '500GiB').",
+    )
+
+
+class Defaults(_Strict):
+    volume: OwnerName | None = None
+    mode: Mode | None = None
+    overwrite: bool | None = None
+    properties: Properties | None = None
+
+
+class ExportEntry(_Strict):
+    """One declaration: which project files (by id, path or glob) go to which location."""
+
+    file: FileId | None = Field(default=None, description="A file ID (24 hex characters).")
+    path: str | None = Field(default=None, description="A file's path inside the project.")
+    glob: str | None = Field(default=None, description="A glob over paths inside the project.")
+    exclude: list[str] = Field(default_factory=list, description="Globs to leave out (glob only).")
+    where: Where | None = Field(default=None, description="Metadata and tag filters (glob only).")
+    allow_empty: bool = Field(default=False, description="A glob that matches nothing is fine.")
+    location: str = Field(description="Destination inside the volume; placeholders allowed.")
+    volume: OwnerName | None = None
+    mode: Mode | None = None
+    overwrite: bool | None = None
+    properties: Properties | None = None
+    description: str | None = Field(default=None, description="Free text for reviewers.")
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> ExportEntry:
+        chosen = [k for k in ("file", "path", "glob") if getattr(self, k) is not None]
+        if len(chosen) != 1:
+            raise ValueError(
+                "exactly one of `file`, `path`, `glob` is required"
+                + (f" (found {', '.join(chosen)})" if chosen else "")
+            )
+        if self.glob is None:
+            extra = [k for k in ("exclude", "where", "allow_empty") if k in self.model_fields_set]
+            if extra:
+                raise ValueError(f"`{extra[0]}` applies only to `glob` entries")
+        return self
+
+
+class Manifest(_Strict):
+    """One manifest file."""
+
+    version: Literal[1] = Field(description="Manifest language version; 1.")
+    platform: str | None = Field(
+        default=None,
+        description="cgc | cavatica | aws-us | aws-eu | f4c | ali-cn, or an https URL ending in /v2.",
+    )
+    project: OwnerName = Field(description="The project, as owner/project.")
+    description: str | None = None
+    labels: list[str] = Field(default_factory=list, description="Names for `--target`.")
+    guards: Guards | None = None
+    defaults: Defaults | None = None
+    exports: list[ExportEntry] = Field(description="The declarations.")
+
+    @model_validator(mode="after")
+    def _known_platform(self) -> Manifest:
+        p = self.platform
+        if p is not None and p not in PLATFORMS and not re.match(PLATFORM_URL_PATTERN, p):
+            raise ValueError(
+                f"unknown platform {p!r}: use one of {', '.join(PLATFORMS)} "
+                "or an https URL ending in /v2"
+            )
+        return self
+
+
+# ---- What loading derives: the effective rules the planner consumes -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where something is declared, 1-based as editors count."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, slots=True)
+class EffectiveProperties:
+    """All three keys, concrete: what is sent is what the plan shows."""
+
+    sse_algorithm: str | None = "AES256"
+    sse_aws_kms_key_id: str | None = None
+    aws_canned_acl: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "sse_algorithm": self.sse_algorithm,
+            "sse_aws_kms_key_id": self.sse_aws_kms_key_id,
+            "aws_canned_acl": self.aws_canned_acl,
+        }
+
+
+SelectorKind = Literal["file", "path", "glob"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRule:
+    """One entry with the defaults merged in: everything the planner needs, nothing optional."""
+
+    manifest: str  # the manifest file, as given on the command line
+    index: int  # position of the entry in `exports`
+    project: str
+    platform: str | None
+    kind: SelectorKind
+    selector: str  # the file ID, path or glob
+    exclude: tuple[str, ...]
+    where_metadata: tuple[tuple[str, str], ...]  # values as strings, the way the API stores them
+    where_tags: tuple[str, ...]
+    allow_empty: bool
+    location: str  # template, placeholders not yet rendered
+    volume: str
+    mode: Mode
+    overwrite: bool
+    properties: EffectiveProperties
+    declared_at: Position  # the entry
+    location_at: Position  # its location value
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedManifest:
+    path: str
+    manifest: Manifest
+    rules: tuple[ExportRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestSet:
+    """All manifests of one run, valid, with a digest of their parsed content (so `fmt` and
+    comments do not change it) that saved plans are checked against."""
+
+    manifests: tuple[LoadedManifest, ...]
+    digest: str
+
+    @property
+    def rules(self) -> tuple[ExportRule, ...]:
+        return tuple(rule for m in self.manifests for rule in m.rules)

@@ -1,0 +1,40 @@
+"""Keeps secrets out of everything the tool writes: output, errors, logs, plans, journals.
+
+A secret is the token in use plus the value of any environment variable whose name contains
+TOKEN, SECRET or KEY (and is long enough to be one). `register_secret` adds values found at
+run time, such as a token read from the credentials file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+_MIN_SECRET_LENGTH = 8
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY", re.IGNORECASE)
+_registered: set[str] = set()
+
+REDACTED = "[redacted]"
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a value that must never be shown."""
+    if value and len(value) >= _MIN_SECRET_LENGTH:
+        _registered.add(value)
+
+
+def _secrets() -> list[str]:
+    found = set(_registered)
+    for name, value in os.environ.items():
+        if _SECRET_NAME.search(name) and len(value) >= _MIN_SECRET_LENGTH:
+            found.add(value)
+    # Longest first, so a secret that contains another is replaced whole.
+    return sorted(found, key=len, reverse=True)
+
+
+def redact(text: str) -> str:
+    """Return `text` with every known secret replaced."""
+    for secret in _secrets():
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
