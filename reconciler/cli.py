@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from reconciler import __version__
 from reconciler.errors import ManifestError, ReconcilerError
@@ -38,10 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
+    return dispatch(args.func, args)
+
+
+def dispatch(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run one command under the single top-level handler."""
     try:
-        return int(args.func(args))
+        return int(command(args))
     except ManifestError as exc:
         for diagnostic in exc.diagnostics:
             print(redact(str(diagnostic)), file=sys.stderr)
@@ -56,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_ERROR
-    except Exception as exc:  # noqa: BLE001 - the one place that reports bugs
+    except Exception as exc:
         name = type(exc).__name__
         print(
             f"internal error (a bug in reconciler {__version__}, please report it): "

@@ -1,31 +1,72 @@
-"""The CLI skeleton: version, help, and the one top-level handler."""
+"""The CLI shell: version, usage errors, and the one top-level handler."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
+from collections.abc import Callable
 
-from reconciler import __version__
-from reconciler.cli import main
+import pytest
+
+from reconciler import __version__, cli
+from reconciler.errors import ConfigError
 
 
-def test_version_is_printed(capsys: object) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "reconciler", "--version"], capture_output=True, text=True
+def run_module(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *argv], capture_output=True, text=True, check=False
     )
+
+
+def test_version_is_printed() -> None:
+    result = run_module("--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"reconciler {__version__}"
 
 
 def test_unknown_command_is_a_usage_error() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "reconciler", "frobnicate"], capture_output=True, text=True
-    )
+    result = run_module("frobnicate")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_main_returns_an_int_for_our_errors() -> None:
-    # `schema` with an unwritable output path must be a one-line error, exit 1.
-    assert isinstance(main(["--help"] if False else ["validate", "/nonexistent/dir"]), int)
+def _raise(exc: BaseException) -> Callable[[argparse.Namespace], int]:
+    def command(_args: argparse.Namespace) -> int:
+        raise exc
+
+    return command
+
+
+@pytest.mark.parametrize(
+    ("exc", "code", "fragment"),
+    [
+        (ConfigError("no token: set SB_AUTH_TOKEN"), 1, "error: no token: set SB_AUTH_TOKEN"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+        (ZeroDivisionError("boom"), 1, "internal error (a bug in reconciler"),
+    ],
+)
+def test_top_level_handler(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    exc: BaseException,
+    code: int,
+    fragment: str,
+) -> None:
+    assert cli.dispatch(_raise(exc), argparse.Namespace()) == code
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_secrets_are_redacted_in_errors(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SB_AUTH_TOKEN", "tok-0123456789abcdef")
+    leaky = _raise(ConfigError("bad token tok-0123456789abcdef"))
+    assert cli.dispatch(leaky, argparse.Namespace()) == 1
+    err = capsys.readouterr().err
+    assert "tok-0123456789abcdef" not in err
+    assert "[redacted]" in err

@@ -17,7 +17,7 @@ _FLAGS = _wcglob.GLOBSTAR | _wcglob.DOTMATCH | _wcglob.CASE
 def compile_glob(pattern: str, exclude: tuple[str, ...] = ()) -> Callable[[str], bool]:
     """A predicate that is true for paths matching `pattern` and none of `exclude`."""
     matcher = _wcglob.compile(pattern, flags=_FLAGS, exclude=list(exclude) or None)
-    return matcher.match  # type: ignore[no-any-return]
+    return matcher.match
 
 
 def static_prefix(pattern: str) -> str:
