@@ -1,17 +1,96 @@
-"""`reconciler sandbox` (placeholder until its issue lands)."""
+"""`reconciler sandbox`: serve a local Seven Bridges API sandbox on loopback until interrupted.
+
+Once listening it prints `export SB_API_ENDPOINT=...` and `export SB_AUTH_TOKEN=...` on stdout
+(so `eval "$(reconciler sandbox ...)"`-style wrappers and every client find it); logs go to
+stderr. The fault flags set the same settings as `POST /_sandbox/config`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import shlex
+import signal
+import sys
+import threading
+from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError
+from reconciler.sandbox.errors import SandboxError
+from reconciler.sandbox.server import start
+
+DEFAULT_DATA = ".sandbox"
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("sandbox", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "sandbox",
+        help="serve a local Seven Bridges API sandbox on loopback",
+        description="Serve a local, faithful Seven Bridges API v2 sandbox. With no --seed and "
+        "an empty data folder it loads the bundled demo seed.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
+    parser.add_argument("--data", type=Path, default=Path(DEFAULT_DATA), help="state folder")
+    parser.add_argument("--seed", type=Path, help="seed file (YAML) for an empty data folder")
+    parser.add_argument("--reset", action="store_true", help="drop existing state first")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
+    faults = parser.add_argument_group("faults and pacing (also at /_sandbox/config)")
+    faults.add_argument("--job-pace", type=float, help="seconds from job creation to its end")
+    faults.add_argument("--latency", type=float, help="seconds added to every API request")
+    faults.add_argument("--read-error-rate", type=float, help="share of reads answered 500")
+    faults.add_argument("--write-error-rate", type=float, help="share of writes answered 500")
+    faults.add_argument("--maintenance", action="store_true", default=None, help="answer 503")
+    faults.add_argument(
+        "--lose-responses",
+        type=int,
+        metavar="N",
+        help="drop the response of the next N bulk creates after committing them",
+    )
+    faults.add_argument(
+        "--fail-file",
+        action="append",
+        dest="fail_files",
+        metavar="FILE_ID",
+        help="jobs of this file fail after acceptance (repeatable)",
+    )
+    faults.add_argument("--rate-limit", type=int, help="requests per window per token")
+    faults.add_argument("--rate-window", type=float, help="rate limit window in seconds")
+    faults.add_argument("--random-seed", type=int, help="make injected faults deterministic")
     parser.set_defaults(func=run)
 
 
+SETTINGS = (
+    "job_pace", "latency", "read_error_rate", "write_error_rate", "maintenance",
+    "lose_responses", "fail_files", "rate_limit", "rate_window", "random_seed",
+)  # fmt: skip
+
+
 def run(args: argparse.Namespace) -> int:
-    raise ConfigError("'reconciler sandbox' is not available yet")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s sandbox %(levelname)s %(message)s",
+    )
+    settings = {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
+    try:
+        sandbox = start(
+            args.data, seed=args.seed, reset=args.reset, host=args.host, port=args.port, **settings
+        )
+    except SandboxError as exc:
+        raise ConfigError(str(exc)) from exc
+    stopping = threading.Event()
+    previous = {
+        signum: signal.signal(signum, lambda *_: stopping.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        print(f"export SB_API_ENDPOINT={shlex.quote(sandbox.url)}", flush=True)
+        print(f"export SB_AUTH_TOKEN={shlex.quote(sandbox.token)}", flush=True)
+        stopping.wait()
+    finally:
+        sandbox.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0

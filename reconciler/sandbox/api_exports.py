@@ -1,0 +1,102 @@
+"""Endpoints for exports: single and bulk create, bulk get, get, and list by volume and state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .api_files import MAX_BULK, id_list
+from .errors import ApiFailure, bad_request, not_found
+from .exports import create_exports
+from .paging import page_window, paged
+from .protocol import ApiRequest, ApiResponse, Services
+from .resources import export_resource, select_fields
+
+STATES = ("PENDING", "RUNNING", "COMPLETED", "FAILED")
+
+
+def _copy_only(request: ApiRequest) -> bool:
+    raw = request.param("copy_only")
+    if raw is None:
+        return False
+    if raw.lower() not in ("true", "false"):
+        raise bad_request(f"copy_only must be true or false, got {raw!r}")
+    return raw.lower() == "true"
+
+
+def create_export(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
+    copy_only = _copy_only(request)
+    item = request.json_object()
+    settings = ctx.faults.settings
+    [outcome] = create_exports(
+        ctx.store, ctx.objects, request.username, [item], copy_only, settings, ctx.clock()
+    )
+    if isinstance(outcome, ApiFailure):
+        raise outcome
+    ctx.wake_jobs()
+    return ApiResponse(201, export_resource(outcome, ctx.base))
+
+
+def bulk_create_exports(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
+    copy_only = _copy_only(request)
+    items = request.json_object().get("items")
+    if not isinstance(items, list):
+        raise bad_request("items must be a list of export items")
+    if len(items) > MAX_BULK:
+        raise bad_request(f"items: at most {MAX_BULK} entries per call, got {len(items)}")
+    settings = ctx.faults.settings
+    outcomes = create_exports(
+        ctx.store, ctx.objects, request.username, items, copy_only, settings, ctx.clock()
+    )
+    ctx.wake_jobs()
+    entries: list[dict[str, Any]] = [
+        {"error": outcome.body()}
+        if isinstance(outcome, ApiFailure)
+        else {"resource": export_resource(outcome, ctx.base)}
+        for outcome in outcomes
+    ]
+    return ApiResponse(200, {"items": entries}, lose=ctx.faults.take_lost_response())
+
+
+def bulk_get_exports(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
+    entries: list[dict[str, Any]] = []
+    for export_id in id_list(request, "export_ids"):
+        job = ctx.store.read_one(
+            "SELECT * FROM exports WHERE id = ? AND owner = ?", (export_id, request.username)
+        )
+        if job is None:
+            entries.append({"error": not_found(f"export {export_id} not found").body()})
+        else:
+            entries.append({"resource": export_resource(job, ctx.base)})
+    return ApiResponse(200, {"items": entries})
+
+
+def get_export(ctx: Services, request: ApiRequest, match: dict[str, str]) -> ApiResponse:
+    job = ctx.store.read_one(
+        "SELECT * FROM exports WHERE id = ? AND owner = ?", (match["id"], request.username)
+    )
+    if job is None:
+        raise not_found(f"export {match['id']} not found")
+    return ApiResponse(200, select_fields(export_resource(job, ctx.base), request.param("fields")))
+
+
+def list_exports(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
+    offset, limit = page_window(request)
+    where, params = ["owner = ?"], [request.username]
+    volume, state = request.param("volume"), request.param("state")
+    if volume:
+        where.append("volume = ?")
+        params.append(volume)
+    if state:
+        if state not in STATES:
+            raise bad_request(f"state must be one of {', '.join(STATES)}, got {state!r}")
+        where.append("state = ?")
+        params.append(state)
+    condition = " AND ".join(where)
+    total = int(ctx.store.scalar(f"SELECT COUNT(*) FROM exports WHERE {condition}", params))
+    jobs = ctx.store.read(
+        f"SELECT * FROM exports WHERE {condition} ORDER BY seq LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    fields = request.param("fields")
+    items = [select_fields(export_resource(job, ctx.base), fields) for job in jobs]
+    return paged(request, items, total, offset, limit)

@@ -1,0 +1,106 @@
+"""The request pipeline, independent of the socket: latency, auth, rate limit, maintenance,
+routing, injected 5xx, the endpoint, and the error body for whatever went wrong.
+
+Order matters and follows sbg-api.md: a 401 is answered before the rate limit counts (it does
+not count); every authenticated call counts, 429s included.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .errors import ApiFailure, bad_request
+from .protocol import ApiRequest, ApiResponse, Services
+from .ratelimit import Quota, RateLimiter
+from .routes import resolve
+
+log = logging.getLogger(__name__)
+
+TOKEN_HEADER = "x-sbg-auth-token"
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    lose: bool = False
+
+
+def _failure(failure: ApiFailure, headers: dict[str, str] | None = None) -> Outcome:
+    return Outcome(failure.status, failure.body(), dict(headers or {}))
+
+
+class App:
+    def __init__(self, services: Services, limiter: RateLimiter) -> None:
+        self.services = services
+        self.limiter = limiter
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Outcome:
+        ctx = self.services
+        settings = ctx.faults.settings
+        if settings.latency:
+            time.sleep(settings.latency)
+        now = ctx.clock()
+        token = headers.get(TOKEN_HEADER)
+        username = ctx.store.username_for(token) if token else None
+        if token is None or username is None:
+            quota = self.limiter.peek(token, now, settings.rate_limit, settings.rate_window)
+            failure = ApiFailure(401, 401, "missing or unknown X-SBG-Auth-Token")
+            return _failure(failure, quota.headers())
+        quota = self.limiter.hit(token, now, settings.rate_limit, settings.rate_window)
+        outcome = self._authenticated(method, target, body, username, quota)
+        outcome.headers.update(quota.headers())
+        return outcome
+
+    def _authenticated(
+        self, method: str, target: str, raw_body: bytes, username: str, quota: Quota
+    ) -> Outcome:
+        ctx = self.services
+        settings = ctx.faults.settings
+        if quota.exceeded:
+            return _failure(ApiFailure(429, 1000, "rate limit exceeded; wait for the reset"))
+        if settings.maintenance:
+            return _failure(ApiFailure(503, 0, "the platform is under maintenance"))
+        parts = urlsplit(target)
+        resolved = resolve(method, parts.path)
+        if resolved is None:
+            return _failure(ApiFailure(404, 404, f"no such resource: {parts.path}"))
+        if isinstance(resolved, str):
+            return _failure(ApiFailure(405, 405, f"{method} is not allowed on {parts.path}"))
+        route, match = resolved
+        if ctx.faults.inject_error(route.kind):
+            return _failure(ApiFailure(500, 1, "internal server error (injected by the sandbox)"))
+        try:
+            body = self._json(method, raw_body)
+            request = ApiRequest(
+                method=method,
+                path=parts.path,
+                query=parse_qs(parts.query, keep_blank_values=True),
+                body=body,
+                username=username,
+                url=ctx.base.removesuffix("/v2") + target,
+            )
+            response: ApiResponse = route.endpoint(ctx, request, match)
+        except ApiFailure as failure:
+            return _failure(failure)
+        except Exception:
+            log.exception("%s %s failed", method, parts.path)
+            return _failure(ApiFailure(500, 1, "internal sandbox error (a bug in the sandbox)"))
+        return Outcome(response.status, response.body, dict(response.headers), response.lose)
+
+    @staticmethod
+    def _json(method: str, raw: bytes) -> Any:
+        # The official client sends `null` as the body of every GET; only POST bodies matter.
+        if method != "POST":
+            return None
+        try:
+            return json.loads(raw or b"null")
+        except ValueError:
+            raise bad_request("the request body is not valid JSON") from None

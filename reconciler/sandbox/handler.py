@@ -1,0 +1,136 @@
+"""HTTP/1.1 plumbing: read one request (body included, even on GET), answer it, log it.
+
+Every answer carries `X-Request-Id` and a Content-Length, so connections stay alive. A
+response marked `lose` is never written: the connection is shut down instead, after the work
+was committed, which is what a client sees when a response is lost on the way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import control
+from .app import App, Outcome
+from .errors import bad_request
+from .faults import Faults
+from .ids import new_request_id
+from .requestlog import RequestLog
+
+log = logging.getLogger(__name__)
+
+IDLE_TIMEOUT = 30.0  # seconds a kept-alive connection may sit idle
+
+
+class SandboxHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self, address: tuple[str, int], app: App, faults: Faults, requests: RequestLog
+    ) -> None:
+        self.app, self.faults, self.requests = app, faults, requests
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, SandboxHandler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut down kept-alive connections, so their threads end with the server."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class SandboxHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "sbg-sandbox/1.0"
+    timeout = IDLE_TIMEOUT
+    server: SandboxHTTPServer
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s - " + format, self.address_string(), *args)
+
+    def _serve(self) -> None:
+        started = time.monotonic()
+        request_id = new_request_id()
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.close_connection = True
+            self._send(Outcome(400, bad_request("bad Content-Length").body()), request_id)
+            return
+        body = self.rfile.read(length) if length > 0 else b""
+        if urlsplit(self.path).path.startswith("/_sandbox/"):
+            outcome = control.handle(
+                self.server.faults,
+                self.server.requests,
+                self.command,
+                urlsplit(self.path).path,
+                body,
+                self.client_address[0],
+            )
+            self._send(outcome, request_id)
+            return
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        outcome = self.server.app.handle(self.command, self.path, headers, body)
+        entry: dict[str, Any] = {
+            "time": time.time(),
+            "method": self.command,
+            "path": self.path,
+            "status": None if outcome.lose else outcome.status,
+            "request_id": request_id,
+        }
+        if outcome.lose:
+            self.close_connection = True
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            entry["lost"] = True
+        else:
+            self._send(outcome, request_id)
+        entry["duration"] = round(time.monotonic() - started, 6)
+        self.server.requests.append(entry)
+
+    def _send(self, outcome: Outcome, request_id: str) -> None:
+        payload = json.dumps(outcome.body).encode()
+        self.send_response(outcome.status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("X-Request-Id", request_id)
+        for name, value in outcome.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)

@@ -1,0 +1,53 @@
+"""Offset/limit pages: bounds (1..100, default 50, else 400), `links` rel next, total header."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from .errors import bad_request
+from .protocol import ApiRequest, ApiResponse
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+
+
+def _integer(request: ApiRequest, name: str, default: int) -> int:
+    raw = request.param(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise bad_request(f"{name} must be an integer, got {raw!r}") from None
+
+
+def page_window(request: ApiRequest) -> tuple[int, int]:
+    offset = _integer(request, "offset", 0)
+    limit = _integer(request, "limit", DEFAULT_LIMIT)
+    if offset < 0:
+        raise bad_request(f"offset must be 0 or more, got {offset}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise bad_request(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    return offset, limit
+
+
+def with_params(url: str, query: dict[str, list[str]], **changes: str) -> str:
+    """`url` with its query rebuilt from `query`, some parameters replaced."""
+    pairs = [(k, v) for k, values in query.items() if k not in changes for v in values]
+    pairs += list(changes.items())
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(pairs), ""))
+
+
+def paged(
+    request: ApiRequest, items: list[dict[str, Any]], total: int, offset: int, limit: int
+) -> ApiResponse:
+    links = []
+    if offset + limit < total:
+        next_url = with_params(
+            request.url, request.query, offset=str(offset + limit), limit=str(limit)
+        )
+        links.append({"href": next_url, "rel": "next", "method": "GET"})
+    body = {"href": request.url, "items": items, "links": links}
+    return ApiResponse(200, body, {"X-Total-Matching-Query": str(total)})

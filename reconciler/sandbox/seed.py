@@ -1,0 +1,281 @@
+"""Seed loading: a YAML (or JSON) document, or an already-parsed mapping, into a fresh store.
+
+    tokens:   [{token, username, email?, first_name?, last_name?}]
+    projects: [{id: owner/name, location: aws:us-east-1, name?, members?: [username]}]
+    volumes:  [{id: owner/name, location, access_mode?: RW, active?: true, members?,
+                service: {type: s3|gcs, bucket, prefix?, endpoint?, properties?}}]
+    files:    [{project, path, id?, size?, type?: file|folder, metadata?, tags?, storage?}]
+    objects:  [{volume, location, size?}]
+    exports:  [{file, volume, location, id?, state?, copy_only?, overwrite?, properties?,
+                owner?, error?}]
+
+Folders come from the paths (a path ending in `/` is an empty folder). Missing ids are derived
+from the project and path, so a seed always yields the same ids. Storage defaults to the
+platform in the project's location; `{type: VOLUME, volume, location}` makes an alias, whose
+object is written too.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from .errors import ApiFailure, SeedError
+from .ids import FILE_ID, derived_id, iso, new_export_id
+from .objects import ObjectStore, location_problem
+from .store import Store, decode, encode
+
+SEED_TIME = "2024-01-15T09:30:00Z"
+DEMO_SEED = "demo_seed.yaml"
+
+
+def load_seed(source: Path | str | Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The seed document; None means the demo seed shipped with the package."""
+    if isinstance(source, Mapping):
+        return source
+    if source is None:
+        text = resources.files(__package__).joinpath(DEMO_SEED).read_text(encoding="utf-8")
+        name = DEMO_SEED
+    else:
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SeedError(f"{source}: cannot read the seed: {exc.strerror}") from exc
+        name = str(source)
+    try:
+        document = json.loads(text) if name.endswith(".json") else YAML(typ="safe").load(text)
+    except (YAMLError, ValueError) as exc:
+        raise SeedError(f"{name}: not a valid seed document: {exc}") from exc
+    if not isinstance(document, Mapping):
+        raise SeedError(f"{name}: a seed is a mapping with tokens, projects, files, ...")
+    return document
+
+
+def _entries(seed: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    entries = seed.get(key) or []
+    if not isinstance(entries, list) or not all(isinstance(e, Mapping) for e in entries):
+        raise SeedError(f"seed: {key} must be a list of mappings")
+    return entries
+
+
+def _require(entry: Mapping[str, Any], where: str, key: str) -> Any:
+    if entry.get(key) in (None, ""):
+        raise SeedError(f"seed: {where}: missing {key}")
+    return entry[key]
+
+
+def _owner_id(value: Any, where: str) -> str:
+    if not isinstance(value, str) or value.count("/") != 1 or "" in value.split("/"):
+        raise SeedError(f"seed: {where}: id {value!r} must be owner/name")
+    return value
+
+
+def apply_seed(store: Store, objects: ObjectStore, seed: Mapping[str, Any]) -> None:
+    """Write the whole seed in one transaction, then mark the store as seeded."""
+    tokens = _entries(seed, "tokens")
+    if not tokens:
+        raise SeedError("seed: tokens: at least one {token, username} is needed")
+    with store.transaction() as conn:
+        for position, entry in enumerate(tokens):
+            username = str(_require(entry, f"tokens[{position}]", "username"))
+            token = str(_require(entry, f"tokens[{position}]", "token"))
+            conn.execute("INSERT INTO tokens VALUES (?, ?, ?)", (token, username, position))
+            conn.execute(
+                "INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?)",
+                (
+                    username,
+                    entry.get("email", f"{username}@example.org"),
+                    entry.get("first_name", username.capitalize()),
+                    entry.get("last_name", "Sandbox"),
+                ),
+            )
+        locations = _seed_projects(conn, seed)
+        volumes = _seed_volumes(conn, seed)
+        _seed_files(conn, objects, seed, locations, volumes)
+        for index, entry in enumerate(_entries(seed, "objects")):
+            where = f"objects[{index}]"
+            volume = volumes.get(str(_require(entry, where, "volume")))
+            if volume is None:
+                raise SeedError(f"seed: {where}: unknown volume {entry['volume']!r}")
+            location = _require(entry, where, "location")
+            if problem := location_problem(location):
+                raise SeedError(f"seed: {where}: {problem}")
+            objects.write(volume["bucket"], volume["prefix"], location, int(entry.get("size", 0)))
+        _seed_exports(conn, seed, str(tokens[0]["username"]))
+        conn.execute("INSERT INTO meta VALUES ('seeded', ?)", (iso(time.time()),))
+
+
+def _seed_projects(conn: sqlite3.Connection, seed: Mapping[str, Any]) -> dict[str, str]:
+    locations: dict[str, str] = {}
+    for index, entry in enumerate(_entries(seed, "projects")):
+        where = f"projects[{index}]"
+        project = _owner_id(_require(entry, where, "id"), where)
+        locations[project] = str(_require(entry, where, "location"))
+        conn.execute(
+            "INSERT INTO projects VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                project,
+                entry.get("name", project.split("/")[1]),
+                locations[project],
+                derived_id(project, "root"),
+                encode(list(entry.get("members", []))),
+                str(entry.get("created_on", SEED_TIME)),
+            ),
+        )
+    return locations
+
+
+def _seed_volumes(conn: sqlite3.Connection, seed: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    volumes: dict[str, dict[str, str]] = {}
+    for index, entry in enumerate(_entries(seed, "volumes")):
+        where = f"volumes[{index}]"
+        volume = _owner_id(_require(entry, where, "id"), where)
+        service = dict(_require(entry, where, "service"))
+        bucket = str(_require(service, f"{where}.service", "bucket"))
+        if "/" in bucket or bucket in (".", ".."):
+            raise SeedError(f"seed: {where}.service: bucket {bucket!r} is not a bucket name")
+        service.setdefault("type", "s3")
+        service.setdefault("prefix", "")
+        service.setdefault("properties", {"sse_algorithm": "AES256"})
+        service.pop("credentials", None)
+        volumes[volume] = {"bucket": bucket, "prefix": str(service["prefix"])}
+        access_mode = entry.get("access_mode", "RW")
+        if access_mode not in ("RO", "RW"):
+            raise SeedError(f"seed: {where}: access_mode must be RO or RW")
+        conn.execute(
+            "INSERT INTO volumes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                volume,
+                volume.split("/")[1],
+                str(entry.get("description", "")),
+                access_mode,
+                1 if entry.get("active", True) else 0,
+                str(_require(entry, where, "location")),
+                encode(service),
+                encode(list(entry.get("members", []))),
+                str(entry.get("created_on", SEED_TIME)),
+            ),
+        )
+    return volumes
+
+
+def _seed_files(
+    conn: sqlite3.Connection,
+    objects: ObjectStore,
+    seed: Mapping[str, Any],
+    locations: Mapping[str, str],
+    volumes: Mapping[str, Mapping[str, str]],
+) -> None:
+    folders: set[str] = set()
+    for index, entry in enumerate(_entries(seed, "files")):
+        where = f"files[{index}]"
+        project = str(_require(entry, where, "project"))
+        if project not in locations:
+            raise SeedError(f"seed: {where}: unknown project {project!r}")
+        path = str(_require(entry, where, "path"))
+        is_folder = entry.get("type") == "folder" or path.endswith("/")
+        parts = [part for part in path.split("/") if part]
+        if not parts or any(part in (".", "..") for part in parts):
+            raise SeedError(f"seed: {where}: path {path!r} is not a file path")
+        created = str(entry.get("created_on", SEED_TIME))
+        parent = derived_id(project, "root")
+        depth = len(parts) if is_folder else len(parts) - 1
+        for level in range(depth):
+            folder_path = "/".join(parts[: level + 1])
+            folder_id = derived_id(project, "folder", folder_path)
+            if folder_id not in folders:
+                folders.add(folder_id)
+                conn.execute(
+                    "INSERT INTO files VALUES (?, ?, ?, ?, 'folder', NULL, ?, ?, '{}', '[]', NULL)",
+                    (folder_id, project, parent, parts[level], created, created),
+                )
+            parent = folder_id
+        if is_folder:
+            continue
+        file_id = str(entry.get("id") or derived_id(project, "file", path))
+        if not FILE_ID.match(file_id):
+            raise SeedError(f"seed: {where}: id {file_id!r} is not 24 lowercase hex digits")
+        storage = dict(
+            entry.get("storage")
+            or {"type": "PLATFORM", "hosted_on_locations": [locations[project]]}
+        )
+        if storage.get("type") == "VOLUME":
+            volume = volumes.get(str(storage.get("volume")))
+            if volume is None or location_problem(storage.get("location")):
+                raise SeedError(f"seed: {where}: an alias needs a known volume and a location")
+            object_path = objects.path(volume["bucket"], volume["prefix"], storage["location"])
+            if not object_path.exists():
+                objects.write(
+                    volume["bucket"], volume["prefix"], storage["location"], entry.get("size", 0)
+                )
+        conn.execute(
+            "INSERT INTO files VALUES (?, ?, ?, ?, 'file', ?, ?, ?, ?, ?, ?)",
+            (
+                file_id,
+                project,
+                parent,
+                parts[-1],
+                int(entry.get("size", 0)),
+                created,
+                str(entry.get("modified_on", created)),
+                encode(dict(entry.get("metadata") or {})),
+                encode(list(entry.get("tags") or [])),
+                encode(storage),
+            ),
+        )
+
+
+def _seed_exports(conn: sqlite3.Connection, seed: Mapping[str, Any], default_owner: str) -> None:
+    now = time.time()
+    for index, entry in enumerate(_entries(seed, "exports")):
+        where = f"exports[{index}]"
+        file_id = str(_require(entry, where, "file"))
+        state = str(entry.get("state", "COMPLETED"))
+        if state not in ("PENDING", "RUNNING", "COMPLETED", "FAILED"):
+            raise SeedError(f"seed: {where}: unknown state {state!r}")
+        found = conn.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone()
+        result = None
+        if state == "COMPLETED" and found is not None:
+            result = encode(decode(found))
+        error = None
+        if state == "FAILED":
+            error = encode(ApiFailure(500, 1, str(entry.get("error", "export failed"))).body())
+        terminal = state in ("COMPLETED", "FAILED")
+        conn.execute(
+            "INSERT INTO exports (id, owner, file_id, volume, location, overwrite, copy_only,"
+            " properties, state, created_at, run_at, done_at, started_on, finished_on, result,"
+            " error, doomed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            (
+                str(entry.get("id") or new_export_id()),
+                str(entry.get("owner", default_owner)),
+                file_id,
+                str(_require(entry, where, "volume")),
+                str(_require(entry, where, "location")),
+                1 if entry.get("overwrite") else 0,
+                1 if entry.get("copy_only") else 0,
+                encode(
+                    entry.get("properties")
+                    or {
+                        "sse_algorithm": "AES256",
+                        "sse_aws_kms_key_id": None,
+                        "aws_canned_acl": None,
+                    }
+                ),
+                state,
+                now,
+                now,
+                now,
+                SEED_TIME if state != "PENDING" else None,
+                SEED_TIME if terminal else None,
+                result,
+                error,
+            ),
+        )

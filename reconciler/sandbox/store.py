@@ -1,0 +1,121 @@
+"""The sandbox's state: one sqlite3 database in the data folder.
+
+WAL journaling with `synchronous=NORMAL` keeps every committed transaction across a restart or
+a SIGKILL of the process. One connection guarded by one lock serialises readers and writers, so
+concurrent request threads and the job runner never see a half-applied change.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+DB_NAME = "sandbox.db"
+
+Row = dict[str, Any]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY, username TEXT NOT NULL, position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+    username TEXT PRIMARY KEY, email TEXT NOT NULL, first_name TEXT NOT NULL,
+    last_name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS projects (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, location TEXT NOT NULL,
+    root_folder TEXT NOT NULL, members TEXT NOT NULL, created_on TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id TEXT PRIMARY KEY, project TEXT NOT NULL, parent TEXT NOT NULL, name TEXT NOT NULL,
+    type TEXT NOT NULL, size INTEGER, created_on TEXT NOT NULL, modified_on TEXT NOT NULL,
+    metadata TEXT NOT NULL, tags TEXT NOT NULL, storage TEXT);
+CREATE INDEX IF NOT EXISTS files_by_parent ON files (parent, name, id);
+CREATE TABLE IF NOT EXISTS volumes (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT NOT NULL,
+    access_mode TEXT NOT NULL, active INTEGER NOT NULL, location TEXT NOT NULL,
+    service TEXT NOT NULL, members TEXT NOT NULL, created_on TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS exports (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, owner TEXT NOT NULL,
+    file_id TEXT NOT NULL, volume TEXT NOT NULL, location TEXT NOT NULL,
+    overwrite INTEGER NOT NULL, copy_only INTEGER NOT NULL, properties TEXT NOT NULL,
+    state TEXT NOT NULL, created_at REAL NOT NULL, run_at REAL NOT NULL, done_at REAL NOT NULL,
+    started_on TEXT, finished_on TEXT, result TEXT, error TEXT, doomed INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS exports_by_state ON exports (state, run_at, done_at);
+CREATE INDEX IF NOT EXISTS exports_by_volume ON exports (owner, volume, state);
+"""
+
+# Columns holding JSON text, decoded on the way out.
+_JSON_COLUMNS = frozenset(
+    {"members", "metadata", "tags", "storage", "service", "properties", "result", "error"}
+)
+
+
+def decode(row: sqlite3.Row) -> Row:
+    out: Row = {}
+    for key in row.keys():  # noqa: SIM118 - iterating a Row yields its values
+        value = row[key]
+        out[key] = json.loads(value) if key in _JSON_COLUMNS and value is not None else value
+    return out
+
+
+def encode(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)
+
+
+class Store:
+    """The database connection and the two ways to use it: `read` and `transaction`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / DB_NAME
+        self._lock = threading.RLock()
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        with self._lock:
+            return [decode(row) for row in self._conn.execute(sql, params)]
+
+    def read_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        rows = self.read(sql, params)
+        return rows[0] if rows else None
+
+    def scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._lock:
+            found = self._conn.execute(sql, params).fetchone()
+            return None if found is None else found[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write; everything inside commits together or not at all."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # -- state as a whole -------------------------------------------------------------------
+
+    def is_seeded(self) -> bool:
+        return self.scalar("SELECT value FROM meta WHERE key = 'seeded'") is not None
+
+    def first_token(self) -> str | None:
+        token = self.scalar("SELECT token FROM tokens ORDER BY position LIMIT 1")
+        return None if token is None else str(token)
+
+    def username_for(self, token: str) -> str | None:
+        username = self.scalar("SELECT username FROM tokens WHERE token = ?", (token,))
+        return None if username is None else str(username)
