@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ByteSize, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 PLATFORMS: dict[str, str] = {
     "aws-us": "https://api.sbgenomics.com/v2",
@@ -58,6 +59,12 @@ class Mode(StrEnum):
     COPY = "copy"
 
 
+# Strict models refuse a plain string for an enum; YAML can only give the string.
+ModeValue = Annotated[
+    Mode, Field(strict=False, description="move (the default) or copy (the API's copy_only).")
+]
+
+
 class _Strict(BaseModel):
     # Unknown keys are errors: a typo such as `overwrit: true` must never be ignored.
     # strict: YAML gives real booleans and integers; "true" as a string is a mistake.
@@ -68,7 +75,8 @@ class Properties(_Strict):
     """Export properties; each key set here overrides the same key inherited from defaults."""
 
     sse_algorithm: Literal["AES256", "aws:kms"] | None = Field(
-        default="AES256", description="S3 server-side encryption: AES256 (default), aws:kms or null."
+        default="AES256",
+        description="S3 server-side encryption: AES256 (default), aws:kms or null.",
     )
     sse_aws_kms_key_id: str | None = Field(
         default=None, description="KMS key id or ARN; only with sse_algorithm aws:kms."
@@ -94,9 +102,9 @@ class Guards(_Strict):
 
 
 class Defaults(_Strict):
-    volume: OwnerName | None = None
-    mode: Mode | None = None
-    overwrite: bool | None = None
+    volume: OwnerName | None = Field(default=None, description="The volume, as owner/volume.")
+    mode: ModeValue | None = None
+    overwrite: bool | None = Field(default=None, description="Replace an existing object.")
     properties: Properties | None = None
 
 
@@ -110,24 +118,35 @@ class ExportEntry(_Strict):
     where: Where | None = Field(default=None, description="Metadata and tag filters (glob only).")
     allow_empty: bool = Field(default=False, description="A glob that matches nothing is fine.")
     location: str = Field(description="Destination inside the volume; placeholders allowed.")
-    volume: OwnerName | None = None
-    mode: Mode | None = None
-    overwrite: bool | None = None
+    volume: OwnerName | None = Field(default=None, description="The volume, as owner/volume.")
+    mode: ModeValue | None = None
+    overwrite: bool | None = Field(default=None, description="Replace an existing object.")
     properties: Properties | None = None
     description: str | None = Field(default=None, description="Free text for reviewers.")
 
     @model_validator(mode="after")
     def _one_selector(self) -> ExportEntry:
+        # Errors carry the offending key in ctx so the loader can point at it.
         chosen = [k for k in ("file", "path", "glob") if getattr(self, k) is not None]
-        if len(chosen) != 1:
-            raise ValueError(
-                "exactly one of `file`, `path`, `glob` is required"
-                + (f" (found {', '.join(chosen)})" if chosen else "")
+        if not chosen:
+            raise PydanticCustomError(
+                "selector", "needs exactly one of `file`, `path`, `glob`: add one", {"key": ""}
+            )
+        if len(chosen) > 1:
+            raise PydanticCustomError(
+                "selector",
+                "`{key}` and `{first}` both select files: "
+                "keep exactly one of `file`, `path`, `glob`",
+                {"key": chosen[1], "first": chosen[0]},
             )
         if self.glob is None:
             extra = [k for k in ("exclude", "where", "allow_empty") if k in self.model_fields_set]
             if extra:
-                raise ValueError(f"`{extra[0]}` applies only to `glob` entries")
+                raise PydanticCustomError(
+                    "selector",
+                    "`{key}` applies only to `glob` entries: remove it or use `glob`",
+                    {"key": extra[0]},
+                )
         return self
 
 
@@ -137,7 +156,8 @@ class Manifest(_Strict):
     version: Literal[1] = Field(description="Manifest language version; 1.")
     platform: str | None = Field(
         default=None,
-        description="cgc | cavatica | aws-us | aws-eu | f4c | ali-cn, or an https URL ending in /v2.",
+        description="cgc | cavatica | aws-us | aws-eu | f4c | ali-cn, "
+        "or an https URL ending in /v2.",
     )
     project: OwnerName = Field(description="The project, as owner/project.")
     description: str | None = None
@@ -146,15 +166,16 @@ class Manifest(_Strict):
     defaults: Defaults | None = None
     exports: list[ExportEntry] = Field(description="The declarations.")
 
-    @model_validator(mode="after")
-    def _known_platform(self) -> Manifest:
-        p = self.platform
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, p: str | None) -> str | None:
         if p is not None and p not in PLATFORMS and not re.match(PLATFORM_URL_PATTERN, p):
-            raise ValueError(
-                f"unknown platform {p!r}: use one of {', '.join(PLATFORMS)} "
-                "or an https URL ending in /v2"
+            raise PydanticCustomError(
+                "platform",
+                "unknown platform {value}: use one of {known} or an https URL ending in /v2",
+                {"value": repr(p), "known": ", ".join(PLATFORMS)},
             )
-        return self
+        return p
 
 
 # ---- What loading derives: the effective rules the planner consumes -----------------------
@@ -219,6 +240,7 @@ class LoadedManifest:
     path: str
     manifest: Manifest
     rules: tuple[ExportRule, ...]
+    content_digest: str = ""  # sha256 of this file's parsed content (see digest.py)
 
 
 @dataclass(frozen=True, slots=True)

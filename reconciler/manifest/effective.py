@@ -1,0 +1,118 @@
+"""Merge a manifest's defaults into each entry: the `ExportRule`s the planner consumes.
+
+An entry's keys override the defaults' keys; `properties` merge key by key (only the keys a
+mapping actually sets count, which is what `model_fields_set` tells). Metadata filter values
+become strings, the way the API stores metadata.
+"""
+
+from __future__ import annotations
+
+from reconciler.manifest.models import (
+    EffectiveProperties,
+    ExportEntry,
+    ExportRule,
+    Manifest,
+    Mode,
+    Position,
+    Properties,
+)
+from reconciler.manifest.positions import MapPos, SeqPos, start_of, unpack
+
+
+def merge_properties(*layers: Properties | None) -> EffectiveProperties:
+    """Later layers override earlier ones key by key; unset keys keep the API's defaults."""
+    merged = EffectiveProperties().as_dict()
+    for layer in layers:
+        if layer is not None:
+            for key in layer.model_fields_set:
+                merged[key] = getattr(layer, key)
+    return EffectiveProperties(**merged)
+
+
+def metadata_text(value: str | int | float | bool) -> str:
+    """YAML `true` is meant as the text `true`, not Python's `True`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _position(file: str, packed: int) -> Position:
+    line, column = unpack(packed)
+    return Position(file, line, column)
+
+
+def export_rules(manifest: Manifest, positions: MapPos, *, file: str) -> tuple[ExportRule, ...]:
+    """The effective rules of one valid manifest; `positions` is its parsed position tree."""
+    defaults = manifest.defaults
+    default_volume = defaults.volume if defaults else None
+    default_mode = defaults.mode if defaults and defaults.mode else Mode.MOVE
+    default_overwrite = defaults.overwrite if defaults and defaults.overwrite is not None else False
+    default_props = defaults.properties if defaults else None
+    # Most entries of a big manifest inherit the same properties: share one object.
+    inherited = merge_properties(default_props)
+    entries_pos = positions.values["exports"]
+    assert isinstance(entries_pos, SeqPos)
+    rules = []
+    for index, entry in enumerate(manifest.exports):
+        entry_pos = entries_pos.items[index]
+        assert isinstance(entry_pos, MapPos)
+        rules.append(
+            _rule(
+                manifest,
+                entry,
+                index=index,
+                file=file,
+                entry_pos=entry_pos,
+                volume=entry.volume or default_volume,
+                mode=entry.mode or default_mode,
+                overwrite=entry.overwrite if entry.overwrite is not None else default_overwrite,
+                properties=merge_properties(default_props, entry.properties)
+                if entry.properties is not None
+                else inherited,
+            )
+        )
+    return tuple(rules)
+
+
+def _rule(
+    manifest: Manifest,
+    entry: ExportEntry,
+    *,
+    index: int,
+    file: str,
+    entry_pos: MapPos,
+    volume: str | None,
+    mode: Mode,
+    overwrite: bool,
+    properties: EffectiveProperties,
+) -> ExportRule:
+    if entry.file is not None:
+        kind, selector = "file", entry.file
+    elif entry.path is not None:
+        kind, selector = "path", entry.path
+    else:
+        kind, selector = "glob", entry.glob or ""
+    # The loader refuses a manifest with an entry lacking a volume before getting here.
+    assert volume is not None
+    where = entry.where
+    return ExportRule(
+        manifest=file,
+        index=index,
+        project=manifest.project,
+        platform=manifest.platform,
+        kind=kind,  # type: ignore[arg-type]
+        selector=selector,
+        exclude=tuple(entry.exclude),
+        where_metadata=tuple(
+            (key, metadata_text(value)) for key, value in (where.metadata.items() if where else ())
+        ),
+        where_tags=tuple(where.tags) if where else (),
+        allow_empty=entry.allow_empty,
+        location=entry.location,
+        volume=volume,
+        mode=mode,
+        overwrite=overwrite,
+        properties=properties,
+        declared_at=_position(file, entry_pos.at),
+        location_at=_position(file, start_of(entry_pos.values["location"])),
+    )

@@ -1,0 +1,198 @@
+"""Find, read, parse, validate and check manifests: the one entry point is `load_manifests`.
+
+Files: every `.yaml`/`.yml` under the given paths, recursively, in a stable order. A symlink
+(to a file or a folder) whose target leaves the root is refused, and so are files over 64 MiB
+and text that is not UTF-8. All problems of all files are collected and raised together as one
+`ManifestError`, so a user fixes everything in one round.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from reconciler.errors import ConfigError, Diagnostic, ManifestError
+from reconciler.manifest.checks import manifest_problems
+from reconciler.manifest.conflicts import conflict_diagnostics
+from reconciler.manifest.digest import content_digest, set_digest
+from reconciler.manifest.effective import export_rules
+from reconciler.manifest.locate import validation_problems
+from reconciler.manifest.models import LoadedManifest, Manifest, ManifestSet
+from reconciler.manifest.parse import parse_manifest_text
+from reconciler.manifest.positions import MapPos, Problem, unpack
+
+DEFAULT_PATH = Path("manifests")
+MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+SUFFIXES = (".yaml", ".yml")
+
+
+def find_root(start: Path) -> Path:
+    """The git work tree holding `start`, else `start` itself (or its folder)."""
+    here = start.resolve()
+    folder = here if here.is_dir() else here.parent
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return folder
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path.resolve() == root or root in path.resolve().parents
+
+
+def discover(paths: Sequence[str | Path], root: Path | None) -> tuple[list[Path], list[Diagnostic]]:
+    """The manifest files under `paths`, and the symlinks refused on the way."""
+    files: list[Path] = []
+    refused: list[Diagnostic] = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists() and not path.is_symlink():
+            raise ConfigError(
+                f"{path}: no such file or folder: give a manifest or a folder of them"
+            )
+        base = (root or find_root(path)).resolve()
+        if path.is_dir():
+            files.extend(_walk(path, base, refused, seen=set()))
+        elif _check_link(path, base, refused):
+            files.append(path)
+    if not files and not refused:
+        shown = ", ".join(str(p) for p in paths)
+        raise ConfigError(f"{shown}: no .yaml or .yml manifests found: check the path")
+    unique = list(dict.fromkeys(files))
+    return unique, refused
+
+
+def _check_link(path: Path, base: Path, refused: list[Diagnostic]) -> bool:
+    if not _inside(path, base):
+        refused.append(
+            Diagnostic(
+                str(path),
+                1,
+                1,
+                f"symlink to {os.path.realpath(path)} leaves {base}: refusing to follow it; "
+                "copy the manifest into the repository instead",
+                "symlink-outside",
+            )
+        )
+        return False
+    return True
+
+
+def _walk(folder: Path, base: Path, refused: list[Diagnostic], seen: set[Path]) -> Iterator[Path]:
+    real = folder.resolve()
+    if real in seen:  # a symlink loop inside the root: each real folder once
+        return
+    seen.add(real)
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        path = Path(entry.path)
+        if entry.is_dir():
+            if _check_link(path, base, refused):
+                yield from _walk(path, base, refused, seen)
+        elif path.suffix in SUFFIXES and _check_link(path, base, refused) and path.is_file():
+            yield path
+
+
+def _read_text(path: Path) -> tuple[str | None, Diagnostic | None]:
+    name = str(path)
+    size = path.stat().st_size
+    if size > MAX_MANIFEST_BYTES:
+        return None, Diagnostic(
+            name,
+            1,
+            1,
+            f"file is {size} bytes, over the limit of {MAX_MANIFEST_BYTES} (64 MiB): "
+            "split it into several manifests",
+            "file-too-large",
+        )
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        return None, Diagnostic(
+            name,
+            line,
+            column,
+            f"not UTF-8 (byte 0x{raw[exc.start]:02x}): save the manifest as UTF-8",
+            "encoding",
+        )
+
+
+def _diagnostic(file: str, problem: Problem) -> Diagnostic:
+    line, column = unpack(problem.at)
+    return Diagnostic(file, line, column, problem.message, problem.rule)
+
+
+def load_one(
+    path: Path, *, name: str | None = None
+) -> tuple[LoadedManifest | None, list[Diagnostic]]:
+    """Load one manifest file: the valid manifest with its rules, or its problems."""
+    file = name or str(path)
+    text, unreadable = _read_text(path)
+    if text is None:
+        assert unreadable is not None
+        return None, [unreadable]
+    return load_text(text, file=file)
+
+
+def load_text(text: str, *, file: str) -> tuple[LoadedManifest | None, list[Diagnostic]]:
+    """Parse, validate and check the text of one manifest named `file`."""
+    parsed = parse_manifest_text(text)
+    problems = list(parsed.problems)
+    if any(p.rule not in ("duplicate-key",) for p in problems):
+        return None, [_diagnostic(file, p) for p in problems]
+    if not isinstance(parsed.data, dict) or not isinstance(parsed.positions, MapPos):
+        problems.append(
+            Problem(
+                parsed.positions if isinstance(parsed.positions, int) else parsed.positions.at,
+                "a manifest is a mapping with `version`, `project` and `exports`",
+                "document",
+            )
+        )
+        return None, [_diagnostic(file, p) for p in problems]
+    manifest: Manifest | None = None
+    try:
+        manifest = Manifest.model_validate(parsed.data)
+    except ValidationError as exc:
+        problems.extend(validation_problems(exc, parsed.positions))
+    problems.extend(manifest_problems(parsed.data, parsed.positions))
+    if problems or manifest is None:
+        return None, [_diagnostic(file, p) for p in problems]
+    digest = content_digest(parsed.data)
+    parsed.data = None  # the models hold it now; keeps the peak down on big manifests
+    rules = export_rules(manifest, parsed.positions, file=file)
+    return LoadedManifest(path=file, manifest=manifest, rules=rules, content_digest=digest), []
+
+
+def load_manifests(
+    paths: Sequence[str | Path] = (DEFAULT_PATH,), *, root: Path | None = None
+) -> ManifestSet:
+    """Load every manifest under `paths`; raise `ManifestError` with all problems of all files.
+
+    `root` bounds where symlinks may lead (default: the git work tree holding each path).
+    """
+    files, diagnostics = discover(paths or (DEFAULT_PATH,), root)
+    loaded: list[LoadedManifest] = []
+    for path in files:
+        manifest, problems = load_one(path)
+        diagnostics.extend(problems)
+        if manifest is not None:
+            loaded.append(manifest)
+    diagnostics.extend(conflict_diagnostics(rule for m in loaded for rule in m.rules))
+    if diagnostics:
+        raise ManifestError(diagnostics)
+    base = (root or find_root(Path(paths[0]) if paths else DEFAULT_PATH)).resolve()
+    digest = set_digest((_relative(m.path, base), m.content_digest) for m in loaded)
+    return ManifestSet(manifests=tuple(loaded), digest=digest)
+
+
+def _relative(path: str, base: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(base).as_posix()
+    except ValueError:
+        return Path(path).as_posix()

@@ -1,0 +1,161 @@
+"""Translate pydantic's validation errors into manifest problems: each at the key or value it is
+about (a missing key at the mapping that lacks it), with a message that names the place and says
+what to do, and the rule id it breaks.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from reconciler.manifest import models
+from reconciler.manifest.positions import MapPos, Pos, Problem, dotted, key_position, walk
+
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true/false",
+    "list_type": "a list",
+    "dict_type": "a mapping (key: value)",
+    "model_type": "a mapping (key: value)",
+    "model_attributes_type": "a mapping (key: value)",
+    "none_required": "null",
+}
+
+# The model (or nested model) each mapping path holds, to suggest the keys it knows.
+_NESTED: dict[str, type[BaseModel]] = {
+    "guards": models.Guards,
+    "defaults": models.Defaults,
+    "properties": models.Properties,
+    "where": models.Where,
+}
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "null"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _model_at(loc: Sequence[str | int]) -> type[BaseModel]:
+    named = [part for part in loc if isinstance(part, str)]
+    if not named:
+        return models.Manifest
+    if named[-1] in _NESTED:
+        return _NESTED[named[-1]]
+    return models.ExportEntry if named[-1] == "exports" else models.Manifest
+
+
+def _unknown_key(loc: Sequence[str | int]) -> str:
+    key = str(loc[-1])
+    known = list(_model_at(loc[:-1]).model_fields)
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
+    return f"{dotted(loc[:-1])}: unknown key `{key}`: {hint}"
+
+
+def _pattern_problem(loc: Sequence[str | int], error: ErrorDetails) -> tuple[str, str]:
+    pattern = str((error.get("ctx") or {}).get("pattern", ""))
+    got = _shown(error["input"])
+    if pattern == models.FILE_ID_PATTERN:
+        return (
+            "file-id",
+            f"{dotted(loc)}: {got} is not a file ID: use its 24 hexadecimal characters",
+        )
+    if pattern == models.OWNER_NAME_PATTERN:
+        return "owner-name", f"{dotted(loc)}: {got} is not an `owner/name` id"
+    return "type", f"{dotted(loc)}: {got} does not match {pattern}"
+
+
+def _one(error: ErrorDetails, loc: Sequence[str | int], positions: Pos) -> Problem:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        parent, _, _ = walk(positions, loc[:-1])
+        return Problem(
+            _at(parent),
+            f"{dotted(loc[:-1])}: missing required key `{loc[-1]}`",
+            "missing-key",
+        )
+    if kind == "extra_forbidden":
+        return Problem(key_position(positions, loc), _unknown_key(loc), "unknown-key")
+    node, _, _ = walk(positions, loc)
+    where = dotted(loc)
+    if kind == "selector":
+        key = str(ctx.get("key", ""))
+        at = _at(node)
+        if key and isinstance(node, MapPos) and key in node.keys:
+            at = node.keys[key]
+        return Problem(at, f"{where}: {error['msg']}", "selector")
+    if kind == "platform":
+        return Problem(_at(node), f"{where}: {error['msg']}", "platform")
+    if kind == "string_pattern_mismatch":
+        rule, message = _pattern_problem(loc, error)
+        return Problem(_at(node), message, rule)
+    if kind == "literal_error" and loc == ("version",):
+        return Problem(
+            _at(node),
+            "version: must be 1 (the only manifest language version), "
+            f"not {_shown(error['input'])}",
+            "version",
+        )
+    if kind == "literal_error" and loc and loc[-1] == "aws_canned_acl":
+        return Problem(
+            _at(node),
+            f"{where}: unknown canned ACL {_shown(error['input'])}: use one of "
+            + ", ".join(models.CANNED_ACLS),
+            "canned-acl",
+        )
+    if kind in _EXPECTED:
+        message = f"{where}: should be {_EXPECTED[kind]}, not {_shown(error['input'])}"
+    else:
+        text = error["msg"]
+        message = f"{where}: {text[:1].lower()}{text[1:]}, not {_shown(error['input'])}"
+    return Problem(_at(node), message, "type")
+
+
+def _at(node: Pos) -> int:
+    return node if isinstance(node, int) else node.at
+
+
+def validation_problems(exc: ValidationError, positions: Pos) -> list[Problem]:
+    """One problem per offending place; the errors of one union (a value that is none of the
+    accepted types) are merged into one that lists what is accepted."""
+    problems: list[Problem] = []
+    unions: dict[tuple[str | int, ...], list[ErrorDetails]] = {}
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        if error["type"] not in ("missing", "extra_forbidden"):
+            _, rest, _ = walk(positions, loc)
+            if rest:  # the tail names union members (`str`, `int`), not places
+                trimmed = loc[: len(loc) - len(rest)]
+                if error["type"] in _EXPECTED:
+                    unions.setdefault(trimmed, []).append(error)
+                    continue
+                loc = trimmed
+        problems.append(_one(error, loc, positions))
+    for loc, errors in unions.items():
+        if len(errors) == 1:
+            problems.append(_one(errors[0], loc, positions))
+            continue
+        accepted = [_EXPECTED[e["type"]] for e in errors]
+        node, _, _ = walk(positions, loc)
+        listed = ", ".join(accepted[:-1]) + " or " + accepted[-1]
+        problems.append(
+            Problem(
+                _at(node),
+                f"{dotted(loc)}: should be {listed}, not {_shown(errors[0]['input'])}",
+                "type",
+            )
+        )
+    return problems

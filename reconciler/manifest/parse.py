@@ -1,0 +1,271 @@
+"""Turn the text of one manifest into plain data (dicts, lists, scalars) and a parallel tree of
+source positions, in one pass over ruamel.yaml's parser events.
+
+Why not ruamel's own constructors: the round-trip loader is about ten times too slow for a
+manifest of 100,000 entries, and even the safe loader spends most of its time in its resolver.
+The parser itself runs in C (ruamel.yaml.clib) when installed, and what is built here is only
+what a manifest can hold, resolved as YAML 1.2's core schema (the same as ruamel's round-trip
+loader, so `fmt` and `validate` agree on what a value means). Duplicate keys, aliases that
+expand too far, explicit tags and merge keys are reported here with their positions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+
+from reconciler.manifest.positions import MapPos, Pos, Problem, SeqPos, pack, unpack
+
+# Alias uses may add at most this many nodes: enough for any sane reuse, far too few for
+# "billion laughs", whose expansion would exhaust memory in the model validation.
+ALIAS_EXPANSION_LIMIT = 100_000
+
+_NULL = frozenset(("", "~", "null", "Null", "NULL"))
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+# YAML 1.2 core schema as ruamel.yaml resolves it (ruamel/yaml/resolver.py, version 1.2).
+_INT = re.compile(r"[-+]?(?:0b[0-1_]+|0o?[0-7_]+|[0-9_]+|0x[0-9a-fA-F_]+)\Z")
+_FLOAT = re.compile(
+    r"""(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+    |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+    |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+    |[-+]?\.(?:inf|Inf|INF)
+    |\.(?:nan|NaN|NAN))\Z""",
+    re.X,
+)
+_NUMBER_START = frozenset("-+0123456789.")
+_STR_TAGS = frozenset(("!", "tag:yaml.org,2002:str"))
+_COLLECTION_TAGS = frozenset(("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"))
+
+
+@dataclass(slots=True)
+class Parsed:
+    data: Any = None
+    positions: Pos = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    """Stops the event loop: the rest of the document cannot be read meaningfully."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+def _to_int(text: str) -> int:
+    digits = text.replace("_", "")
+    sign = -1 if digits[0] == "-" else 1
+    digits = digits.lstrip("+-")
+    for prefix, base in (("0b", 2), ("0o", 8), ("0x", 16)):
+        if digits.startswith(prefix):
+            return sign * int(digits[2:], base)
+    return sign * int(digits, 10)
+
+
+def _to_float(text: str) -> float:
+    lowered = text.replace("_", "").lower()
+    if lowered.endswith(".inf"):
+        return float("-inf") if lowered.startswith("-") else float("inf")
+    if lowered == ".nan":
+        return float("nan")
+    return float(lowered)
+
+
+def resolve_plain(text: str) -> Any:
+    """The value of a plain (unquoted, untagged) scalar under YAML 1.2's core schema."""
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if text[0] in _NUMBER_START:
+        if _INT.match(text):
+            try:
+                return _to_int(text)
+            except ValueError:  # `0o_`, `_`: digits that are only underscores
+                return text
+        if _FLOAT.match(text):
+            return _to_float(text)
+    return text
+
+
+def _scalar(event: ScalarEvent, at: int) -> Any:
+    tag = event.tag
+    if tag is None:
+        return resolve_plain(event.value) if event.implicit[0] else event.value
+    tag = str(tag)
+    if tag in _STR_TAGS:
+        return event.value
+    raise _Refused(
+        Problem(at, f"explicit YAML tag {tag} is not supported: remove it", "yaml-unsupported")
+    )
+
+
+def _parser(fast: bool) -> YAML:
+    # typ="safe" uses the C parser when ruamel.yaml.clib is installed, else the pure one.
+    return YAML(typ="safe", pure=not fast)
+
+
+def parse_manifest_text(text: str, *, fast: bool = True) -> Parsed:
+    """Parse one manifest. Never raises for bad input: problems are returned with positions."""
+    result = Parsed()
+    try:
+        _build(_parser(fast).parse(text), result)
+    except _Refused as refused:
+        result.problems.append(refused.problem)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        at = pack(mark.line, mark.column) if mark is not None else 0
+        what = exc.problem or exc.context or "invalid YAML"
+        result.problems.append(Problem(at, f"invalid YAML: {what}", "yaml-syntax"))
+    except YAMLError as exc:  # reader errors: characters YAML does not allow
+        at = _reader_position(text, exc)
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
+        result.problems.append(Problem(at, f"invalid YAML: {first_line}", "yaml-syntax"))
+    return result
+
+
+def _reader_position(text: str, exc: YAMLError) -> int:
+    offset = getattr(exc, "position", None)
+    if not isinstance(offset, int) or offset < 0:
+        return 0
+    before = text[:offset]
+    line0 = before.count("\n")
+    return pack(line0, offset - (before.rfind("\n") + 1))
+
+
+def _build(events: Any, result: Parsed) -> None:
+    """Fold the event stream into data and positions, with an explicit stack (no recursion, so
+    deeply nested input cannot overflow Python's stack)."""
+    # A frame is [container, positions, pending key or None, pending key position, size].
+    stack: list[list[Any]] = []
+    anchors: dict[str, tuple[Any, Pos, int]] = {}
+    expanded = 0
+    documents = 0
+    root_set = False
+
+    def attach(value: Any, pos: Pos, at: int, size: int) -> None:
+        nonlocal root_set
+        if not stack:
+            result.data, result.positions, root_set = value, pos, True
+            return
+        frame = stack[-1]
+        frame[4] += size
+        container = frame[0]
+        if isinstance(container, list):
+            container.append(value)
+            frame[1].items.append(pos)
+            return
+        key = frame[2]
+        if key is None:  # this node is a key
+            if not isinstance(value, str):
+                shown = "a mapping" if isinstance(value, dict) else "a list"
+                if not isinstance(value, dict | list):
+                    shown = repr(value)
+                raise _Refused(
+                    Problem(at, f"mapping keys must be text, not {shown}", "yaml-unsupported")
+                )
+            if value == "<<":
+                raise _Refused(
+                    Problem(
+                        at,
+                        "YAML merge keys (<<) are not supported: use `defaults`",
+                        "yaml-unsupported",
+                    )
+                )
+            frame[2], frame[3] = value, at
+            return
+        frame[2] = None
+        if key in container:
+            line, _ = unpack(frame[1].keys[key])
+            result.problems.append(
+                Problem(
+                    frame[3],
+                    f"duplicate key `{key}`: also declared at line {line}; keep one",
+                    "duplicate-key",
+                )
+            )
+            return
+        container[key] = value
+        frame[1].keys[key] = frame[3]
+        frame[1].values[key] = pos
+
+    for event in events:
+        kind = type(event)
+        mark = event.start_mark
+        at = (
+            (mark.line << 24) | mark.column
+            if mark.column < (1 << 24)
+            else pack(mark.line, mark.column)
+        )
+        if kind is ScalarEvent:
+            value = _scalar(event, at)
+            if event.anchor is not None:
+                anchors[event.anchor] = (value, at, 1)
+            attach(value, at, at, 1)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            if event.tag is not None and str(event.tag) not in _COLLECTION_TAGS:
+                raise _Refused(
+                    Problem(
+                        at,
+                        f"explicit YAML tag {event.tag} is not supported: remove it",
+                        "yaml-unsupported",
+                    )
+                )
+            if kind is MappingStartEvent:
+                stack.append([{}, MapPos(at), None, 0, 1, event.anchor, at])
+            else:
+                stack.append([[], SeqPos(at), None, 0, 1, event.anchor, at])
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            container, pos, _, _, size, anchor, start = stack.pop()
+            if anchor is not None:
+                anchors[anchor] = (container, pos, size)
+            attach(container, pos, start, size)
+        elif kind is AliasEvent:
+            if event.anchor not in anchors:
+                raise _Refused(
+                    Problem(
+                        at,
+                        f"alias *{event.anchor} is used before its anchor is complete",
+                        "yaml-syntax",
+                    )
+                )
+            value, pos, size = anchors[event.anchor]
+            expanded += size
+            if expanded > ALIAS_EXPANSION_LIMIT:
+                raise _Refused(
+                    Problem(
+                        at,
+                        f"aliases expand to more than {ALIAS_EXPANSION_LIMIT} values: refusing a "
+                        "possible alias bomb; write the values out or use `defaults`",
+                        "alias-bomb",
+                    )
+                )
+            attach(value, pos, at, size)
+        elif kind is DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _Refused(
+                    Problem(
+                        at, "more than one YAML document: put one manifest per file", "document"
+                    )
+                )
+    if not root_set:
+        result.problems.append(
+            Problem(
+                0,
+                "empty manifest: it needs at least `version`, `project` and `exports`",
+                "document",
+            )
+        )
