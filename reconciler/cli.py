@@ -16,7 +16,19 @@ from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.redact import redact
 
 # One module per subcommand under reconciler/commands/, each with `register(subparsers)`.
-COMMANDS = ("validate", "fmt", "schema", "plan", "show", "apply", "sandbox", "demo", "history")
+COMMANDS = (
+    "validate",
+    "fmt",
+    "schema",
+    "plan",
+    "show",
+    "apply",
+    "sandbox",
+    "demo",
+    "history",
+    "gitlab_note",
+    "gitlab_report",
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1

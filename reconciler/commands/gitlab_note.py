@@ -1,0 +1,59 @@
+"""`reconciler gitlab-note MARKDOWN`: put the Markdown plan on the merge request of the
+pipeline, as one note that later pipelines edit instead of adding new ones."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import ConfigError
+from reconciler.gitops.notes import MergeRequest, NotesClient, note_body
+
+DEFAULT_TOKEN_VARIABLE = "GITLAB_NOTE_TOKEN"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "gitlab-note",
+        help="create or update the plan note on the pipeline's merge request",
+        description="Create, or edit in place, one note on the merge request of a GitLab merge "
+        "request pipeline with the given Markdown (from `reconciler show PLAN --format "
+        "markdown`). Does nothing, successfully, when the token variable is not set.",
+    )
+    parser.add_argument("markdown", metavar="MARKDOWN", help="the Markdown file to post")
+    parser.add_argument(
+        "--token-variable",
+        default=DEFAULT_TOKEN_VARIABLE,
+        metavar="NAME",
+        help=f"the variable holding a GitLab access token with `api` scope (default: "
+        f"{DEFAULT_TOKEN_VARIABLE}; CI_JOB_TOKEN is sent as a job token)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    token = os.environ.get(args.token_variable, "")
+    if not token:
+        print(f"{args.token_variable} is not set: no merge request note", file=sys.stderr)
+        return 0
+    try:
+        markdown = Path(args.markdown).read_text()
+    except OSError as exc:
+        raise ConfigError(f"{args.markdown}: cannot read the note: {exc.strerror}") from None
+    target = MergeRequest.from_env(os.environ)
+    client = NotesClient(target, token, job_token=args.token_variable == "CI_JOB_TOKEN")
+    action, note_id = client.upsert(note_body(markdown, footer=_footer(os.environ)))
+    print(f"{target}: note {note_id} {action}", file=sys.stderr)
+    return 0
+
+
+def _footer(env: os._Environ[str]) -> str:
+    pipeline = env.get("CI_PIPELINE_URL")
+    commit = env.get("CI_COMMIT_SHORT_SHA") or env.get("CI_COMMIT_SHA", "")[:8]
+    if not pipeline:
+        return ""
+    at = f" at commit {commit}" if commit else ""
+    return f"<sub>Planned by [pipeline {env.get('CI_PIPELINE_ID', '')}]({pipeline}){at}.</sub>"
