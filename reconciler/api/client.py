@@ -1,0 +1,312 @@
+"""The API as typed methods: one method per call the reconciler makes, each counted by kind.
+
+`ApiClient` is safe to share between threads: every thread gets its own session from the
+transport, and all share one rate-limit pacer and one `stats` counter. Reads return typed
+resources (`None` where "not there" is an answer the caller plans on); bulk calls return one
+entry per requested id, in order, each a resource or an `ItemError`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from pydantic import BaseModel
+
+from reconciler.api.config import ApiConfig
+from reconciler.api.pagination import walk_pages
+from reconciler.api.resources import (
+    BulkAnswer,
+    Export,
+    File,
+    ItemError,
+    ObjectPage,
+    Page,
+    Project,
+    User,
+    Volume,
+    VolumeObject,
+    parse,
+)
+from reconciler.api.retry import RetryPolicy
+from reconciler.api.stats import RequestStats
+from reconciler.api.transport import Answer, Params, Transport
+from reconciler.errors import ApiError, TransportError
+
+BULK_LIMIT = 100
+PAGE_LIMIT = 100
+# What the reconciler reads of a file; naming the fields keeps listings of big folders small.
+FILE_FIELDS = "id,name,type,project,parent,size,modified_on,metadata,tags,storage"
+# Beyond this many names, one `name=` filter makes the URL too long: list the folder instead.
+MAX_NAMES_PER_QUERY = 40
+
+_R = TypeVar("_R", bound=BaseModel)
+_P = TypeVar("_P", bound=Page)
+
+
+@dataclass(frozen=True)
+class VolumeListing:
+    """One level of a volume: the objects directly under a prefix and the deeper prefixes."""
+
+    objects: tuple[VolumeObject, ...]
+    prefixes: tuple[str, ...]  # as the API gives them, e.g. "dir/sub/"
+
+
+class ApiClient:
+    def __init__(
+        self,
+        config: ApiConfig,
+        *,
+        stats: RequestStats | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: Transport | None = None,
+    ) -> None:
+        self.transport = transport or Transport(
+            config, stats=stats, retry=retry, clock=clock, sleep=sleep
+        )
+
+    def __repr__(self) -> str:
+        return f"ApiClient(endpoint={self.transport.config.endpoint!r})"
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    @property
+    def stats(self) -> RequestStats:
+        return self.transport.stats
+
+    # ---- plumbing ------------------------------------------------------------------------
+
+    def _get(self, path: str, *, kind: str, params: Params | None = None) -> Answer:
+        return self.transport.call("GET", path, kind=kind, params=params)
+
+    def _one(self, model: type[_R], answer: Answer, what: str) -> _R:
+        return parse(model, answer.data, what=what, request_id=answer.request_id)
+
+    def _get_or_none(self, model: type[_R], path: str, *, kind: str, what: str) -> _R | None:
+        try:
+            answer = self._get(path, kind=kind)
+        except ApiError as exc:
+            # 403: exists but out of the caller's reach; for planning that is "not there".
+            if exc.status in (403, 404):
+                return None
+            raise
+        return self._one(model, answer, what)
+
+    def _pages(
+        self, path: str, *, kind: str, params: Params, model: type[_P]
+    ) -> Iterator[tuple[_P, str | None]]:
+        what = f"GET {path}"
+
+        def fetch(url: str, query: Params | None = None) -> tuple[_P, str | None]:
+            answer = self._get(url, kind=kind, params=query)
+            return self._one(model, answer, what), answer.request_id
+
+        return walk_pages(fetch(path, params), fetch, what=what)
+
+    def _items(self, model: type[_R], path: str, *, kind: str, params: Params) -> Iterator[_R]:
+        for page, request_id in self._pages(path, kind=kind, params=params, model=Page):
+            for index, item in enumerate(page.items):
+                yield parse(model, item, what=f"GET {path} item {index}", request_id=request_id)
+
+    def _bulk(
+        self, model: type[_R], path: str, key: str, ids: Sequence[str], *, kind: str
+    ) -> list[_R | ItemError]:
+        """A bulk get in calls of at most 100 ids; reads, so retried like any GET."""
+        out: list[_R | ItemError] = []
+        for start in range(0, len(ids), BULK_LIMIT):
+            chunk = list(ids[start : start + BULK_LIMIT])
+            answer = self.transport.call("POST", path, kind=kind, body={key: chunk})
+            out.extend(_bulk_entries(model, answer, len(chunk), what=f"POST {path}"))
+        return out
+
+    # ---- user, projects ------------------------------------------------------------------
+
+    def get_user(self) -> User:
+        return self._one(User, self._get("/user", kind="get_user"), "GET /user")
+
+    def get_project(self, project_id: str) -> Project | None:
+        return self._get_or_none(
+            Project, f"/projects/{_ids(project_id)}", kind="get_project", what="project"
+        )
+
+    # ---- files ---------------------------------------------------------------------------
+
+    def get_file(self, file_id: str) -> File | None:
+        return self._get_or_none(File, f"/files/{_ids(file_id)}", kind="get_file", what="file")
+
+    def bulk_get_files(self, file_ids: Sequence[str]) -> list[File | ItemError]:
+        return self._bulk(File, "/bulk/files/get", "file_ids", file_ids, kind="bulk_get_files")
+
+    def list_files(
+        self,
+        *,
+        project: str | None = None,
+        parent: str | None = None,
+        names: Sequence[str] = (),
+        fields: str | None = FILE_FIELDS,
+    ) -> Iterator[File]:
+        """The direct children of a project's root (`project=`) or of a folder (`parent=`),
+        all pages; with `names`, only children with those exact names."""
+        if (project is None) == (parent is None):
+            raise ValueError("list_files needs exactly one of project= or parent=")
+        params: dict[str, str | int | list[str]] = {"limit": PAGE_LIMIT}
+        if project is not None:
+            params["project"] = project
+        if parent is not None:
+            params["parent"] = parent
+        if names:
+            params["name"] = list(names)
+        if fields:
+            params["fields"] = fields
+        return self._items(File, "/files", kind="list_files", params=params)
+
+    # ---- volumes -------------------------------------------------------------------------
+
+    def get_volume(self, volume_id: str) -> Volume | None:
+        return self._get_or_none(
+            Volume, f"/storage/volumes/{_ids(volume_id)}", kind="get_volume", what="volume"
+        )
+
+    def list_volume_objects(self, volume_id: str, prefix: str = "") -> VolumeListing:
+        """One level under `prefix` (a folder: "" or ending in "/"), every page."""
+        params: dict[str, str | int | list[str]] = {"limit": PAGE_LIMIT, "fields": "_all"}
+        if prefix:
+            params["prefix"] = prefix
+        objects: list[VolumeObject] = []
+        prefixes: list[str] = []
+        path = f"/storage/volumes/{_ids(volume_id)}/list"
+        for page, request_id in self._pages(
+            path, kind="list_objects", params=params, model=ObjectPage
+        ):
+            for index, item in enumerate(page.items):
+                what = f"GET {path} item {index}"
+                objects.append(parse(VolumeObject, item, what=what, request_id=request_id))
+            prefixes.extend(p.prefix for p in page.prefixes)
+        return VolumeListing(objects=tuple(objects), prefixes=tuple(prefixes))
+
+    def get_volume_object(self, volume_id: str, location: str) -> VolumeObject | None:
+        path = f"/storage/volumes/{_ids(volume_id)}/object"
+        try:
+            answer = self._get(path, kind="get_object", params={"location": location})
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return self._one(VolumeObject, answer, f"GET {path}")
+
+    # ---- exports -------------------------------------------------------------------------
+
+    def list_exports(self, volume_id: str, state: str) -> Iterator[Export]:
+        params: dict[str, str | int | list[str]] = {
+            "volume": volume_id,
+            "state": state,
+            "limit": PAGE_LIMIT,
+        }
+        return self._items(Export, "/storage/exports", kind="list_exports", params=params)
+
+    def get_export(self, export_id: str) -> Export | None:
+        return self._get_or_none(
+            Export, f"/storage/exports/{_ids(export_id)}", kind="get_export", what="export"
+        )
+
+    def bulk_get_exports(self, export_ids: Sequence[str]) -> list[Export | ItemError]:
+        return self._bulk(
+            Export, "/bulk/storage/exports/get", "export_ids", export_ids, kind="bulk_get_exports"
+        )
+
+    def bulk_create_exports(
+        self, items: Sequence[dict[str, Any]], *, copy_only: bool
+    ) -> list[Export | ItemError]:
+        """Submit at most 100 export items in one call (the caller chunks).
+
+        Never retried except after a 429: any other failure without a readable answer raises
+        TransportError, and only re-reading the state can tell what was created.
+        """
+        if not 0 < len(items) <= BULK_LIMIT:
+            raise ValueError(f"bulk_create_exports takes 1 to {BULK_LIMIT} items, not {len(items)}")
+        path = "/bulk/storage/exports/create"
+        answer = self.transport.call(
+            "POST",
+            path,
+            kind="bulk_create_exports",
+            params={"copy_only": "true"} if copy_only else None,
+            body={"items": list(items)},
+            idempotent=False,
+        )
+        return _bulk_entries(Export, answer, len(items), what=f"POST {path}", written=True)
+
+    def create_export(self, item: dict[str, Any], *, copy_only: bool) -> Export:
+        path = "/storage/exports"
+        answer = self.transport.call(
+            "POST",
+            path,
+            kind="create_export",
+            params={"copy_only": "true"} if copy_only else None,
+            body=item,
+            idempotent=False,
+        )
+        return _written(Export, answer, f"POST {path}")
+
+
+def _ids(value: str) -> str:
+    # owner/name ids keep their slash; anything else that could change the path is escaped.
+    return "/".join(quote(part, safe="") for part in value.split("/"))
+
+
+def _written(model: type[_R], answer: Answer, what: str) -> _R:
+    """A write's answer: when it cannot be read, what happened is unknown (TransportError)."""
+    try:
+        return parse(model, answer.data, what=what, request_id=answer.request_id)
+    except ApiError as exc:
+        raise TransportError(
+            f"{exc.api_message} (the call may have taken effect)", request_id=answer.request_id
+        ) from None
+
+
+def _bulk_entries(
+    model: type[_R], answer: Answer, expected: int, *, what: str, written: bool = False
+) -> list[_R | ItemError]:
+    parse_answer = _written if written else _read
+    bulk = parse_answer(BulkAnswer, answer, what)
+    if len(bulk.items) != expected:
+        message = f"{what}: {len(bulk.items)} entries in the answer for {expected} requested"
+        if written:
+            raise TransportError(message, request_id=answer.request_id)
+        raise ApiError(message, request_id=answer.request_id)
+    out: list[_R | ItemError] = []
+    for index, entry in enumerate(bulk.items):
+        if entry.error is not None:
+            out.append(entry.error)
+        elif entry.resource is not None:
+            item_what = f"{what} entry {index}"
+            if written:
+                out.append(
+                    _written(
+                        model,
+                        Answer(answer.status, entry.resource, answer.request_id, {}),
+                        item_what,
+                    )
+                )
+            else:
+                out.append(
+                    parse(model, entry.resource, what=item_what, request_id=answer.request_id)
+                )
+        else:
+            out.append(ItemError(message=f"entry {index} has neither resource nor error"))
+    return out
+
+
+def _read(model: type[_R], answer: Answer, what: str) -> _R:
+    return parse(model, answer.data, what=what, request_id=answer.request_id)

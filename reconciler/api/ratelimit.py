@@ -1,0 +1,92 @@
+"""Pacing from the rate-limit headers, shared by every worker thread of one client.
+
+The platform allows a budget of calls per window (1,000 per 5 minutes) and says on every answer
+how many are left (`X-RateLimit-Remaining`) and when the window resets (`X-RateLimit-Reset`,
+Unix seconds). The pacer keeps its own count of what is left, lowered by one for each call it
+lets through before the answer arrives, so that parallel workers never overspend on a stale
+header. While plenty is left, calls go at full speed; once the budget drops to the reserve, the
+rest is spread evenly over the time left in the window (so another client on the same token
+has room too); with nothing left, calls wait for the reset. With a full budget at the start,
+a run that fits in the budget sees no delay and no 429.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+
+# A little slack after the announced reset: clocks and rounding of whole seconds differ.
+RESET_MARGIN = 1.0
+
+
+class RatePacer:
+    def __init__(self, clock: Callable[[], float], *, reserve_fraction: float = 0.05) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._reserve_fraction = reserve_fraction
+        self._limit: int | None = None
+        self._remaining: int | None = None  # our estimate; None: unknown (assume plenty)
+        self._reset_at: float | None = None
+        self._next_slot = 0.0
+
+    def delay(self) -> float:
+        """Reserve one call; return how long to sleep before sending it."""
+        with self._lock:
+            now = self._clock()
+            if self._reset_at is not None and now >= self._reset_at + RESET_MARGIN:
+                # The window rolled over: until an answer says otherwise, the budget is full.
+                self._remaining, self._reset_at = None, None
+            if self._remaining is None or self._reset_at is None:
+                return 0.0
+            if self._remaining <= 0:
+                return max(0.0, self._reset_at + RESET_MARGIN - now)
+            self._remaining -= 1
+            reserve = max(2, int((self._limit or 0) * self._reserve_fraction))
+            if self._remaining >= reserve:
+                return 0.0
+            interval = max(0.0, self._reset_at - now) / (self._remaining + 1)
+            slot = max(self._next_slot, now)
+            self._next_slot = slot + interval
+            return slot - now
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Learn from an answer's headers (any status, 429 included)."""
+        remaining = _int(headers.get("X-RateLimit-Remaining"))
+        reset = _float(headers.get("X-RateLimit-Reset"))
+        limit = _int(headers.get("X-RateLimit-Limit"))
+        if remaining is None or reset is None:
+            return
+        with self._lock:
+            if limit is not None:
+                self._limit = limit
+            if self._reset_at is None or reset > self._reset_at + 0.5:
+                # A new window (or the first answer): the header is the truth.
+                self._reset_at, self._remaining = reset, remaining
+            else:
+                # Same window: answers arrive out of order; our count already holds back the
+                # calls in flight, so keep the lower of the two.
+                current = remaining if self._remaining is None else self._remaining
+                self._remaining = min(current, remaining)
+
+    def exhausted_until(self, reset: float | None) -> None:
+        """A 429 arrived: nothing is left until `reset` (or the end of the known window)."""
+        with self._lock:
+            if reset is not None:
+                self._reset_at = reset
+            elif self._reset_at is None:
+                self._reset_at = self._clock() + 60.0
+            self._remaining = 0
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

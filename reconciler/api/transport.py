@@ -1,0 +1,359 @@
+"""Sending one call and getting one readable answer: sessions, timeouts, TLS, pacing, retries,
+and the one place where foreign exceptions (requests, urllib3, JSON) become our errors.
+
+One `requests.Session` per thread (a session is not documented as thread-safe), all sharing one
+rate-limit pacer and one stats counter, so worker threads can read in parallel within the
+budget. Reads are retried on connection errors, timeouts, unreadable bodies, 5xx and
+maintenance; writes are retried only after a 429, which the server answers before doing
+anything; any other failure of a write is a TransportError (the caller re-reads the state).
+Redirects are never followed: the token travels in a custom header that requests would carry
+to any host a redirect names.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from reconciler import __version__
+from reconciler.api.config import ApiConfig
+from reconciler.api.ratelimit import RatePacer
+from reconciler.api.retry import RetryPolicy
+from reconciler.api.stats import RATE_LIMITED, RETRIES, RequestStats
+from reconciler.errors import ApiError, MaintenanceError, RateLimitError, TransportError
+from reconciler.redact import redact
+
+logger = logging.getLogger("reconciler.api")
+
+MAX_BODY_BYTES = 64 * 1024 * 1024  # far above any page of 100 resources; a guard, not a limit
+_MAX_MESSAGE = 300
+MAINTENANCE_CODE = 0
+
+Params = Mapping[str, str | int | list[str]]
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    data: Any  # the parsed JSON body
+    request_id: str | None
+    headers: Mapping[str, str]
+
+
+class _Retryable(Exception):
+    """Internal: an attempt failed in a way a read may try again."""
+
+    def __init__(self, error: ApiError) -> None:
+        self.error = error
+
+
+class _Throttled(Exception):
+    """Internal: a 429, with the reset it announced."""
+
+    def __init__(self, error: ApiError, reset: float | None) -> None:
+        self.error = error
+        self.reset = reset
+
+
+class Transport:
+    def __init__(
+        self,
+        config: ApiConfig,
+        *,
+        stats: RequestStats | None = None,
+        pacer: RatePacer | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        session_factory: Callable[[], requests.Session] = requests.Session,
+        pool_size: int = 16,
+    ) -> None:
+        self.config = config
+        self.stats = stats or RequestStats()
+        self.pacer = pacer or RatePacer(clock)
+        self.retry = retry or RetryPolicy()
+        self._clock = clock
+        self._sleep = sleep
+        self._session_factory = session_factory
+        self._pool_size = pool_size
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+        origin = urlsplit(config.endpoint)
+        self._origin = (origin.scheme, origin.hostname, origin.port)
+
+    def __repr__(self) -> str:
+        return f"Transport(endpoint={self.config.endpoint!r})"
+
+    # ---- sessions ------------------------------------------------------------------------
+
+    def session(self) -> requests.Session:
+        """This thread's session, created on first use."""
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._session_factory()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._pool_size, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            session.headers.update(
+                {
+                    "X-SBG-Auth-Token": self.config.token,
+                    "Content-Type": "application/json",
+                    "Accept": "application/json",
+                    "User-Agent": f"reconciler/{__version__}",
+                }
+            )
+            # Never False: a path to a bundle, or True for the default trust store.
+            session.verify = self.config.ca_bundle or True
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
+    def close(self) -> None:
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
+
+    # ---- calls ---------------------------------------------------------------------------
+
+    def url_for(self, path: str) -> str:
+        """An endpoint-relative path (`/files`) or an absolute link from a previous answer,
+        which must point at the same origin: the token goes wherever we send a request."""
+        if "://" not in path:
+            return self.config.endpoint + "/" + path.lstrip("/")
+        parts = urlsplit(path)
+        if (parts.scheme, parts.hostname, parts.port) != self._origin:
+            raise ApiError(
+                f"refusing to follow a link to another host ({parts.scheme}://{parts.hostname})"
+            )
+        return path
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        kind: str,
+        params: Params | None = None,
+        body: Any = None,
+        idempotent: bool = True,
+    ) -> Answer:
+        """One logical call, with pacing and (for idempotent calls) retries."""
+        url = self.url_for(path)
+        subject = f"{method} {urlsplit(url).path}"
+        policy = self.retry
+        started = self._clock()
+        attempt = 0
+        rate_limited = 0
+        while True:
+            attempt += 1
+            if attempt > 1:
+                self.stats.count(RETRIES)
+            wait = self.pacer.delay()
+            if wait > 0:
+                self._sleep(wait)
+            try:
+                return self._attempt(method, url, subject, kind, params, body, idempotent)
+            except _Throttled as throttled:
+                # A 429 is answered before anything is done, so even a write may be sent
+                # again; it is not a failure of the call and has its own bound.
+                rate_limited += 1
+                attempt -= 1
+                reset, now = throttled.reset, self._clock()
+                if rate_limited > policy.max_rate_limited or (
+                    reset is not None and reset - now > policy.max_rate_limit_wait
+                ):
+                    raise throttled.error from None
+                self.pacer.exhausted_until(reset)
+                if reset is None or reset <= now:
+                    self._sleep(policy.backoff(rate_limited))
+            except _Retryable as retryable:
+                error = retryable.error
+                if not idempotent:
+                    raise _as_write_failure(error) from None
+                elapsed = self._clock() - started
+                wait = policy.backoff(attempt)
+                if attempt >= policy.max_attempts or elapsed + wait > policy.deadline:
+                    raise error from None
+                logger.debug(redact(f"{subject}: {error}; retry {attempt} in {wait:.1f}s"))
+                self._sleep(wait)
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        subject: str,
+        kind: str,
+        params: Params | None,
+        body: Any,
+        idempotent: bool,
+    ) -> Answer:
+        self.stats.count(kind)
+        started = time.monotonic()
+        try:
+            response = self.session().request(
+                method,
+                url,
+                params=params,
+                data=None if body is None else json.dumps(body),
+                timeout=self.config.timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+            try:
+                content = _read_capped(response)
+            finally:
+                response.close()
+        except requests.exceptions.SSLError as exc:
+            raise TransportError(
+                f"{subject}: TLS verification failed ({_short(exc)}); "
+                "if the server uses a private CA, pass --ca-bundle or set SB_CA_BUNDLE"
+            ) from None
+        except requests.exceptions.Timeout:
+            raise _Retryable(
+                TransportError(f"{subject}: no answer within {self.config.read_timeout:g}s")
+            ) from None
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise _Retryable(
+                TransportError(f"{subject}: connection failed ({_short(exc)})")
+            ) from None
+        except _BodyTooLarge:
+            raise _Retryable(
+                TransportError(f"{subject}: answer larger than {MAX_BODY_BYTES} bytes")
+            ) from None
+        request_id = response.headers.get("X-Request-Id")
+        status = response.status_code
+        self.pacer.observe(response.headers)
+        logger.debug(
+            redact(
+                f"{subject} -> {status} in {(time.monotonic() - started) * 1000:.0f} ms "
+                f"({kind}, request id {request_id or '-'})"
+            )
+        )
+        if status == 429:
+            self.stats.count(RATE_LIMITED)
+            error = _error_from(subject, status, content, response.headers, RateLimitError)
+            raise _Throttled(error, _float(response.headers.get("X-RateLimit-Reset")))
+        if 300 <= status < 400:
+            raise ApiError(
+                f"{subject}: unexpected redirect, not followed",
+                status=status,
+                request_id=request_id,
+            )
+        if status >= 400:
+            error = _error_from(subject, status, content, response.headers, ApiError)
+            if status >= 500 or status == 408:
+                raise _Retryable(error)
+            raise error
+        try:
+            data = json.loads(content) if content.strip() else None
+        except (ValueError, RecursionError):
+            raise _Retryable(
+                TransportError(
+                    f"{subject}: unreadable answer (HTTP {status}, "
+                    f"{_content_type(response.headers)}, {len(content)} bytes, not JSON)",
+                    request_id=request_id,
+                )
+            ) from None
+        return Answer(status=status, data=data, request_id=request_id, headers=response.headers)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _read_capped(response: requests.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _error_from(
+    subject: str,
+    status: int,
+    content: bytes,
+    headers: Mapping[str, str],
+    cls: type[ApiError],
+) -> ApiError:
+    """The API's error body (`status`, `code`, `message`) as one of our errors, whatever
+    arrived: a proxy's HTML page, nothing, or JSON of the wrong shape."""
+    request_id = headers.get("X-Request-Id")
+    code: int | None = None
+    message = ""
+    try:
+        data = json.loads(content) if content.strip() else None
+    except (ValueError, RecursionError):
+        data = None
+    if isinstance(data, dict):
+        raw_code = data.get("code")
+        code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
+        raw_message = data.get("message")
+        message = raw_message if isinstance(raw_message, str) else ""
+    if not message:
+        message = (
+            "no error message"
+            if not content.strip()
+            else f"no readable error body ({_content_type(headers)}, {len(content)} bytes)"
+        )
+    if status == 503 and code == MAINTENANCE_CODE and cls is ApiError:
+        cls = MaintenanceError
+        message = f"platform in maintenance: {message}"
+    if status == 401:
+        message += " (check the token: SB_AUTH_TOKEN or the credentials file)"
+    return cls(f"{subject}: {_one_line(message)}", status=status, code=code, request_id=request_id)
+
+
+def _as_write_failure(error: ApiError) -> TransportError:
+    """A write that failed without a definite refusal may or may not have taken effect."""
+    if isinstance(error, TransportError):
+        return error
+    return TransportError(
+        f"{error.api_message} (the call may have taken effect)",
+        status=error.status,
+        code=error.code,
+        request_id=error.request_id,
+    )
+
+
+def _one_line(text: str) -> str:
+    text = redact(" ".join(text.split()))
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+
+
+def _short(exc: BaseException) -> str:
+    # requests nests urllib3 reasons several levels deep; the innermost says what happened.
+    inner: BaseException = exc
+    while inner.args and isinstance(inner.args[0], BaseException):
+        inner = inner.args[0]
+    reason = getattr(inner, "reason", None)
+    if isinstance(reason, BaseException):
+        inner = reason
+    return _one_line(f"{type(inner).__name__}: {inner}" if str(inner) else type(inner).__name__)
+
+
+def _content_type(headers: Mapping[str, str]) -> str:
+    return (headers.get("Content-Type") or "no content type").split(";")[0].strip()
+
+
+def _float(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

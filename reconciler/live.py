@@ -1,0 +1,432 @@
+"""Reads the live state the planner needs, and nothing more, in as few calls as possible.
+
+- each project once (found or not) and each volume once;
+- files declared by ID through bulk file get, 100 per call;
+- files declared by path or glob by listing only the folders the patterns can reach: from the
+  project root down the fixed folder names (with a `name=` filter, one call per level), then
+  the glob's static prefix fully, and below it only folders whose names the next pattern
+  segment can match, as deep as the pattern reaches (`**`: everything below);
+- PENDING and RUNNING export jobs on the volumes involved;
+- for every destination of a file that may need exporting, whether an object is there and its
+  size: by listing the destinations' common folder where that covers several at once, by
+  object info where a folder holds one or two, and not at all below a folder the volume does
+  not have.
+
+Everything read lands in a frozen `LiveState`; "read and absent" is stored as None.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from wcmatch import fnmatch as _fnmatch
+
+from reconciler.api.client import MAX_NAMES_PER_QUERY, ApiClient
+from reconciler.api.resources import Export, File, ItemError, Project
+from reconciler.manifest.globs import compile_glob, static_prefix
+from reconciler.manifest.models import ExportRule
+from reconciler.manifest.placeholders import render_location
+from reconciler.state import (
+    ACTIVE_JOB_STATES,
+    LiveFile,
+    LiveJob,
+    LiveObject,
+    LiveState,
+    LiveVolume,
+    ProjectFiles,
+)
+
+_SEGMENT_FLAGS = _fnmatch.DOTMATCH | _fnmatch.CASE
+# Up to this many destinations under one folder are checked one by one (object info);
+# more are cheaper to check with one listing.
+OBJECT_INFO_MAX = 2
+_MAX_FOLDER_DEPTH = 1000  # a parent chain longer than this is a loop in a broken answer
+
+
+def collect(
+    client: ApiClient, rules: Sequence[ExportRule], *, unmanaged: bool = False
+) -> LiveState:
+    """The live state for `rules` (see the module docstring for what is read and how)."""
+    reader = _Reader(client)
+    projects = {pid: reader.project(pid) for pid in _unique(rule.project for rule in rules)}
+    volumes = {vid: _live_volume(client, vid) for vid in _unique(rule.volume for rule in rules)}
+
+    files_by_id = reader.files_by_id(rules)
+    trees: dict[str, ProjectFiles] = {}
+    for project_id, project in projects.items():
+        if project is None:
+            trees[project_id] = ProjectFiles(project=project_id, found=False)
+            continue
+        project_rules = [r for r in rules if r.project == project_id]
+        trees[project_id] = ProjectFiles(
+            project=project_id,
+            found=True,
+            by_path=reader.project_tree(project_id, project_rules, everything=unmanaged),
+        )
+
+    matched = _matched_files(rules, files_by_id, trees)
+    destinations: dict[str, set[str]] = defaultdict(set)
+    for rule, file in matched:
+        if volumes.get(rule.volume) is None or not _exportable(file):
+            continue
+        if file.path or not _uses_path(rule.location):
+            destinations[rule.volume].add(
+                render_location(rule.location, path=file.path or file.name, file_id=file.id)
+            )
+    objects: dict[tuple[str, str], LiveObject | None] = {}
+    for volume_id, locations in destinations.items():
+        objects.update(_check_destinations(client, volume_id, sorted(locations)))
+
+    jobs = [
+        _live_job(export)
+        for volume_id, volume in volumes.items()
+        if volume is not None
+        for state in ACTIVE_JOB_STATES
+        for export in client.list_exports(volume_id, state)
+    ]
+
+    aliases: tuple[LiveFile, ...] = ()
+    if unmanaged:
+        declared = {file.id for _, file in matched}
+        managed = {v for v, volume in volumes.items() if volume is not None}
+        aliases = tuple(
+            file
+            for tree in trees.values()
+            for file in tree.by_path.values()
+            if file.is_alias and file.alias_volume in managed and file.id not in declared
+        )
+    return LiveState(
+        projects=trees,
+        files_by_id=files_by_id,
+        volumes=volumes,
+        objects=objects,
+        active_jobs=tuple(jobs),
+        unmanaged_aliases=aliases,
+    )
+
+
+# ---- conversions ---------------------------------------------------------------------------
+
+
+def live_file(file: File, path: str) -> LiveFile:
+    storage = file.storage
+    is_alias = storage.type.upper() == "VOLUME"
+    return LiveFile(
+        id=file.id,
+        project=file.project or "",
+        path=path,
+        name=file.name,
+        is_folder=file.is_folder,
+        size=file.size,
+        storage_type="VOLUME" if is_alias else "PLATFORM",
+        hosted_on_locations=tuple(storage.hosted_on_locations),
+        alias_volume=storage.volume if is_alias else None,
+        alias_location=storage.location if is_alias else None,
+        metadata={key: _metadata_text(value) for key, value in file.metadata.items()},
+        tags=tuple(file.tags),
+        modified_on=file.modified_on,
+    )
+
+
+def _metadata_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _live_volume(client: ApiClient, volume_id: str) -> LiveVolume | None:
+    volume = client.get_volume(volume_id)
+    if volume is None:
+        return None
+    return LiveVolume(
+        id=volume.id,
+        access_mode=volume.access_mode,
+        active=volume.active,
+        service_type=volume.service.type,
+        bucket=volume.service.bucket,
+        prefix=volume.service.prefix or "",
+    )
+
+
+def _live_job(export: Export) -> LiveJob:
+    return LiveJob(
+        id=export.id,
+        state=export.state,
+        file_id=export.source.file,
+        volume=export.destination.volume,
+        location=export.destination.location,
+        overwrite=export.overwrite,
+        properties={k: None if v is None else str(v) for k, v in export.properties.items()},
+        error=export.error.message if export.error else None,
+    )
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _uses_path(template: str) -> bool:
+    return "{path}" in template or "{parent}" in template
+
+
+def _exportable(file: LiveFile | None) -> bool:
+    # Aliases are either in sync or blocked, folders and public files are blocked: none of
+    # them can lead to an export, so their destinations need no check.
+    return file is not None and not (file.is_folder or file.is_alias or file.is_public)
+
+
+def _matched_files(
+    rules: Sequence[ExportRule],
+    files_by_id: dict[str, LiveFile | None],
+    trees: dict[str, ProjectFiles],
+) -> list[tuple[ExportRule, LiveFile]]:
+    """Each rule with each file it selects (globs: by path only; `where` is the planner's)."""
+    out: list[tuple[ExportRule, LiveFile]] = []
+    for rule in rules:
+        by_path = trees[rule.project].by_path if rule.project in trees else {}
+        if rule.kind == "file":
+            found = files_by_id.get(rule.selector)
+            if found is not None:
+                out.append((rule, found))
+        elif rule.kind == "path":
+            found = by_path.get(rule.selector)
+            if found is not None:
+                out.append((rule, found))
+        else:
+            matches = compile_glob(rule.selector, rule.exclude)
+            out.extend((rule, f) for p, f in by_path.items() if not f.is_folder and matches(p))
+    return out
+
+
+# ---- files ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Need:
+    """What one folder of a project must be listed for."""
+
+    names: set[str] = field(default_factory=set)  # children wanted by exact name
+    children: dict[str, _Need] = field(default_factory=dict)  # folders to descend into
+    patterns: list[tuple[str, ...]] = field(default_factory=list)  # glob rests: list fully
+
+    def child(self, name: str) -> _Need:
+        self.names.add(name)
+        return self.children.setdefault(name, _Need())
+
+
+class _Reader:
+    def __init__(self, client: ApiClient) -> None:
+        self.client = client
+        self._projects: dict[str, Project | None] = {}
+        self._root_folders: dict[str, set[str]] = {}
+
+    def project(self, project_id: str) -> Project | None:
+        if project_id not in self._projects:
+            self._projects[project_id] = self.client.get_project(project_id)
+        return self._projects[project_id]
+
+    def files_by_id(self, rules: Sequence[ExportRule]) -> dict[str, LiveFile | None]:
+        """Files declared by ID, by bulk get. Their paths are resolved (walking up the parent
+        folders, level by level, by bulk get) only for files whose rule renders `{path}` or
+        `{parent}`: the file resource carries `parent`, not a path, and every other
+        placeholder needs the name only, so for most manifests this costs nothing."""
+        ids = _unique(r.selector for r in rules if r.kind == "file")
+        wanting_path = {r.selector for r in rules if r.kind == "file" and _uses_path(r.location)}
+        found: dict[str, File] = {}
+        out: dict[str, LiveFile | None] = {}
+        for file_id, entry in zip(ids, self.client.bulk_get_files(ids), strict=True):
+            if isinstance(entry, ItemError):
+                out[file_id] = None
+            else:
+                found[file_id] = entry
+        paths = self._paths([found[i] for i in wanting_path if i in found])
+        for file_id, file in found.items():
+            out[file_id] = live_file(file, paths.get(file_id, file.name))
+        return out
+
+    def _roots(self, project_id: str) -> set[str]:
+        """The ids a root-level file names as its parent: the project's root folder."""
+        if project_id not in self._root_folders:
+            roots = {project_id}
+            project = self.project(project_id) if project_id else None
+            if project is not None and project.root_folder:
+                roots.add(project.root_folder)
+            elif project is not None:
+                first = next(iter(self.client.list_files(project=project_id)), None)
+                if first is not None and first.parent:
+                    roots.add(first.parent)
+            self._root_folders[project_id] = roots
+        return self._root_folders[project_id]
+
+    def _paths(self, files: list[File]) -> dict[str, str]:
+        folders: dict[str, File | None] = {}
+        roots = {f.id: self._roots(f.project or "") for f in files}
+
+        def unknown(parents: Iterable[tuple[str | None, set[str]]]) -> list[str]:
+            return _unique(p for p, r in parents if p and p not in r and p not in folders)
+
+        pending = unknown((f.parent, roots[f.id]) for f in files)
+        for _ in range(_MAX_FOLDER_DEPTH):
+            if not pending:
+                break
+            for folder_id, entry in zip(pending, self.client.bulk_get_files(pending), strict=True):
+                folders[folder_id] = None if isinstance(entry, ItemError) else entry
+            all_roots = {root for file_roots in roots.values() for root in file_roots}
+            pending = unknown(
+                (folder.parent, all_roots) for folder in folders.values() if folder is not None
+            )
+        paths: dict[str, str] = {}
+        for file in files:
+            parts = [file.name]
+            parent = file.parent
+            complete = True
+            for _ in range(_MAX_FOLDER_DEPTH):
+                if not parent or parent in roots[file.id]:
+                    break
+                folder = folders.get(parent)
+                if folder is None:
+                    complete = False
+                    break
+                parts.append(folder.name)
+                parent = folder.parent
+            paths[file.id] = "/".join(reversed(parts)) if complete else ""
+        return paths
+
+    def project_tree(
+        self, project_id: str, rules: Sequence[ExportRule], *, everything: bool
+    ) -> dict[str, LiveFile]:
+        root = _Need()
+        if everything:
+            root.patterns.append(("**", "*"))
+        for rule in rules:
+            if rule.kind == "path":
+                parts = rule.selector.strip("/").split("/")
+                node = root
+                for part in parts[:-1]:
+                    node = node.child(part)
+                node.names.add(parts[-1])
+            elif rule.kind == "glob":
+                prefix = static_prefix(rule.selector)
+                node = root
+                for part in prefix.split("/") if prefix else ():
+                    node = node.child(part)
+                # What is left below the prefix, one pattern per level; `_descend` follows it
+                # down only into folders it can match, so the walk goes no deeper than
+                # `levels_below_prefix` (unbounded below a `**`).
+                rest = tuple(rule.selector.split("/")[len(prefix.split("/")) if prefix else 0 :])
+                node.patterns.append(rest)
+        by_path: dict[str, LiveFile] = {}
+        self._visit(project_id, None, "", root, by_path)
+        return by_path
+
+    def _visit(
+        self,
+        project_id: str,
+        folder_id: str | None,
+        path: str,
+        need: _Need,
+        out: dict[str, LiveFile],
+    ) -> None:
+        full = bool(need.patterns) or len(need.names) > MAX_NAMES_PER_QUERY
+        names = () if full else sorted(need.names)
+        if not full and not names:
+            return
+        if folder_id is None:
+            listed = self.client.list_files(project=project_id, names=names)
+        else:
+            listed = self.client.list_files(parent=folder_id, names=names)
+        for item in listed:
+            child_path = f"{path}/{item.name}" if path else item.name
+            out[child_path] = live_file(item, child_path)
+            if not item.is_folder:
+                continue
+            below = _Need()
+            if item.name in need.children:
+                wanted = need.children[item.name]
+                below.names |= wanted.names
+                below.children.update(wanted.children)
+                below.patterns.extend(wanted.patterns)
+            below.patterns.extend(_descend(need.patterns, item.name))
+            if below.names or below.patterns:
+                self._visit(project_id, item.id, child_path, below, out)
+
+
+def _descend(patterns: list[tuple[str, ...]], folder: str) -> list[tuple[str, ...]]:
+    """The pattern rests that apply inside `folder` (a child of where `patterns` apply)."""
+    out: list[tuple[str, ...]] = []
+    for rest in patterns:
+        if len(rest) < 2:
+            continue  # only the file name is left: nothing below can match
+        if "**" in rest[0]:
+            out.append(rest)  # `**` may swallow this folder and any below it
+        elif _fnmatch.fnmatch(folder, rest[0], flags=_SEGMENT_FLAGS):
+            out.append(rest[1:])
+    return _unique_patterns(out)
+
+
+def _unique_patterns(patterns: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    return list(dict.fromkeys(patterns))
+
+
+# ---- destinations --------------------------------------------------------------------------
+
+
+def _folder(location: str) -> str:
+    return location.rpartition("/")[0]
+
+
+def _check_destinations(
+    client: ApiClient, volume_id: str, locations: list[str]
+) -> dict[tuple[str, str], LiveObject | None]:
+    out: dict[tuple[str, str], LiveObject | None] = {}
+
+    def by_object_info(locs: Iterable[str]) -> None:
+        for location in locs:
+            obj = client.get_volume_object(volume_id, location)
+            size = obj.metadata.size if obj is not None else None
+            out[(volume_id, location)] = (
+                LiveObject(volume_id, location, size) if obj is not None else None
+            )
+
+    def visit(locs: list[str]) -> None:
+        if len(locs) <= OBJECT_INFO_MAX:
+            by_object_info(locs)
+            return
+        # List the deepest folder that holds all of them: listing the levels above it would
+        # only say that it exists.
+        folder = _common_folder(locs)
+        listing = client.list_volume_objects(volume_id, folder + "/" if folder else "")
+        sizes = {o.location: o.metadata.size for o in listing.objects}
+        present = {p.rstrip("/") for p in listing.prefixes}
+        deeper: dict[str, list[str]] = defaultdict(list)
+        for location in locs:
+            if _folder(location) == folder:
+                there = location in sizes
+                out[(volume_id, location)] = (
+                    LiveObject(volume_id, location, sizes[location]) if there else None
+                )
+            else:
+                rest = location[len(folder) + 1 :] if folder else location
+                sub = f"{folder}/{rest.split('/')[0]}" if folder else rest.split("/")[0]
+                deeper[sub].append(location)
+        for sub, sub_locs in deeper.items():
+            if sub in present:
+                visit(sub_locs)
+            else:
+                # The volume has no such folder: nothing below it exists.
+                out.update({(volume_id, loc): None for loc in sub_locs})
+
+    visit(locations)
+    return out
+
+
+def _common_folder(locations: list[str]) -> str:
+    split = [_folder(loc).split("/") for loc in locations]
+    common: list[str] = []
+    for parts in zip(*split, strict=False):
+        if any(part != parts[0] for part in parts):
+            break
+        common.append(parts[0])
+    return "/".join(common)
