@@ -33,6 +33,7 @@ from .store import DB_NAME, Row, Store
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "sandbox.lock"
+POLL_INTERVAL = 0.05  # seconds; bounds how long stop() waits for the serving loop
 SeedSource = Path | str | Mapping[str, Any] | None
 
 
@@ -107,7 +108,10 @@ class Sandbox:
         )
         self.token = store.first_token() or ""
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="sandbox-http", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": POLL_INTERVAL},
+            name="sandbox-http",
+            daemon=True,
         )
         self._stopped = False
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from reconciler.sandbox.server import Sandbox
+
+MakeSandbox = Callable[..., Sandbox]  # the make_sandbox fixture of tests/conftest.py
 
 US = "aws:us-east-1"
 PROJECT = "rfranklin/rna-seq"
