@@ -116,6 +116,13 @@ def _one(error: ErrorDetails, loc: Sequence[str | int], positions: Pos) -> Probl
             + ", ".join(models.CANNED_ACLS),
             "canned-acl",
         )
+    if kind == "string_type" and loc[-1:] == ("file",) and isinstance(error["input"], int | float):
+        # An all-digit ID (or one like 1234e567...) is a number to YAML.
+        return Problem(
+            _at(node),
+            f'{where}: YAML read this file ID as a number: quote it (file: "...")',
+            "file-id",
+        )
     if kind in _EXPECTED:
         message = f"{where}: should be {_EXPECTED[kind]}, not {_shown(error['input'])}"
     else:
