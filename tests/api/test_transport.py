@@ -112,9 +112,7 @@ def test_write_is_not_retried_on_5xx(stub: Stub, make_client: MakeClient) -> Non
     assert len(stub.seen) == 1
 
 
-def test_write_with_lost_connection_is_transport_error(
-    stub: Stub, make_client: MakeClient
-) -> None:
+def test_write_with_lost_connection_is_transport_error(stub: Stub, make_client: MakeClient) -> None:
     stub.reply(Reply(drop=True))
     with pytest.raises(TransportError, match="connection failed"):
         make_client(stub.url).bulk_create_exports([EXPORT_ITEM], copy_only=True)
@@ -129,7 +127,9 @@ def test_write_with_garbage_answer_is_transport_error(stub: Stub, make_client: M
     assert len(stub.seen) == 1
 
 
-def test_write_retried_after_429_only(stub: Stub, make_client: MakeClient, clock: FakeClock) -> None:
+def test_write_retried_after_429_only(
+    stub: Stub, make_client: MakeClient, clock: FakeClock
+) -> None:
     headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(clock.now) + 5)}
     export = {
         "id": "e1",
