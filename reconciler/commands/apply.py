@@ -1,17 +1,142 @@
-"""`reconciler apply` (placeholder until its issue lands)."""
+"""`reconciler apply [PATH...]`: plan, confirm, and converge with bulk exports; or apply a saved
+plan (`--plan FILE`), which is already the approval.
+
+Manifests (and a saved plan) are read before any client exists: an invalid manifest or plan
+costs no call. Without `--plan` the plan is shown first; a terminal is asked to confirm unless
+`--yes`; anywhere else apply refuses without `--yes`. The per-item report goes to stdout;
+the plan preview, progress and questions go to stderr. Exit 0 when every declared item is in
+sync, 1 otherwise (see `apply/run.py`).
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
 
-from reconciler.errors import ConfigError
+from reconciler import pipeline
+from reconciler.apply import guards
+from reconciler.apply.engine import DEFAULT_WAIT_TIMEOUT, EngineSettings
+from reconciler.apply.outcome import ItemOutcome, subject
+from reconciler.apply.report import render_json, render_text
+from reconciler.apply.run import DEFAULT_STATE_DIR, ApplyOptions, apply
+from reconciler.errors import ConfigError, GuardError
+from reconciler.manifest.load import DEFAULT_PATH
+from reconciler.plan.io import load_plan
+from reconciler.plan.model import Action, Plan
+from reconciler.redact import redact
+
+PREVIEW_LINES = 50
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("apply", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "apply",
+        help="converge: submit the plan's exports in bulk and wait for them",
+        description="Plan against the live state and submit the exports, at most 100 per "
+        "call, copies before moves, never twice. Exit 0 when every declared item is in "
+        "sync, 1 otherwise.",
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help=f"manifests or folders (default: {DEFAULT_PATH}/)"
+    )
+    parser.add_argument("--plan", metavar="FILE", help="apply this saved plan (the approval)")
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--state-dir",
+        default=DEFAULT_STATE_DIR,
+        metavar="DIR",
+        help=f"journal, lock and receipt (default: {DEFAULT_STATE_DIR}/)",
+    )
+    parser.add_argument("--max-moves", type=int, metavar="N", help="refuse to move more files")
+    parser.add_argument("--max-bytes", metavar="SIZE", help="refuse to move more (e.g. 500GB)")
+    parser.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=DEFAULT_WAIT_TIMEOUT,
+        metavar="SECONDS",
+        help=f"stop waiting for jobs after this long (default: {DEFAULT_WAIT_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="FILE|LABEL",
+        help="only these manifests (by path or label); repeatable",
+    )
+    parser.add_argument("--profile", help="credentials profile (~/.sevenbridges/credentials)")
+    parser.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to trust")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="the report's format"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ConfigError("'reconciler apply' is not available yet")
+    if args.max_moves is not None and args.max_moves < 0:
+        raise ConfigError("--max-moves must be 0 or more")
+    if args.wait_timeout < 0:
+        raise ConfigError("--wait-timeout must be 0 or more")
+    max_bytes = guards.parse_size(args.max_bytes) if args.max_bytes is not None else None
+    manifests = pipeline.load(args.paths, target=args.target)
+    saved = load_plan(args.plan) if args.plan else None
+    interactive = sys.stdin.isatty() and sys.stderr.isatty()
+    if saved is None and not args.yes and not interactive:
+        raise GuardError(
+            "apply needs a confirmation and there is no terminal to ask: pass --yes, "
+            "or apply a reviewed plan with --plan FILE"
+        )
+    options = ApplyOptions(
+        state_dir=Path(args.state_dir),
+        limits=guards.Limits(args.max_moves, max_bytes),
+        engine=EngineSettings(wait_timeout=args.wait_timeout),
+        saved_plan=saved,
+        saved_plan_origin=args.plan,
+    )
+
+    def confirm(plan: Plan, outcomes: Sequence[ItemOutcome]) -> bool:
+        if saved is not None:
+            return True
+        show_plan(plan, outcomes, sys.stderr)
+        return args.yes or ask(sys.stderr)
+
+    with pipeline.connect(
+        manifests, profile=args.profile, ca_bundle=args.ca_bundle, warn=warn
+    ) as client:
+        applied = apply(manifests, client, options, confirm=confirm, stderr=sys.stderr)
+    if args.format == "json":
+        sys.stdout.write(
+            render_json(applied.outcomes, receipt=applied.receipt, exit_code=applied.exit_code)
+        )
+    else:
+        sys.stdout.write(render_text(applied.outcomes, receipt=applied.receipt))
+    return applied.exit_code
+
+
+def warn(message: str) -> None:
+    print(f"warning: {redact(message)}", file=sys.stderr)
+
+
+def show_plan(plan: Plan, outcomes: Sequence[ItemOutcome], out: TextIO) -> None:
+    """The summary and the exports about to be sent (the full plan: `reconciler plan`)."""
+    parts = [f"{plan.count(a)} {a}" for a in Action if plan.count(a)]
+    out.write(f"Plan: {', '.join(parts) or 'nothing'}\n")
+    sending = [o for o in outcomes if o.result is None and o.item.submits]
+    for o in sending[:PREVIEW_LINES]:
+        mark = " (destructive)" if o.item.destructive else ""
+        out.write(f"  {o.item.action}{mark}: {subject(o.item)}\n")
+    if len(sending) > PREVIEW_LINES:
+        out.write(f"  ... and {len(sending) - PREVIEW_LINES} more (`reconciler plan` lists all)\n")
+    out.flush()
+
+
+def ask(out: TextIO) -> bool:
+    out.write("Apply these exports? Only 'yes' will be accepted: ")
+    out.flush()
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, ValueError):
+        return False
+    return answer.strip() == "yes"

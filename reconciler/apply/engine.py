@@ -1,0 +1,386 @@
+"""The apply engine: submit the plan's exports in bulk, wait for them, confirm the results.
+
+Ordering rules:
+- a bulk create call holds at most 100 items of one mode (`copy_only` is per call); items for
+  several volumes share calls; a partial call is sent only when no more items of its mode can
+  become ready, so N items of a mode take ceil(N/100) calls;
+- a move waits until every copy of its file has COMPLETED; when one fails or is still running
+  at the deadline, the move is held (moving first would make that copy impossible forever);
+- an item with a PENDING or RUNNING job is never submitted: in-flight items are watched, jobs
+  the journal knows are looked up by id before anything is sent, and a create call that ended
+  without an answer is resolved by re-reading the platform (`recover.py`);
+- polling is interleaved with submission: as soon as a full call's worth of jobs is due, it is
+  polled, so the first jobs are confirmed while the last are still being sent.
+
+Per-item errors are recorded against their item and everything else goes on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from reconciler.api.resources import Export, ItemError
+from reconciler.apply.journal import Journal, JournalHistory
+from reconciler.apply.outcome import ItemOutcome, Result
+from reconciler.apply.poll import BULK_SIZE, FINAL_STATES, Poller, Schedule
+from reconciler.apply.ports import ExportsApi
+from reconciler.apply.progress import Counts, Progress
+from reconciler.apply.recover import recover
+from reconciler.apply.submit import submit_batch, target
+from reconciler.apply.verify import check_file, check_job, check_size
+from reconciler.errors import ApiError, TransportError
+from reconciler.manifest.models import Mode
+from reconciler.plan.model import Action, ReasonCode
+from reconciler.state import ACTIVE_JOB_STATES
+
+DEFAULT_WAIT_TIMEOUT = 3600.0
+# Create calls for one item whose answers were lost and after which the platform showed
+# nothing: beyond this the item is reported as unknown and left for a re-run.
+MAX_SUBMIT_ATTEMPTS = 3
+_PROBLEMS = (Result.FAILED, Result.UNKNOWN, Result.HELD)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    wait_timeout: float = DEFAULT_WAIT_TIMEOUT
+    schedule: Schedule = field(default_factory=Schedule)
+
+
+class Engine:
+    def __init__(
+        self,
+        api: ExportsApi,
+        journal: Journal,
+        *,
+        clock: Callable[[], float],
+        sleep: Callable[[float], None],
+        progress: Progress | None = None,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self._api = api
+        self._journal = journal
+        self._clock = clock
+        self._sleep = sleep
+        self._progress = progress
+        self._settings = settings or EngineSettings()
+        self._poller = Poller(api, clock, self._settings.schedule)
+        self._by_job: defaultdict[str, list[ItemOutcome]] = defaultdict(list)
+        self._ready: dict[Mode, deque[ItemOutcome]] = {Mode.COPY: deque(), Mode.MOVE: deque()}
+        self._gated: dict[str, list[ItemOutcome]] = {}  # file id -> moves waiting for copies
+        self._open_copies: Counter[str] = Counter()
+        self._failed_copy: dict[str, ItemOutcome] = {}
+        self._copies: set[str] = set()  # keys of copies that moves of their file wait for
+        self._attempts: Counter[str] = Counter()
+        self._unconfirmed: list[ItemOutcome] = []
+        self._finished: Counter[Result] = Counter()
+        self._total = 0
+
+    # ---- the run -------------------------------------------------------------------------
+
+    def run(self, outcomes: Sequence[ItemOutcome], history: JournalHistory | None = None) -> None:
+        """Drive every outcome without a result to one; returns when all have one."""
+        self._total = len(outcomes)
+        self._finished.update(o.result for o in outcomes if o.result is not None)
+        to_submit = self._classify([o for o in outcomes if o.result is None])
+        if history is not None:
+            to_submit = self._resume(history, to_submit)
+        self._queue(to_submit)
+        deadline = self._clock() + self._settings.wait_timeout
+        while True:
+            self._submit_ready()
+            if not self._poller:
+                break
+            now = self._clock()
+            if now >= deadline:
+                break
+            next_due = self._poller.next_due()
+            if next_due is not None and next_due > now:
+                self._sleep(min(next_due, deadline) - now)
+                continue
+            self._poll_once()
+        self._confirm_unknown_results()
+        self._finish_at_deadline()
+        self._show(force=True)
+
+    def _classify(self, outcomes: list[ItemOutcome]) -> list[ItemOutcome]:
+        """Finish what needs no job, watch what is in flight; return what is to be sent."""
+        for o in outcomes:
+            item = o.item
+            if item.mode is Mode.COPY and (item.submits or self._watches(o)):
+                self._open_copies[item.source.file_id or ""] += 1
+                self._copies.add(item.key)
+        to_submit = []
+        for o in outcomes:
+            item = o.item
+            if item.action is Action.BLOCKED:
+                self._finish(o, Result.BLOCKED, item.reason)
+            elif item.action is Action.IN_SYNC:
+                self._finish(o, Result.IN_SYNC)
+            elif self._watches(o) and item.job_id:
+                self._track(o, item.job_id)
+            elif item.action is Action.IN_FLIGHT:
+                # The planner waits for another job here; the next plan decides this item.
+                self._finish(o, Result.HELD, f"{item.reason}; run apply again after it")
+            else:
+                to_submit.append(o)
+        return to_submit
+
+    def _queue(self, outcomes: list[ItemOutcome]) -> None:
+        for o in outcomes:
+            file_id = o.item.source.file_id or ""
+            if o.item.mode is Mode.MOVE and self._open_copies[file_id]:
+                self._gated.setdefault(file_id, []).append(o)
+            elif o.item.mode is Mode.MOVE and file_id in self._failed_copy:
+                self._hold(o, self._failed_copy[file_id])
+            else:
+                self._ready[o.item.mode].append(o)
+
+    @staticmethod
+    def _watches(o: ItemOutcome) -> bool:
+        return o.item.action is Action.IN_FLIGHT and o.item.reason_code is ReasonCode.JOB_ACTIVE
+
+    # ---- picking up an earlier run -------------------------------------------------------
+
+    def _resume(self, history: JournalHistory, outcomes: list[ItemOutcome]) -> list[ItemOutcome]:
+        """Before sending anything: jobs the journal knows are looked up by id, and items of a
+        call whose answer never came are re-read from the platform. Returns what is left."""
+        known = {t: job for job, t in history.open_jobs.items()}
+        lookups: dict[str, ItemOutcome] = {}
+        uncertain: list[ItemOutcome] = []
+        left: list[ItemOutcome] = []
+        for o in outcomes:
+            t = target(o.item)
+            if t in known:
+                lookups[known[t]] = o
+            elif t in history.uncertain:
+                uncertain.append(o)
+            else:
+                left.append(o)
+        ids = list(lookups)
+        for start in range(0, len(ids), BULK_SIZE):
+            chunk = ids[start : start + BULK_SIZE]
+            try:
+                answers: list[Export | ItemError] = self._api.bulk_get_exports(chunk)
+            except ApiError:
+                answers = [ItemError(message="not read")] * len(chunk)
+            for job_id, answer in zip(chunk, answers, strict=True):
+                o = lookups[job_id]
+                if isinstance(answer, Export) and answer.state in ACTIVE_JOB_STATES:
+                    self._track(o, job_id)
+                elif isinstance(answer, Export) and answer.state == "COMPLETED":
+                    o.job_id = job_id
+                    self._on_final(o, answer)
+                else:
+                    # FAILED or unreadable: the platform's job list decides, as for any item.
+                    uncertain.append(o)
+        if uncertain:
+            self._recover(uncertain, requeue=left)
+        return left
+
+    # ---- submitting ----------------------------------------------------------------------
+
+    def _submit_ready(self) -> None:
+        for mode in (Mode.COPY, Mode.MOVE):
+            queue = self._ready[mode]
+            more_may_come = mode is Mode.MOVE and bool(self._gated)
+            while len(queue) >= BULK_SIZE or (queue and not more_may_come):
+                batch = [queue.popleft() for _ in range(min(BULK_SIZE, len(queue)))]
+                self._submit(batch, mode)
+                if self._poller.due_count() >= BULK_SIZE:
+                    self._poll_once()
+                more_may_come = mode is Mode.MOVE and bool(self._gated)
+
+    def _submit(self, batch: list[ItemOutcome], mode: Mode) -> None:
+        for o in batch:
+            self._attempts[o.item.key] += 1
+        try:
+            answers = submit_batch(self._api, self._journal, [o.item for o in batch], mode)
+        except TransportError:
+            self._recover(batch)
+            return
+        for o, answer in zip(batch, answers, strict=True):
+            if isinstance(answer, ItemError):
+                self._finish(o, Result.FAILED, f"refused: {answer}")
+            else:
+                self._track(o, answer.id)
+        self._show()
+
+    def _recover(
+        self, batch: list[ItemOutcome], *, requeue: list[ItemOutcome] | None = None
+    ) -> None:
+        """Resolve a batch whose create answer was lost; what is really missing goes back to
+        the front of its queue (or onto `requeue`, before queueing has started)."""
+        try:
+            found = recover(self._api, [o.item for o in batch])
+        except ApiError as exc:
+            for o in batch:
+                self._finish(
+                    o,
+                    Result.UNKNOWN,
+                    f"the create call's answer was lost and re-reading failed ({exc}); "
+                    "a re-run re-reads before submitting",
+                )
+            return
+        by_key = {o.item.key: o for o in batch}
+        self._journal.write(
+            "resolved",
+            items=[target(o.item).as_dict() for o in batch],
+            jobs={job: target(by_key[key].item).as_dict() for key, job in found.jobs.items()},
+        )
+        for o in batch:
+            key = o.item.key
+            if key in found.jobs:
+                self._track(o, found.jobs[key])
+            elif key in found.done:
+                o.object_size = found.done[key]
+                self._finish(o, Result.COMPLETED)
+            elif key in found.failed:
+                self._finish(o, Result.FAILED, found.failed[key])
+        for item in found.missing:
+            o = by_key[item.key]
+            if self._attempts[item.key] >= MAX_SUBMIT_ATTEMPTS:
+                self._finish(
+                    o,
+                    Result.UNKNOWN,
+                    f"{self._attempts[item.key]} create calls went unanswered",
+                )
+            elif requeue is not None:
+                requeue.append(o)
+            else:
+                self._ready[item.mode].appendleft(o)
+
+    # ---- waiting -------------------------------------------------------------------------
+
+    def _track(self, o: ItemOutcome, job_id: str) -> None:
+        o.job_id = job_id
+        self._by_job[job_id].append(o)
+        if job_id not in self._poller:
+            self._poller.watch(job_id)
+
+    def _poll_once(self) -> None:
+        final, unreadable = self._poller.poll()
+        records = []
+        for job in final:
+            records.append({"job": job.id, "state": job.state, "error": _error(job)})
+            for o in self._by_job.pop(job.id, []):
+                self._on_final(o, job)
+        for job_id, message in unreadable:
+            records.append({"job": job_id, "state": "UNREADABLE", "error": message})
+            for o in self._by_job.pop(job_id, []):
+                self._finish(o, Result.UNKNOWN, f"job {job_id} cannot be read: {message}")
+        if records:
+            self._journal.write("final", jobs=records)
+        self._show()
+
+    def _on_final(self, o: ItemOutcome, job: Export) -> None:
+        o.job_state = job.state
+        if job.state == "FAILED":
+            self._finish(o, Result.FAILED, f"job FAILED: {_error(job) or 'no message'}")
+            return
+        verdict = check_job(o.item, job)
+        if verdict.ok is None:
+            self._unconfirmed.append(o)  # COMPLETED; the result does not say enough
+            self._copy_done(o, ok=True)
+        elif verdict.ok:
+            o.object_size = verdict.size
+            self._finish(o, Result.COMPLETED)
+        else:
+            self._finish(o, Result.FAILED, f"job COMPLETED but {verdict.problem}")
+
+    def _confirm_unknown_results(self) -> None:
+        """Re-read only what finished jobs left unknown: files for moves, objects for copies."""
+        pending, self._unconfirmed = self._unconfirmed, []
+        moves = [o for o in pending if o.item.mode is Mode.MOVE]
+        try:
+            ids = sorted({o.item.source.file_id or "" for o in moves})
+            files = dict(zip(ids, self._api.bulk_get_files(ids), strict=True)) if ids else {}
+            for o in pending:
+                if o.item.mode is Mode.MOVE:
+                    file = files[o.item.source.file_id or ""]
+                    verdict = check_file(o.item, file) if not isinstance(file, ItemError) else None
+                else:
+                    obj = self._api.get_volume_object(
+                        o.item.destination.volume, o.item.destination.location
+                    )
+                    verdict = check_size(o.item, obj.metadata.size) if obj else None
+                if verdict is not None and verdict.ok:
+                    o.object_size = verdict.size
+                    self._finish(o, Result.COMPLETED)
+                else:
+                    problem = verdict.problem if verdict else None
+                    self._finish(
+                        o,
+                        Result.FAILED,
+                        f"job COMPLETED but {problem or 'the result could not be confirmed'}",
+                    )
+        except ApiError as exc:
+            for o in pending:
+                if o.result is None:
+                    self._finish(o, Result.UNKNOWN, f"job COMPLETED; confirming failed: {exc}")
+
+    def _finish_at_deadline(self) -> None:
+        timeout = self._settings.wait_timeout
+        for job_id, outcomes in self._by_job.items():
+            for o in outcomes:
+                self._finish(
+                    o,
+                    Result.RUNNING,
+                    f"job {job_id} still running after --wait-timeout {timeout:g}s",
+                )
+        self._by_job.clear()
+        for moves in self._gated.values():
+            for o in moves:
+                self._finish(o, Result.HELD, "a copy of this file was still running")
+        self._gated.clear()
+
+    # ---- bookkeeping ---------------------------------------------------------------------
+
+    def _finish(self, o: ItemOutcome, result: Result, error: str | None = None) -> None:
+        o.finish(result, error)
+        self._finished[result] += 1
+        self._copy_done(o, ok=result in (Result.COMPLETED, Result.IN_SYNC))
+
+    def _copy_done(self, o: ItemOutcome, *, ok: bool) -> None:
+        """Release the moves of a file once its last copy has completed; hold them when one
+        did not (moving first would make that copy impossible forever)."""
+        if o.item.key not in self._copies:
+            return
+        self._copies.discard(o.item.key)
+        file_id = o.item.source.file_id or ""
+        if not ok:
+            self._failed_copy.setdefault(file_id, o)
+        self._open_copies[file_id] -= 1
+        if self._open_copies[file_id]:
+            return
+        failed = self._failed_copy.get(file_id)
+        for move in self._gated.pop(file_id, []):
+            if failed is None:
+                self._ready[Mode.MOVE].append(move)
+            else:
+                self._hold(move, failed)
+
+    def _hold(self, move: ItemOutcome, copy: ItemOutcome) -> None:
+        dest = f"{copy.item.destination.volume}:{copy.item.destination.location}"
+        self._finish(move, Result.HELD, f"not moved: the copy to {dest} did not complete")
+
+    def _show(self, *, force: bool = False) -> None:
+        if self._progress is None:
+            return
+        done = sum(self._finished.values())
+        failed = sum(self._finished[r] for r in _PROBLEMS)
+        in_flight = sum(len(v) for v in self._by_job.values()) if force else len(self._poller)
+        counts = Counts(done=done, in_flight=in_flight, failed=failed)
+        if force:
+            self._progress.finish(counts)
+        else:
+            self._progress.update(counts)
+
+
+def _error(job: Export) -> str | None:
+    return str(job.error) if job.error is not None else None
+
+
+def is_final(state: str | None) -> bool:
+    return state in FINAL_STATES

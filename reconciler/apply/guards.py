@@ -1,0 +1,67 @@
+"""Guards: limits on how much one apply may move, checked before any write.
+
+Limits come from the command line (`--max-moves`, `--max-bytes`) and from the manifests
+(`guards`, already reduced to the smallest by the planner into `Plan.guards`); the smallest
+of each wins. Only moves count: a move deletes the platform copy, a copy loses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pydantic import ByteSize, TypeAdapter, ValidationError
+
+from reconciler.errors import ConfigError, GuardError
+from reconciler.manifest.models import Mode
+from reconciler.plan.model import PlanItem
+
+_BYTE_SIZE: TypeAdapter[ByteSize] = TypeAdapter(ByteSize)
+
+
+def parse_size(text: str) -> int:
+    """`500GB`, `1.5TiB`, `1024` -> bytes (a ConfigError naming the value otherwise)."""
+    try:
+        return int(_BYTE_SIZE.validate_python(text.strip()))
+    except ValidationError:
+        raise ConfigError(
+            f"--max-bytes {text!r}: not a size; use a number of bytes or e.g. 500GB, 1.5TiB"
+        ) from None
+
+
+def smallest(*limits: int | None) -> int | None:
+    present = [limit for limit in limits if limit is not None]
+    return min(present) if present else None
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_moves: int | None
+    max_bytes: int | None
+
+
+def check(items: Iterable[PlanItem], limits: Limits) -> None:
+    """Raise GuardError when the moves among `items` exceed a limit."""
+    moves = [item for item in items if item.mode == Mode.MOVE]
+    count = len(moves)
+    size = sum(item.source.size or 0 for item in moves)
+    if limits.max_moves is not None and count > limits.max_moves:
+        raise GuardError(
+            f"the plan moves {count} file{'s' if count != 1 else ''}, more than the limit of "
+            f"{limits.max_moves} (--max-moves / guards.max_moves); nothing was applied"
+        )
+    if limits.max_bytes is not None and size > limits.max_bytes:
+        raise GuardError(
+            f"the plan moves {human_bytes(size)} ({size} bytes), more than the limit of "
+            f"{human_bytes(limits.max_bytes)} (--max-bytes / guards.max_bytes); "
+            "nothing was applied"
+        )
+
+
+def human_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if value < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"  # pragma: no cover

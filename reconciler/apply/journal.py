@@ -1,0 +1,156 @@
+"""The apply journal: an append-only JSON-lines file in the state folder, fsync'ed line by line.
+
+Every bulk create call is bracketed by two records: `submit` (the items about to be sent, with
+their file and destination) before the call, and `submitted` (the job id or error of each item)
+or `uncertain` (no readable answer) after it; `resolved` says what re-reading the platform
+found for an uncertain call. Jobs reaching a final state are recorded, a poll's worth at a
+time, as `final`. A run opens with `run` and closes with `end`.
+
+After `kill -9` the next run reads the journal back (`JournalHistory`): jobs it knows were
+submitted and not seen finished are polled by id rather than searched for, and items of a
+`submit` with no answer are re-read from the platform before anything is sent again. The
+platform stays the source of truth; the journal only saves calls and keeps the audit trail
+(it is meant to be kept as a CI artifact). Every line goes through `redact`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.errors import StateError
+from reconciler.redact import redact
+
+JOURNAL_NAME = "journal.jsonl"
+JOURNAL_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What one export writes: the identity a job is matched on across runs and machines."""
+
+    file_id: str
+    volume: str
+    location: str
+    mode: str  # move | copy
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "file": self.file_id,
+            "volume": self.volume,
+            "location": self.location,
+            "mode": self.mode,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Target:
+        return cls(str(data["file"]), str(data["volume"]), str(data["location"]), str(data["mode"]))
+
+
+class Journal:
+    """Appends records to `<state_dir>/journal.jsonl`, one fsync'ed line each."""
+
+    def __init__(self, state_dir: Path, run_id: str) -> None:
+        self.path = state_dir / JOURNAL_NAME
+        self.run_id = run_id
+        self._batches = 0
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot open the journal: {exc.strerror}") from exc
+
+    def write(self, kind: str, **fields: Any) -> None:
+        record = {"v": JOURNAL_VERSION, "run": self.run_id, "kind": kind, **fields}
+        line = redact(json.dumps(record, sort_keys=True, separators=(",", ":"))) + "\n"
+        try:
+            os.write(self._fd, line.encode())
+            # A record that is not on disk when the process dies is a record that lies.
+            os.fsync(self._fd)
+        except OSError as exc:
+            raise StateError(f"{self.path}: cannot write the journal: {exc.strerror}") from exc
+
+    def next_batch(self) -> str:
+        self._batches += 1
+        return f"{self.run_id}-{self._batches}"
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+@dataclass(slots=True)
+class JournalHistory:
+    """What earlier runs left behind, for the next run to pick up."""
+
+    # Jobs submitted and not seen in a final state: job id -> target.
+    open_jobs: dict[str, Target] = field(default_factory=dict)
+    # Items sent in a call whose answer never arrived (killed, or lost and not resolved).
+    uncertain: set[Target] = field(default_factory=set)
+    # The latest FAILED job per target, with its message (the planner quotes it).
+    failed: dict[Target, tuple[str, str]] = field(default_factory=dict)
+
+
+def read_history(state_dir: Path) -> JournalHistory:
+    """Replay the journal; a torn last line (the process died mid-write) is ignored."""
+    history = JournalHistory()
+    path = state_dir / JOURNAL_NAME
+    if not path.exists():
+        return history
+    pending: dict[str, list[Target]] = {}
+    for record in _records(path):
+        kind = record.get("kind")
+        if kind == "submit":
+            pending[record["batch"]] = [Target.from_dict(t) for t in record["items"]]
+        elif kind == "submitted":
+            targets = pending.pop(record["batch"], [])
+            for target, answer in zip(targets, record["results"], strict=False):
+                history.uncertain.discard(target)
+                if answer.get("job"):
+                    history.open_jobs[answer["job"]] = target
+        elif kind == "uncertain":
+            history.uncertain.update(pending.pop(record["batch"], []))
+        elif kind == "resolved":
+            for target in (Target.from_dict(t) for t in record["items"]):
+                history.uncertain.discard(target)
+            for job_id, data in record.get("jobs", {}).items():
+                history.open_jobs[job_id] = Target.from_dict(data)
+        elif kind == "final":
+            for job in record["jobs"]:
+                done = history.open_jobs.pop(job["job"], None)
+                if done is not None and job.get("state") == "FAILED":
+                    history.failed[done] = (job["job"], str(job.get("error") or ""))
+                elif done is not None:
+                    history.failed.pop(done, None)
+    # A `submit` with no answer at all: the process died during the call.
+    for targets in pending.values():
+        history.uncertain.update(targets)
+    return history
+
+
+def _records(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        with path.open(encoding="utf-8") as handle:
+            lines: Iterable[str] = handle.readlines()
+    except OSError as exc:
+        raise StateError(f"{path}: cannot read the journal: {exc.strerror}") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            if not line.endswith("\n"):
+                continue  # torn last write
+            raise StateError(f"{path}:{number}: not a journal record; move the file away") from None
+        if isinstance(record, dict):
+            yield record

@@ -1,0 +1,70 @@
+"""One bulk create call, bracketed by the journal: `submit` before, `submitted` or `uncertain`
+after. Nothing here retries: a create without a readable answer may have taken effect, and
+only re-reading the platform (`recover.py`) can say what is really missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from reconciler.api.resources import Export, ItemError
+from reconciler.apply.journal import Journal, Target
+from reconciler.apply.ports import ExportsApi
+from reconciler.errors import ApiError, TransportError
+from reconciler.manifest.models import Mode
+from reconciler.plan.model import PlanItem
+
+BULK_SIZE = 100
+
+
+def target(item: PlanItem) -> Target:
+    assert item.source.file_id is not None  # only resolved items are ever submitted
+    return Target(
+        item.source.file_id, item.destination.volume, item.destination.location, str(item.mode)
+    )
+
+
+def export_body(item: PlanItem) -> dict[str, Any]:
+    """The create item exactly as the plan shows it: all three properties, always explicit."""
+    return {
+        "source": {"file": item.source.file_id},
+        "destination": {"volume": item.destination.volume, "location": item.destination.location},
+        "overwrite": item.overwrite,
+        "properties": item.properties.as_dict(),
+    }
+
+
+def submit_batch(
+    api: ExportsApi, journal: Journal, items: Sequence[PlanItem], mode: Mode
+) -> list[Export | ItemError]:
+    """Create one job per item; one answer per item, in order. Raises TransportError (after
+    journaling the batch as uncertain) when the call ended without a readable answer."""
+    if not 0 < len(items) <= BULK_SIZE or any(item.mode is not mode for item in items):
+        raise ValueError("a batch holds 1 to 100 items of one mode")
+    batch = journal.next_batch()
+    journal.write(
+        "submit",
+        batch=batch,
+        copy_only=mode is Mode.COPY,
+        items=[target(item).as_dict() | {"key": item.key} for item in items],
+    )
+    try:
+        answers = api.bulk_create_exports(
+            [export_body(item) for item in items], copy_only=mode is Mode.COPY
+        )
+    except TransportError as exc:
+        journal.write("uncertain", batch=batch, error=str(exc))
+        raise
+    except ApiError as exc:
+        # A readable refusal of the whole call: nothing was created.
+        answers = [ItemError(status=exc.status, code=exc.code, message=str(exc))] * len(items)
+    journal.write(
+        "submitted",
+        batch=batch,
+        results=[
+            {"job": a.id, "state": a.state} if isinstance(a, Export) else {"error": str(a)}
+            for a in answers
+        ],
+    )
+    return answers
