@@ -115,14 +115,15 @@ class SandboxHandler(BaseHTTPRequestHandler):
             "request_id": request_id,
         }
         if outcome.lose:
-            self.close_connection = True
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)
             entry["lost"] = True
-        else:
-            self._send(outcome, request_id)
+        # Logged before answering, so a client that got its answer finds it in the log.
         entry["duration"] = round(time.monotonic() - started, 6)
         self.server.requests.append(entry)
+        if outcome.lose:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+        else:
+            self._send(outcome, request_id)
 
     def _send(self, outcome: Outcome, request_id: str) -> None:
         payload = json.dumps(outcome.body).encode()

@@ -1,0 +1,209 @@
+"""The rate limit and every fault switch, observed over HTTP (settings via the control endpoint
+or the handle's `configure`, which share one validation)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from reconciler.sandbox import control
+from reconciler.sandbox.faults import Faults
+from reconciler.sandbox.requestlog import RequestLog
+from reconciler.sandbox.server import Sandbox
+
+from .helpers import OUTPUT, MakeSandbox, bam, counts, item, session, two_user_seed
+
+pytestmark = pytest.mark.timeout(30)
+
+BULK = "/bulk/storage/exports/create"
+
+
+def control_url(sandbox: Sandbox, name: str) -> str:
+    return sandbox.url.removesuffix("/v2") + f"/_sandbox/{name}"
+
+
+def set_config(sandbox: Sandbox, **settings: Any) -> requests.Response:
+    return requests.post(control_url(sandbox, "config"), json=settings)
+
+
+def test_rate_limit_headers_and_429(make_sandbox: MakeSandbox) -> None:
+    sandbox = make_sandbox(two_user_seed(), rate_limit=3, rate_window=60)
+    alice = requests.Session()
+    alice.headers["X-SBG-Auth-Token"] = "alice-token"
+    for _ in range(2):  # refused with 401: they do not count
+        assert (
+            requests.get(f"{sandbox.url}/user", headers={"X-SBG-Auth-Token": "x"}).status_code
+            == 401
+        )
+    remaining = [
+        alice.get(f"{sandbox.url}/user").headers["X-RateLimit-Remaining"] for _ in range(3)
+    ]
+    assert remaining == ["2", "1", "0"]
+    over = alice.get(f"{sandbox.url}/user")
+    assert over.status_code == 429
+    assert over.json()["code"] == 1000
+    assert over.headers["X-RateLimit-Limit"] == "3"
+    assert over.headers["X-RateLimit-Remaining"] == "0"
+    assert int(over.headers["X-RateLimit-Reset"]) >= time.time() + 50
+    bob = requests.get(f"{sandbox.url}/user", headers={"X-SBG-Auth-Token": "bob-token"})
+    assert bob.status_code == 200  # every token has its own window
+    statuses = [entry["status"] for entry in sandbox.request_log()]
+    assert statuses == [401, 401, 200, 200, 200, 429, 200]
+
+
+def test_rate_limit_window_resets(make_sandbox: MakeSandbox) -> None:
+    sandbox = make_sandbox(rate_limit=1, rate_window=0.3)
+    http = session(sandbox)
+    assert http.get(f"{sandbox.url}/user").status_code == 200
+    assert http.get(f"{sandbox.url}/user").status_code == 429  # counts as well
+    time.sleep(0.35)
+    assert http.get(f"{sandbox.url}/user").status_code == 200
+
+
+def test_latency(sandbox: Sandbox) -> None:
+    assert set_config(sandbox, latency=0.3).json()["latency"] == 0.3
+    started = time.monotonic()
+    assert session(sandbox).get(f"{sandbox.url}/user").status_code == 200
+    assert time.monotonic() - started >= 0.3
+
+
+def test_read_error_rate_hits_reads_only(sandbox: Sandbox) -> None:
+    sandbox.configure(read_error_rate=1.0)
+    http = session(sandbox)
+    broken = http.get(f"{sandbox.url}/files/{bam(1)}")
+    assert broken.status_code == 500
+    assert broken.headers["X-Request-Id"]
+    assert (
+        http.post(f"{sandbox.url}/bulk/files/get", json={"file_ids": [bam(1)]}).status_code == 500
+    )
+    created = http.post(
+        f"{sandbox.url}{BULK}?copy_only=true", json={"items": [item(counts(1), OUTPUT, "r.tsv")]}
+    )
+    assert created.status_code == 200
+
+
+def test_write_error_rate_hits_writes_only_and_changes_nothing(sandbox: Sandbox) -> None:
+    sandbox.configure(write_error_rate=1.0)
+    http = session(sandbox)
+    refused = http.post(f"{sandbox.url}{BULK}", json={"items": [item(counts(1), OUTPUT, "w.tsv")]})
+    assert refused.status_code == 500
+    assert sandbox.query("SELECT COUNT(*) AS n FROM exports")[0]["n"] == 2  # the seeded two
+    assert http.get(f"{sandbox.url}/files/{bam(1)}").status_code == 200
+
+
+def test_error_rates_are_deterministic_with_a_random_seed(make_sandbox: MakeSandbox) -> None:
+    def statuses(sandbox: Sandbox) -> list[int]:
+        http = session(sandbox)
+        return [http.get(f"{sandbox.url}/user").status_code for _ in range(30)]
+
+    first = statuses(make_sandbox(read_error_rate=0.5, random_seed=7))
+    second = statuses(make_sandbox(read_error_rate=0.5, random_seed=7))
+    assert first == second
+    assert set(first) == {200, 500}
+
+
+def test_maintenance(sandbox: Sandbox) -> None:
+    set_config(sandbox, maintenance=True)
+    down = session(sandbox).get(f"{sandbox.url}/user")
+    assert down.status_code == 503
+    assert down.json()["code"] == 0
+    assert down.headers["Content-Type"].startswith("application/json")
+    set_config(sandbox, maintenance=False)
+    assert session(sandbox).get(f"{sandbox.url}/user").status_code == 200
+
+
+def test_lost_response_after_commit(sandbox: Sandbox) -> None:
+    assert set_config(sandbox, lose_responses=1).json()["lose_responses"] == 1
+    http = session(sandbox)
+    with pytest.raises(requests.ConnectionError):
+        http.post(
+            f"{sandbox.url}{BULK}?copy_only=true",
+            json={"items": [item(counts(1), OUTPUT, "l.tsv")]},
+        )
+    committed = sandbox.query("SELECT location FROM exports WHERE location = 'l.tsv'")
+    assert len(committed) == 1  # the work was done
+    again = http.post(
+        f"{sandbox.url}{BULK}?copy_only=true", json={"items": [item(counts(2), OUTPUT, "m.tsv")]}
+    )
+    assert again.status_code == 200  # only the next N lose their response
+    assert sandbox.settings()["lose_responses"] == 0
+    lost = [e for e in sandbox.request_log() if e.get("lost")]
+    assert len(lost) == 1 and lost[0]["status"] is None
+
+
+def test_job_pace(sandbox: Sandbox) -> None:
+    sandbox.configure(job_pace=1.0)
+    http = session(sandbox)
+    entries = http.post(
+        f"{sandbox.url}{BULK}?copy_only=true", json={"items": [item(counts(1), OUTPUT, "p.tsv")]}
+    ).json()["items"]
+    job_id = entries[0]["resource"]["id"]
+    states = set()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        state = http.get(f"{sandbox.url}/storage/exports/{job_id}").json()["state"]
+        states.add(state)
+        if state == "COMPLETED":
+            break
+        time.sleep(0.05)
+    assert states == {"PENDING", "RUNNING", "COMPLETED"}
+    job = sandbox.export(job_id)
+    assert job is not None and 0.9 <= job["done_at"] - job["created_at"] <= 1.1
+
+
+def test_jobs_of_given_files_fail_after_acceptance(sandbox: Sandbox) -> None:
+    sandbox.configure(fail_files=[bam(1)])
+    http = session(sandbox)
+    entries = http.post(
+        f"{sandbox.url}{BULK}",
+        json={"items": [item(bam(1), OUTPUT, "f.bam"), item(bam(2), OUTPUT, "g.bam")]},
+    ).json()["items"]
+    assert [e["resource"]["state"] for e in entries] == ["PENDING", "PENDING"]
+    sandbox.wait_for_jobs()
+    failed, done = (
+        http.get(f"{sandbox.url}/storage/exports/{e['resource']['id']}").json() for e in entries
+    )
+    assert failed["state"] == "FAILED"
+    assert set(failed["error"]) == {"status", "code", "message", "more_info"}
+    assert "result" not in failed
+    assert done["state"] == "COMPLETED"
+    file = sandbox.file(bam(1))
+    assert file is not None and file["storage"]["type"] == "PLATFORM"
+    assert not sandbox.object_path(OUTPUT, "f.bam").exists()
+
+
+def test_control_config_round_trip_and_validation(sandbox: Sandbox) -> None:
+    current = requests.get(control_url(sandbox, "config")).json()
+    assert current["rate_limit"] == 1000 and current["rate_window"] == 300.0
+    assert set_config(sandbox, nonsense=1).status_code == 400
+    assert set_config(sandbox, read_error_rate=2).status_code == 400
+    assert set_config(sandbox, fail_files=["short"]).status_code == 400
+    assert set_config(sandbox, maintenance="yes").status_code == 400
+    assert requests.get(control_url(sandbox, "config")).json() == current
+    changed = set_config(sandbox, rate_limit=7).json()
+    assert changed["rate_limit"] == 7
+    assert session(sandbox).get(f"{sandbox.url}/user").headers["X-RateLimit-Limit"] == "7"
+
+
+def test_request_log(sandbox: Sandbox) -> None:
+    session(sandbox).get(f"{sandbox.url}/files/{bam(1)}?fields=id")
+    requests.get(control_url(sandbox, "config"))  # control calls are not logged
+    [entry] = requests.get(control_url(sandbox, "requests")).json()
+    assert entry["method"] == "GET"
+    assert entry["path"] == f"/v2/files/{bam(1)}?fields=id"
+    assert entry["status"] == 200
+    assert 0 <= entry["duration"] < 5
+    assert abs(entry["time"] - time.time()) < 60
+    assert (sandbox.data_dir / "requests.jsonl").read_text().count("\n") == 1
+
+
+def test_control_endpoints_answer_loopback_only(tmp_path: Any) -> None:
+    faults, log = Faults(), RequestLog(tmp_path)
+    remote = control.handle(faults, log, "GET", "/_sandbox/config", b"", "10.1.2.3")
+    assert remote.status == 403
+    local = control.handle(faults, log, "GET", "/_sandbox/config", b"", "127.0.0.1")
+    assert local.status == 200
+    assert control.handle(faults, log, "GET", "/_sandbox/config", b"", "::1").status == 200
