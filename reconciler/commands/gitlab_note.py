@@ -31,6 +31,12 @@ def register(subparsers: Any) -> None:
         help=f"the variable holding a GitLab access token with `api` scope (default: "
         f"{DEFAULT_TOKEN_VARIABLE}; CI_JOB_TOKEN is sent as a job token)",
     )
+    parser.add_argument(
+        "--key",
+        metavar="NAME",
+        help="one note per key on the merge request, for several plan jobs (e.g. "
+        "$PLATFORM/$PROJECT in a parallel:matrix)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -44,8 +50,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ConfigError(f"{args.markdown}: cannot read the note: {exc.strerror}") from None
     target = MergeRequest.from_env(os.environ)
-    client = NotesClient(target, token, job_token=args.token_variable == "CI_JOB_TOKEN")
-    action, note_id = client.upsert(note_body(markdown, footer=_footer(os.environ)))
+    client = NotesClient(
+        target, token, key=args.key, job_token=args.token_variable == "CI_JOB_TOKEN"
+    )
+    action, note_id = client.upsert(note_body(markdown, key=args.key, footer=_footer(os.environ)))
     print(f"{target}: note {note_id} {action}", file=sys.stderr)
     return 0
 

@@ -57,7 +57,16 @@ class MergeRequest:
         return f"merge request !{self.iid} of project {self.project}"
 
 
-def note_body(markdown: str, *, footer: str = "") -> str:
+def marker(key: str | None = None) -> str:
+    """The hidden line that identifies our note; `key` tells apart the notes of several plan
+    jobs on one merge request (one per platform and project)."""
+    if not key:
+        return MARKER
+    safe = key.replace("--", "-").replace(">", "")  # nothing that could close the comment
+    return f"<!-- reconciler-plan:{safe} -->"
+
+
+def note_body(markdown: str, *, key: str | None = None, footer: str = "") -> str:
     """The note: the marker that finds it again, the plan, and where it came from."""
     body = markdown.rstrip()
     if len(body) > MAX_NOTE_CHARS:
@@ -65,7 +74,7 @@ def note_body(markdown: str, *, footer: str = "") -> str:
         body = body[: cut if cut > 0 else MAX_NOTE_CHARS] + (
             "\n\n_The plan is longer than a note can hold: see the plan artifacts of the job._"
         )
-    return f"{MARKER}\n{body}\n" + (f"\n{footer}\n" if footer else "")
+    return f"{marker(key)}\n{body}\n" + (f"\n{footer}\n" if footer else "")
 
 
 class NotesClient:
@@ -74,12 +83,14 @@ class NotesClient:
         target: MergeRequest,
         token: str,
         *,
+        key: str | None = None,
         job_token: bool = False,
         session: requests.Session | None = None,
     ) -> None:
         _check_scheme(target.api_url)
         register_secret(token)
         self.target = target
+        self.marker = marker(key)
         self.session = session or requests.Session()
         # A CI_JOB_TOKEN authenticates with its own header; access tokens use PRIVATE-TOKEN.
         self._headers = {"JOB-TOKEN" if job_token else "PRIVATE-TOKEN": token}
@@ -91,7 +102,7 @@ class NotesClient:
             params = {"per_page": _PER_PAGE, "page": page, "sort": "asc", "order_by": "created_at"}
             response = self._call("GET", self.target.notes_url, params=params)
             for note in _json(response, self.target):
-                if isinstance(note, dict) and MARKER in str(note.get("body", "")):
+                if isinstance(note, dict) and self.marker in str(note.get("body", "")):
                     return int(note["id"])
             page = response.headers.get("X-Next-Page") or None
         return None

@@ -199,3 +199,16 @@ def test_plain_http_is_refused_off_loopback(
     plan_md.write_text("plan\n")
     assert main(["gitlab-note", str(plan_md)]) == 1
     assert "must be https" in capsys.readouterr().err
+
+
+def test_each_key_keeps_its_own_note(gitlab: FakeGitLab, tmp_path: Path) -> None:
+    plan_md = tmp_path / "plan.md"
+    for round_ in ("first", "second"):
+        for key in ("cgc/lab/a", "aws-us/lab/b"):
+            plan_md.write_text(f"{round_} plan of {key}\n")
+            assert main(["gitlab-note", str(plan_md), "--key", key]) == 0
+    ours = [n for n in gitlab.notes if "reconciler-plan:" in n["body"]]
+    assert len(ours) == 2
+    assert "second plan of cgc/lab/a" in ours[0]["body"]
+    assert "second plan of aws-us/lab/b" in ours[1]["body"]
+    assert [m for m, _ in gitlab.requests].count("POST") == 2
