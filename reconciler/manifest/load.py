@@ -72,8 +72,12 @@ def _check_link(path: Path, base: Path, refused: list[Diagnostic]) -> bool:
                 str(path),
                 1,
                 1,
-                f"symlink to {os.path.realpath(path)} leaves {base}: refusing to follow it; "
-                "copy the manifest into the repository instead",
+                (
+                    f"symlink to {os.path.realpath(path)} leaves {base}: refusing to follow it; "
+                    if path.is_symlink()
+                    else f"resolves to {os.path.realpath(path)}, outside {base}: "
+                )
+                + "copy the manifest into the repository instead",
                 "symlink-outside",
             )
         )
