@@ -1,0 +1,234 @@
+"""The plan as plain data: what apply will do, item by item, and why.
+
+A plan is built by `planner.build_plan` (pure), saved and loaded by `io.py`, rendered by the
+`render_*` modules and executed by the apply engine, which reads nothing but the plan. Every
+item carries everything a bulk export create call needs (source file, destination, mode,
+overwrite, all three properties) plus a fingerprint of the live state it was planned against,
+so apply can skip an item whose world has changed since the review.
+
+The models are frozen stdlib dataclasses with slots: a plan may hold 100,000 items, and pydantic
+(through `TypeAdapter`) is used only at the edges, to dump, load and describe them as JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from pydantic import ConfigDict
+
+from reconciler.manifest.models import Mode
+
+FORMAT_VERSION = 1
+
+# Foreign or hand-extended plans must not load silently: unknown keys are refused.
+_FORBID = ConfigDict(extra="forbid")
+
+
+class Action(StrEnum):
+    MOVE = "move"  # an export without copy_only: the platform copy is deleted when it completes
+    COPY = "copy"  # an export with copy_only: the project file stays on the platform
+    REPLACE = "replace"  # an export (move or copy, see `mode`) that overwrites an object
+    IN_SYNC = "in-sync"
+    IN_FLIGHT = "in-flight"
+    BLOCKED = "blocked"
+
+
+# Actions that submit an export job when applied.
+SUBMITTING_ACTIONS = frozenset({Action.MOVE, Action.COPY, Action.REPLACE})
+# Actions that mean "not converged yet" for exit codes.
+PENDING_ACTIONS = SUBMITTING_ACTIONS | {Action.IN_FLIGHT}
+
+
+class ReasonCode(StrEnum):
+    """Why an item that is not blocked has its action."""
+
+    DESTINATION_EMPTY = "destination-empty"  # move/copy: nothing at the destination
+    RETRY_AFTER_FAILURE = "retry-after-failure"  # move/copy/replace: the last job FAILED
+    OVERWRITE_OBJECT = "overwrite-object"  # replace: an object is there and overwrite is true
+    ALIAS_AT_DESTINATION = "alias-at-destination"  # in-sync (move)
+    OBJECT_SAME_SIZE = "object-same-size"  # in-sync (copy)
+    JOB_ACTIVE = "job-active"  # in-flight: a PENDING/RUNNING job for this destination
+    WAITING_FOR_OTHER_JOB = "waiting-for-other-job"  # in-flight: a move waits for another job
+
+
+class BlockedReason(StrEnum):
+    """Why an item cannot converge; each names something a person must change."""
+
+    NOT_FOUND = "not-found"
+    PROJECT_NOT_FOUND = "project-not-found"
+    NOT_IN_PROJECT = "not-in-project"
+    FOLDER = "folder"
+    PUBLIC_FILE = "public-file"
+    ALIAS_ELSEWHERE = "alias-elsewhere"
+    VOLUME_MISSING = "volume-missing"
+    VOLUME_READ_ONLY = "volume-read-only"
+    VOLUME_INACTIVE = "volume-inactive"
+    VOLUME_GCS = "volume-gcs"
+    CLOUD_MISMATCH = "cloud-mismatch"
+    DESTINATION_EXISTS = "destination-exists"
+    GLOB_EMPTY = "glob-empty"
+    DUPLICATE_DESTINATION = "duplicate-destination"
+    LOCATION_TOO_LONG = "location-too-long"
+    MOVED_TWICE = "moved-twice"
+    COPY_BLOCKED = "copy-blocked"  # a move whose copy cannot be made: moving would forbid it
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """The project file an item exports; `file_id` is None only when no file was resolved
+    (a glob that matched nothing, a path or project that does not exist)."""
+
+    __pydantic_config__ = _FORBID
+
+    file_id: str | None
+    project: str
+    path: str | None
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where the object goes: `location` is relative to the volume (its prefix is invisible).
+    For items without a file, `location` is the unrendered template."""
+
+    __pydantic_config__ = _FORBID
+
+    volume: str
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportProperties:
+    """The three keys sent with every export, always explicit."""
+
+    __pydantic_config__ = _FORBID
+
+    sse_algorithm: str | None
+    sse_aws_kms_key_id: str | None
+    aws_canned_acl: str | None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {
+            "sse_algorithm": self.sse_algorithm,
+            "sse_aws_kms_key_id": self.sse_aws_kms_key_id,
+            "aws_canned_acl": self.aws_canned_acl,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """One (file, destination) and the single action planned for it.
+
+    `key` identifies the item across plan, journal and receipt. `destructive` is true for a
+    move (the platform copy is deleted) and for a replace (an object is overwritten).
+    `declared_at` lists every `FILE:LINE:COL` that declares this item (more than one when two
+    entries resolve to the same file and destination with the same settings). `job_id` is the
+    active job for an in-flight item; `job_differences` lists where that job differs from the
+    manifest (`overwrite`, `properties.KEY`). `fingerprint` summarises the live state the item
+    was planned against (see `fingerprint.py`).
+    """
+
+    __pydantic_config__ = _FORBID
+
+    key: str
+    action: Action
+    reason_code: ReasonCode | BlockedReason
+    reason: str
+    source: Source
+    destination: Destination
+    object_uri: str | None
+    mode: Mode
+    overwrite: bool
+    properties: ExportProperties
+    declared_at: tuple[str, ...]
+    destructive: bool
+    job_id: str | None
+    job_differences: tuple[str, ...]
+    last_failure: str | None
+    fingerprint: str
+
+    @property
+    def submits(self) -> bool:
+        return self.action in SUBMITTING_ACTIONS
+
+
+@dataclass(frozen=True, slots=True)
+class UnmanagedAlias:
+    """An alias on a managed volume that no manifest declares: shown, never acted on."""
+
+    __pydantic_config__ = _FORBID
+
+    file_id: str
+    project: str
+    path: str
+    volume: str
+    location: str
+    size: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionTotal:
+    __pydantic_config__ = _FORBID
+
+    action: Action
+    count: int
+    bytes: int  # sum of the known source sizes
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyEstimate:
+    """What applying the plan costs in API calls, and the least time the rate limit imposes.
+
+    `formula` states how the numbers were computed, for the reviewer.
+    """
+
+    __pydantic_config__ = _FORBID
+
+    create_calls: int
+    poll_calls: int
+    total_calls: int
+    rate_limit_seconds: int
+    formula: str
+
+
+@dataclass(frozen=True, slots=True)
+class Guards:
+    """The smallest `guards` found in the manifests: apply enforces them from the plan."""
+
+    __pydantic_config__ = _FORBID
+
+    max_moves: int | None
+    max_bytes: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A whole plan. `digest` covers the canonical JSON of every other field (see `io.py`)."""
+
+    __pydantic_config__ = _FORBID
+
+    format_version: int
+    tool_version: str
+    endpoint: str | None
+    manifests_commit: str | None
+    manifests_digest: str
+    planned_at: str | None
+    guards: Guards
+    items: tuple[PlanItem, ...]
+    unmanaged_aliases: tuple[UnmanagedAlias, ...]
+    summary: tuple[ActionTotal, ...]
+    destructive_count: int
+    apply_estimate: ApplyEstimate
+    digest: str
+
+    def count(self, action: Action) -> int:
+        return next((t.count for t in self.summary if t.action == action), 0)
+
+    @property
+    def has_blocked(self) -> bool:
+        return self.count(Action.BLOCKED) > 0
+
+    @property
+    def has_pending(self) -> bool:
+        return any(self.count(action) for action in PENDING_ACTIONS)
