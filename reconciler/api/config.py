@@ -47,6 +47,10 @@ class ApiConfig:
     endpoint_source: str = ""
     token_source: str = ""
 
+    def __post_init__(self) -> None:
+        # However a config was made (tests, other tools), its token is a secret from now on.
+        register_secret(self.token)
+
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout, self.read_timeout)

@@ -209,6 +209,9 @@ class Transport:
                 params=params,
                 data=None if body is None else json.dumps(body),
                 timeout=self.config.timeout,
+                # Per request, not only on the session: requests lets REQUESTS_CA_BUNDLE
+                # override a session's bundle, but never an explicit argument.
+                verify=self.config.ca_bundle or True,
                 allow_redirects=False,
                 stream=True,
             )
@@ -233,7 +236,7 @@ class Transport:
             raise _Retryable(
                 TransportError(f"{subject}: answer larger than {MAX_BODY_BYTES} bytes")
             ) from None
-        request_id = response.headers.get("X-Request-Id")
+        request_id = _request_id(response.headers)
         status = response.status_code
         self.pacer.observe(response.headers)
         logger.debug(
@@ -294,7 +297,7 @@ def _error_from(
 ) -> ApiError:
     """The API's error body (`status`, `code`, `message`) as one of our errors, whatever
     arrived: a proxy's HTML page, nothing, or JSON of the wrong shape."""
-    request_id = headers.get("X-Request-Id")
+    request_id = _request_id(headers)
     code: int | None = None
     message = ""
     try:
@@ -330,6 +333,11 @@ def _as_write_failure(error: ApiError) -> TransportError:
         code=error.code,
         request_id=error.request_id,
     )
+
+
+def _request_id(headers: Mapping[str, str]) -> str | None:
+    value = headers.get("X-Request-Id")
+    return _one_line(value)[:100] if value else None
 
 
 def _one_line(text: str) -> str:
