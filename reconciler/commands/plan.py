@@ -1,17 +1,95 @@
-"""`reconciler plan` (placeholder until its issue lands)."""
+"""`reconciler plan [PATH...]`: read the live state and show exactly what apply would do.
+
+The plan goes to stdout in the chosen format; `--out FILE` also saves it as JSON for
+`apply --plan FILE` (the reviewed plan is then the approval). Exit codes follow Terraform's
+`-detailed-exitcode`: 0 no changes, 2 changes pending (with the flag), 1 on error or when any
+item is blocked, even if others are pending; the full plan is printed either way.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ConfigError
+from reconciler import pipeline
+from reconciler.errors import StateError
+from reconciler.manifest.load import DEFAULT_PATH
+from reconciler.plan.exit_codes import plan_exit_code
+from reconciler.plan.io import dump_plan
+from reconciler.plan.render import FORMATS, render
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("plan", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "plan",
+        help="show what apply would do, item by item, and why",
+        description="Read the live state in as few calls as possible and show, per declared "
+        "file, exactly one action (move, copy, replace, in-sync, in-flight, blocked) and why.",
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help=f"manifests or folders (default: {DEFAULT_PATH}/)"
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    parser.add_argument("--out", metavar="FILE", help="also save the plan as JSON for apply --plan")
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when changes are pending (0: none, 1: error or blocked items)",
+    )
+    parser.add_argument(
+        "--show-all", action="store_true", help="list every item instead of counts per folder"
+    )
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="FILE|LABEL",
+        help="only these manifests (a file, or a label they declare); repeatable",
+    )
+    parser.add_argument(
+        "--unmanaged",
+        action="store_true",
+        help="also list aliases on the managed volumes that no manifest declares (costs calls)",
+    )
+    parser.add_argument("--profile", help="credentials profile (default: SB_PROFILE, platform)")
+    parser.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for a private TLS CA")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ConfigError("'reconciler plan' is not available yet")
+    planned = pipeline.plan_from_manifests(
+        args.paths,
+        target=args.target,
+        profile=args.profile,
+        ca_bundle=args.ca_bundle,
+        unmanaged=args.unmanaged,
+        warn=_warn,
+    )
+    planned.client.close()
+    plan = planned.plan
+    if args.out:
+        _save(Path(args.out), dump_plan(plan))
+    sys.stdout.write(render(plan, args.format, show_all=args.show_all))
+    sys.stdout.flush()
+    if args.out:
+        print(
+            f"Plan saved to {args.out}; apply it with: reconciler apply --plan {args.out}",
+            file=sys.stderr,
+        )
+    return plan_exit_code(plan, args.detailed_exitcode)
+
+
+def _save(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise StateError(f"{path}: cannot save the plan: {exc.strerror}") from exc
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
