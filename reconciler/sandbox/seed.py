@@ -29,11 +29,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from .errors import ApiFailure, SeedError
-from .ids import FILE_ID, derived_id, iso, new_export_id
+from .ids import derived_id, iso, new_export_id
 from .objects import ObjectStore, location_problem
+from .seed_files import SEED_TIME, seed_files
+from .seed_files import require as _require
 from .store import Store, decode, encode
 
-SEED_TIME = "2024-01-15T09:30:00Z"
 DEMO_SEED = "demo_seed.yaml"
 
 
@@ -66,12 +67,6 @@ def _entries(seed: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
     return entries
 
 
-def _require(entry: Mapping[str, Any], where: str, key: str) -> Any:
-    if entry.get(key) in (None, ""):
-        raise SeedError(f"seed: {where}: missing {key}")
-    return entry[key]
-
-
 def _owner_id(value: Any, where: str) -> str:
     if not isinstance(value, str) or value.count("/") != 1 or "" in value.split("/"):
         raise SeedError(f"seed: {where}: id {value!r} must be owner/name")
@@ -99,7 +94,7 @@ def apply_seed(store: Store, objects: ObjectStore, seed: Mapping[str, Any]) -> N
             )
         locations = _seed_projects(conn, seed)
         volumes = _seed_volumes(conn, seed)
-        _seed_files(conn, objects, seed, locations, volumes)
+        seed_files(conn, objects, _entries(seed, "files"), locations, volumes)
         for index, entry in enumerate(_entries(seed, "objects")):
             where = f"objects[{index}]"
             volume = volumes.get(str(_require(entry, where, "volume")))
@@ -165,72 +160,6 @@ def _seed_volumes(conn: sqlite3.Connection, seed: Mapping[str, Any]) -> dict[str
             ),
         )
     return volumes
-
-
-def _seed_files(
-    conn: sqlite3.Connection,
-    objects: ObjectStore,
-    seed: Mapping[str, Any],
-    locations: Mapping[str, str],
-    volumes: Mapping[str, Mapping[str, str]],
-) -> None:
-    folders: set[str] = set()
-    for index, entry in enumerate(_entries(seed, "files")):
-        where = f"files[{index}]"
-        project = str(_require(entry, where, "project"))
-        if project not in locations:
-            raise SeedError(f"seed: {where}: unknown project {project!r}")
-        path = str(_require(entry, where, "path"))
-        is_folder = entry.get("type") == "folder" or path.endswith("/")
-        parts = [part for part in path.split("/") if part]
-        if not parts or any(part in (".", "..") for part in parts):
-            raise SeedError(f"seed: {where}: path {path!r} is not a file path")
-        created = str(entry.get("created_on", SEED_TIME))
-        parent = derived_id(project, "root")
-        depth = len(parts) if is_folder else len(parts) - 1
-        for level in range(depth):
-            folder_path = "/".join(parts[: level + 1])
-            folder_id = derived_id(project, "folder", folder_path)
-            if folder_id not in folders:
-                folders.add(folder_id)
-                conn.execute(
-                    "INSERT INTO files VALUES (?, ?, ?, ?, 'folder', NULL, ?, ?, '{}', '[]', NULL)",
-                    (folder_id, project, parent, parts[level], created, created),
-                )
-            parent = folder_id
-        if is_folder:
-            continue
-        file_id = str(entry.get("id") or derived_id(project, "file", path))
-        if not FILE_ID.match(file_id):
-            raise SeedError(f"seed: {where}: id {file_id!r} is not 24 lowercase hex digits")
-        storage = dict(
-            entry.get("storage")
-            or {"type": "PLATFORM", "hosted_on_locations": [locations[project]]}
-        )
-        if storage.get("type") == "VOLUME":
-            volume = volumes.get(str(storage.get("volume")))
-            if volume is None or location_problem(storage.get("location")):
-                raise SeedError(f"seed: {where}: an alias needs a known volume and a location")
-            object_path = objects.path(volume["bucket"], volume["prefix"], storage["location"])
-            if not object_path.exists():
-                objects.write(
-                    volume["bucket"], volume["prefix"], storage["location"], entry.get("size", 0)
-                )
-        conn.execute(
-            "INSERT INTO files VALUES (?, ?, ?, ?, 'file', ?, ?, ?, ?, ?, ?)",
-            (
-                file_id,
-                project,
-                parent,
-                parts[-1],
-                int(entry.get("size", 0)),
-                created,
-                str(entry.get("modified_on", created)),
-                encode(dict(entry.get("metadata") or {})),
-                encode(list(entry.get("tags") or [])),
-                encode(storage),
-            ),
-        )
 
 
 def _seed_exports(conn: sqlite3.Connection, seed: Mapping[str, Any], default_owner: str) -> None:
