@@ -28,6 +28,7 @@ COMMANDS = (
     "history",
     "gitlab_note",
     "gitlab_report",
+    "import_",
 )
 
 EXIT_OK = 0
