@@ -1,17 +1,43 @@
-"""`reconciler show` (placeholder until its issue lands)."""
+"""`reconciler show PLANFILE`: render a saved plan as text, JSON or Markdown.
+
+The plan is loaded with `load_plan`, so an edited, foreign or damaged file is refused with a
+one-line error (exit 1) before anything is shown.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from reconciler.errors import ConfigError
+from reconciler.plan.io import dump_plan, load_plan
+from reconciler.plan.render_markdown import render_markdown
+from reconciler.plan.render_text import render_text
+
+FORMATS = ("text", "json", "markdown")
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("show", help="(not yet available)")
+    parser = subparsers.add_parser(
+        "show",
+        help="render a saved plan (from `plan --out`)",
+        description="Render a saved plan. Edited or foreign plans are refused.",
+    )
+    parser.add_argument("planfile", metavar="PLANFILE", help="a plan saved with `plan --out`")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    parser.add_argument(
+        "--show-all", action="store_true", help="list every item instead of counts per folder"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise ConfigError("'reconciler show' is not available yet")
+    plan = load_plan(args.planfile)
+    if args.format == "json":
+        output = dump_plan(plan)
+    elif args.format == "markdown":
+        output = render_markdown(plan, show_all=args.show_all)
+    else:
+        output = render_text(plan, show_all=args.show_all)
+    sys.stdout.write(output)
+    return 0

@@ -99,7 +99,7 @@ def _read(source: str | os.PathLike[str]) -> tuple[str, str]:
 def plan_json_schema() -> dict[str, Any]:
     """The JSON Schema of a saved plan (committed as `schemas/plan.schema.json`)."""
     schema: dict[str, Any] = _PLAN.json_schema(mode="serialization")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
     schema["title"] = "reconciler plan"
     schema["description"] = (
         "A saved plan of `reconciler plan --out`: what apply will do, item by item. "
@@ -107,3 +107,8 @@ def plan_json_schema() -> dict[str, Any]:
         "(compact, UTF-8, fields in this schema's order) of every other field."
     )
     return schema
+
+
+def plan_schema_text() -> str:
+    """The committed form of `plan_json_schema()`."""
+    return json.dumps(plan_json_schema(), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,148 @@
+"""What the text and Markdown renderers share: the summary line, sizes for humans, markers,
+the order of sections, and the collapsing of large groups into one line per folder."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reconciler.plan.model import Action, Plan, PlanItem, ReasonCode
+
+# A group (action x volume) with more items than this is shown as one line per folder.
+COLLAPSE_OVER = 20
+# ... and at most this many folder lines, then one line for the rest.
+MAX_FOLDER_LINES = 50
+
+MARKERS = {
+    Action.COPY: "+",
+    Action.MOVE: "!",
+    Action.REPLACE: "-/+",
+    Action.IN_FLIGHT: "~",
+    Action.IN_SYNC: "=",
+    Action.BLOCKED: "x",
+}
+LEGEND = (
+    "+ copy, ! move (deletes the platform copy), -/+ replace (overwrites an object), "
+    "~ in flight, = in sync, x blocked"
+)
+SECTION_TITLES = {
+    Action.BLOCKED: "Blocked: cannot converge until the manifest or the platform changes",
+    Action.REPLACE: "To replace (destructive: an object is overwritten)",
+    Action.MOVE: "To move (destructive: the platform copy is deleted)",
+    Action.COPY: "To copy",
+    Action.IN_FLIGHT: "In flight (not submitted again)",
+    Action.IN_SYNC: "In sync",
+}
+# Blocked first (a reviewer must see them), then destructive, then the rest.
+SECTION_ORDER = (
+    Action.BLOCKED,
+    Action.REPLACE,
+    Action.MOVE,
+    Action.COPY,
+    Action.IN_FLIGHT,
+    Action.IN_SYNC,
+)
+_SUMMARY_WORDS = {
+    Action.MOVE: "to move",
+    Action.COPY: "to copy",
+    Action.REPLACE: "to replace",
+    Action.IN_SYNC: "in sync",
+    Action.IN_FLIGHT: "in flight",
+    Action.BLOCKED: "blocked",
+}
+_SIZED = (Action.MOVE, Action.COPY, Action.REPLACE)
+# Reasons that say nothing the action does not already say.
+_OBVIOUS = {ReasonCode.DESTINATION_EMPTY}
+
+
+def human_bytes(n: int) -> str:
+    """Decimal units, as storage is billed: 1.2 TB, 15 GB, 980 B."""
+    value = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if value < 1000 or unit == "PB":
+            if unit == "B":
+                return f"{n} B"
+            return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
+def summary_line(plan: Plan) -> str:
+    parts = []
+    for total in plan.summary:
+        text = f"{total.count} {_SUMMARY_WORDS[total.action]}"
+        if total.action in _SIZED and total.count:
+            text += f" ({human_bytes(total.bytes)})"
+        parts.append(text)
+    return "Plan: " + ", ".join(parts)
+
+
+def estimate_line(plan: Plan) -> str:
+    e = plan.apply_estimate
+    wait = f"at least {e.rate_limit_seconds} s" if e.rate_limit_seconds else "no wait"
+    return (
+        f"Apply: about {e.total_calls} API calls ({e.create_calls} bulk creates, "
+        f"{e.poll_calls} bulk polls); under the rate limit of 1,000 requests per 5 minutes: "
+        f"{wait}."
+    )
+
+
+def source_label(item: PlanItem) -> str:
+    return item.source.path or item.source.file_id or item.source.project
+
+
+def destination_label(item: PlanItem) -> str:
+    return f"{item.destination.volume}:{item.destination.location}"
+
+
+def size_label(item: PlanItem) -> str:
+    return human_bytes(item.source.size) if item.source.size is not None else "size unknown"
+
+
+def reason_shown(item: PlanItem) -> str | None:
+    """The reason sentence when it adds something to the action."""
+    return None if item.reason_code in _OBVIOUS else item.reason
+
+
+def sections(plan: Plan, *, include_in_sync: bool) -> list[tuple[Action, list[PlanItem]]]:
+    by_action: defaultdict[Action, list[PlanItem]] = defaultdict(list)
+    for item in plan.items:
+        by_action[item.action].append(item)
+    return [
+        (action, by_action[action])
+        for action in SECTION_ORDER
+        if by_action[action] and (include_in_sync or action is not Action.IN_SYNC)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class FolderGroup:
+    volume: str
+    folder: str  # of the destination location; "" for the volume's root
+    count: int
+    bytes: int
+
+
+def by_volume(items: Sequence[PlanItem]) -> dict[str, list[PlanItem]]:
+    groups: dict[str, list[PlanItem]] = {}
+    for item in items:
+        groups.setdefault(item.destination.volume, []).append(item)
+    return groups
+
+
+def folder_groups(items: Sequence[PlanItem]) -> list[FolderGroup]:
+    """Counts and bytes per destination folder, largest first."""
+    counts: defaultdict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for item in items:
+        folder = item.destination.location.rpartition("/")[0]
+        entry = counts[(item.destination.volume, folder)]
+        entry[0] += 1
+        entry[1] += item.source.size or 0
+    groups = [FolderGroup(v, f, c, b) for (v, f), (c, b) in counts.items()]
+    groups.sort(key=lambda g: (-g.count, g.volume, g.folder))
+    return groups
+
+
+def folder_label(group: FolderGroup) -> str:
+    return f"{group.volume}:{group.folder}/" if group.folder else f"{group.volume}:(root)"

@@ -1,0 +1,156 @@
+"""The plan as a GitLab merge request note: the summary, destructive items first, blocked items,
+long lists folded into `<details>`, and the whole kept under a GitLab note's size (1,000,000
+characters; we stop at 900,000 and point at the JSON artifact for the rest)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler.plan.model import Action, Plan, PlanItem
+from reconciler.plan.render_common import (
+    COLLAPSE_OVER,
+    MARKERS,
+    SECTION_TITLES,
+    destination_label,
+    estimate_line,
+    folder_groups,
+    folder_label,
+    human_bytes,
+    reason_shown,
+    sections,
+    size_label,
+    source_label,
+    summary_line,
+)
+
+MAX_NOTE_CHARS = 900_000
+# Room kept for the closing lines (truncation notice, estimate) once the budget is reached.
+_RESERVE = 2_000
+
+
+class _Note:
+    """Lines with a character budget: what does not fit is counted, not written."""
+
+    def __init__(self, budget: int) -> None:
+        self.lines: list[str] = []
+        self.size = 0
+        self.budget = budget
+        self.left_out = 0
+
+    def add(self, line: str) -> bool:
+        if self.size + len(line) + 1 > self.budget - _RESERVE:
+            return False
+        self.lines.append(line)
+        self.size += len(line) + 1
+        return True
+
+    def rows(self, lines: Sequence[str], items_each: int = 1) -> None:
+        for index, line in enumerate(lines):
+            if not self.add(line):
+                self.left_out += (len(lines) - index) * items_each
+                return
+
+
+def render_markdown(plan: Plan, *, show_all: bool = False, max_chars: int = MAX_NOTE_CHARS) -> str:
+    note = _Note(max_chars)
+    note.add("### reconciler plan")
+    note.add("")
+    note.add(f"**{summary_line(plan)}**")
+    note.add("")
+    if plan.has_blocked:
+        note.add(f":no_entry: {plan.count(Action.BLOCKED)} item(s) blocked: see below.")
+    if plan.destructive_count:
+        note.add(
+            f":warning: {plan.destructive_count} destructive item(s): moves delete the platform "
+            "copy, replaces overwrite an object."
+        )
+    if not plan.has_pending and not plan.has_blocked:
+        note.add("No changes: every declared item is in sync.")
+    for action, items in sections(plan, include_in_sync=True):
+        _section(note, action, items, show_all=show_all)
+    if plan.unmanaged_aliases:
+        note.add("")
+        note.add(
+            f"<details><summary>Unmanaged aliases on managed volumes "
+            f"({len(plan.unmanaged_aliases)}): information only</summary>"
+        )
+        note.add("")
+        note.rows(
+            [
+                f"- `{a.project}:{a.path}` → `{a.volume}:{a.location}`"
+                for a in plan.unmanaged_aliases
+            ]
+        )
+        note.add("")
+        note.add("</details>")
+    tail = [""]
+    if note.left_out:
+        tail.append(f"**{note.left_out} more items: see the JSON artifact** (too long for a note).")
+        # Close a `<details>` left open by the cut.
+        if sum(line.startswith("<details>") for line in note.lines) > sum(
+            line == "</details>" for line in note.lines
+        ):
+            tail.insert(0, "</details>")
+    tail.append(estimate_line(plan))
+    commit = f" at `{plan.manifests_commit[:12]}`" if plan.manifests_commit else ""
+    tail.append(
+        f"<sub>reconciler {plan.tool_version}; manifests{commit}, digest "
+        f"`{plan.manifests_digest[:12]}`; plan digest `{plan.digest[:12]}`</sub>"
+    )
+    return "\n".join([*note.lines, *tail]) + "\n"
+
+
+def _section(note: _Note, action: Action, items: Sequence[PlanItem], *, show_all: bool) -> None:
+    title = f"{SECTION_TITLES[action]} ({len(items)})"
+    note.add("")
+    always_open = (
+        action in (Action.BLOCKED, Action.REPLACE, Action.MOVE) and len(items) <= COLLAPSE_OVER
+    )
+    if action is Action.IN_SYNC and not show_all:
+        note.add(f"<details><summary>{title}</summary>")
+        note.add("")
+        _folder_table(note, items)
+        note.add("")
+        note.add("</details>")
+        return
+    if always_open:
+        note.add(f"#### {title}")
+        note.add("")
+    else:
+        note.add(
+            f"<details{' open' if action is Action.BLOCKED else ''}><summary>{title}</summary>"
+        )
+        note.add("")
+        if action is not Action.BLOCKED and not show_all and len(items) > COLLAPSE_OVER:
+            _folder_table(note, items)
+            note.add("")
+    note.add("| | Source | Destination | Size | Why |")
+    note.add("|---|---|---|---|---|")
+    note.rows([_row(i) for i in items])
+    if not always_open:
+        note.add("")
+        note.add("</details>")
+
+
+def _folder_table(note: _Note, items: Sequence[PlanItem]) -> None:
+    note.add("| Destination folder | Files | Size |")
+    note.add("|---|---:|---:|")
+    groups = folder_groups(items)
+    note.rows(
+        [f"| `{_cell(folder_label(g))}` | {g.count} | {human_bytes(g.bytes)} |" for g in groups],
+        items_each=0,
+    )
+
+
+def _row(item: PlanItem) -> str:
+    why = reason_shown(item) or ""
+    if item.action is Action.BLOCKED:
+        why = f"**{item.reason_code.value}**: {why} ({', '.join(item.declared_at)})"
+    return (
+        f"| `{MARKERS[item.action]}` | `{_cell(source_label(item))}` | "
+        f"`{_cell(destination_label(item))}` | {size_label(item)} | {_cell(why)} |"
+    )
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")

@@ -1,0 +1,182 @@
+"""Renderers: the summary line, markers, blocked items always shown, collapsing at scale, the
+Markdown size cap; and `reconciler show`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.manifest.models import Mode
+from reconciler.plan.io import dump_plan, load_plan
+from reconciler.plan.model import Plan
+from reconciler.plan.planner import PlanContext, build_plan
+from reconciler.plan.render_common import human_bytes
+from reconciler.plan.render_markdown import render_markdown
+from reconciler.plan.render_text import render_text
+
+from .helpers import VOLUME, fid, file, job, live, manifests, rule
+
+
+def mixed_plan() -> Plan:
+    rules = [
+        rule(fid(1), location="m/{name}"),
+        rule(fid(2), mode=Mode.COPY, location="c/{name}"),
+        rule(fid(3), overwrite=True, location="r/{name}"),
+        rule(fid(4), location="s/{name}"),
+        rule(fid(5), location="f/{name}"),
+        rule(fid(6), location="b/{name}", line=42),
+    ]
+    state = live(
+        [
+            file(1, size=1_200_000_000_000),
+            file(2, size=15_000_000_000),
+            file(3),
+            file(4, alias=(VOLUME, "s/f4.bam")),
+            file(5),
+        ],
+        missing_ids=[fid(6)],
+        objects={(VOLUME, "r/f3.bam"): 3},
+        jobs=[job("j5", 5, "f/f5.bam")],
+    )
+    return build_plan(manifests(*rules), state, context=PlanContext("1.0"))
+
+
+def big_plan(n: int) -> Plan:
+    rules = [rule("runs/**/*.bam", kind="glob", location="archive/{path}")]
+    files = [file(i, f"runs/r{i % 40}/s{i}.bam", size=1000) for i in range(1, n + 1)]
+    return build_plan(manifests(*rules), live(files), context=PlanContext("1.0"))
+
+
+def test_text_starts_with_the_summary_line() -> None:
+    first = render_text(mixed_plan()).splitlines()[0]
+    assert first == (
+        "Plan: 1 to move (1.2 TB), 1 to copy (15 GB), 1 to replace (100 B), 1 in sync, "
+        "1 in flight, 1 blocked"
+    )
+
+
+def test_text_marks_destructive_items_and_lists_blocked_with_reason() -> None:
+    text = render_text(mixed_plan())
+    assert re.search(r"^ +! data/f1\.bam -> me/vol:m/f1\.bam", text, re.M)
+    assert re.search(r"^ +-/\+ data/f3\.bam -> me/vol:r/f3\.bam", text, re.M)
+    assert re.search(r"^ +\+ data/f2\.bam", text, re.M)
+    blocked = next(line for line in text.splitlines() if "not-found" in line)
+    assert fid(6) in blocked and "manifests/a.yaml:42:5" in blocked
+    assert "2 destructive item(s)" in text
+    assert text.rstrip().splitlines()[-1].startswith("Apply: about")
+
+
+def test_text_hides_in_sync_items_unless_show_all() -> None:
+    assert "data/f4.bam" not in render_text(mixed_plan())
+    assert "data/f4.bam" in render_text(mixed_plan(), show_all=True)
+
+
+def test_text_says_when_there_is_nothing_to_do() -> None:
+    plan = build_plan(
+        manifests(rule(fid(1))),
+        live([file(1, alias=(VOLUME, "out/f1.bam"))]),
+        context=PlanContext("1"),
+    )
+    assert "No changes" in render_text(plan)
+
+
+def test_text_collapses_large_groups_per_folder() -> None:
+    plan = big_plan(2000)
+    text = render_text(plan)
+    assert len(text.splitlines()) < 60
+    assert "2000 files (2.0 MB) to me/vol" in text
+    assert re.search(r"^ +50 files +50 kB  me/vol:archive/runs/r0/$", text, re.M)
+    full = render_text(plan, show_all=True)
+    assert len(full.splitlines()) > 2000
+
+
+def test_text_collapse_caps_the_number_of_folder_lines() -> None:
+    rules = [rule("**/*.bam", kind="glob", location="{path}")]
+    files = [file(i, f"d{i}/s.bam") for i in range(1, 301)]
+    text = render_text(build_plan(manifests(*rules), live(files), context=PlanContext("1")))
+    assert "in 250 more folders" in text
+    assert len(text.splitlines()) < 70
+
+
+def test_blocked_items_are_never_collapsed() -> None:
+    rules = [rule(fid(i), location=f"x/{i}") for i in range(1, 60)]
+    text = render_text(build_plan(manifests(*rules), live(), context=PlanContext("1")))
+    assert sum("[not-found]" in line for line in text.splitlines()) == 59
+
+
+def test_markdown_puts_destructive_items_before_copies() -> None:
+    md = render_markdown(mixed_plan())
+    assert md.startswith("### reconciler plan")
+    assert md.index("Blocked") < md.index("To replace") < md.index("To move") < md.index("To copy")
+    assert "| `!` | `data/f1.bam` | `me/vol:m/f1.bam` | 1.2 TB |" in md
+    assert "**not-found**" in md
+
+
+def test_markdown_folds_long_lists_and_stays_under_the_cap() -> None:
+    plan = big_plan(3000)
+    md = render_markdown(plan, max_chars=50_000)
+    assert len(md) <= 50_000
+    assert "<details><summary>To move" in md  # many moves: folded, with a folder table first
+    assert "| `me/vol:archive/runs/r0/` | 75 | 75 kB |" in md
+    match = re.search(r"\*\*(\d+) more items: see the JSON artifact\*\*", md)
+    assert match is not None
+    shown = md.count("| `!` |")
+    assert shown + int(match.group(1)) == 3000
+    assert md.count("<details") == md.count("</details>")
+
+
+def test_markdown_default_cap_fits_a_gitlab_note() -> None:
+    md = render_markdown(big_plan(20_000))
+    assert len(md) <= 900_000
+    assert "more items: see the JSON artifact" in md
+
+
+def test_markdown_escapes_table_cells() -> None:
+    plan = build_plan(
+        manifests(rule("a|b.bam", kind="path", location="x")),
+        live([file(1, "a|b.bam")]),
+        context=PlanContext("1"),
+    )
+    assert "`a\\|b.bam`" in render_markdown(plan)
+
+
+@pytest.mark.parametrize(
+    ("n", "text"),
+    [(0, "0 B"), (999, "999 B"), (1000, "1.0 kB"), (15_000_000_000, "15 GB"), (1.2e12, "1.2 TB")],
+)
+def test_human_bytes(n: int, text: str) -> None:
+    assert human_bytes(int(n)) == text
+
+
+# ---- reconciler show
+
+
+def test_show_renders_each_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    saved = tmp_path / "plan.json"
+    saved.write_text(dump_plan(mixed_plan()), encoding="utf-8")
+    assert main(["show", str(saved)]) == 0
+    assert capsys.readouterr().out.startswith("Plan: 1 to move")
+    assert main(["show", str(saved), "--format", "markdown"]) == 0
+    assert capsys.readouterr().out.startswith("### reconciler plan")
+    assert main(["show", str(saved), "--format", "json"]) == 0
+    assert load_plan(capsys.readouterr().out) == mixed_plan()
+    assert main(["show", str(saved), "--show-all"]) == 0
+    assert "data/f4.bam" in capsys.readouterr().out
+
+
+def test_show_refuses_an_edited_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    saved = tmp_path / "plan.json"
+    saved.write_text(dump_plan(mixed_plan()).replace('"overwrite": false', '"overwrite": true'))
+    assert main(["show", str(saved)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "edited by hand" in captured.err
+    assert "Traceback" not in captured.err
+
+
+def test_show_refuses_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["show", str(tmp_path / "nope.json")]) == 1
+    assert "cannot read the plan" in capsys.readouterr().err
