@@ -93,6 +93,9 @@ _MOVE, _COPY = Mode.MOVE, Mode.COPY
 _IN_SYNC, _IN_FLIGHT, _REPLACE = Action.IN_SYNC, Action.IN_FLIGHT, Action.REPLACE
 _EXPORT_ACTION = {Mode.MOVE: Action.MOVE, Mode.COPY: Action.COPY}
 _EMPTY = ReasonCode.DESTINATION_EMPTY
+# One shared sentence: the destination is on the item already, and 100,000 copies of it
+# would only make the saved plan longer.
+_EMPTY_SENTENCE = "nothing at the destination yet"
 
 
 class Decider:
@@ -104,6 +107,14 @@ class Decider:
         self.jobs = jobs
         self._volume_problems: dict[str, Decision | None] = {}
         self._cloud_ok: dict[tuple[str, tuple[str, ...]], bool] = {}
+        self._uri_bases: dict[str, str | None] = {}
+
+    def object_uri(self, volume_id: str, location: str) -> str | None:
+        """`object_uri`, with the part that depends on the volume computed once."""
+        if volume_id not in self._uri_bases:
+            self._uri_bases[volume_id] = object_uri(self.live.volumes.get(volume_id), "")
+        base = self._uri_bases[volume_id]
+        return None if base is None else base + location
 
     def decide(
         self,
@@ -229,7 +240,7 @@ class Decider:
                 f"planned again: last job {failed.id} FAILED: {failure}",
                 last_failure=failure,
             )
-        return Decision(_EXPORT_ACTION[mode], _EMPTY, f"nothing at {volume_id}:{location} yet")
+        return Decision(_EXPORT_ACTION[mode], _EMPTY, _EMPTY_SENTENCE)
 
 
 def _same_cloud(service_type: str, hosted: tuple[str, ...]) -> bool:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from reconciler.manifest.models import EffectiveProperties, ManifestSet, Mode
 from reconciler.manifest.placeholders import render_location
-from reconciler.plan.decide import Decider, Decision, object_uri
+from reconciler.plan.decide import Decider, Decision
 from reconciler.plan.fingerprint import JobIndex, fingerprint
 from reconciler.plan.io import plan_digest
 from reconciler.plan.model import (
@@ -143,7 +143,11 @@ def _conflicts(groups: dict[_Key, list[Desired]]) -> dict[_Key, tuple[BlockedRea
             if not sharing[dest]:
                 sharing[dest].append(seen)
             sharing[dest].append(key)
-        if any(d.rule.mode is _MOVE for d in desired):
+        if (
+            desired[0].rule.mode is _MOVE
+            if len(desired) == 1
+            else any(d.rule.mode is _MOVE for d in desired)
+        ):
             other = first_move.setdefault(file_id, key)
             if other != key:
                 if not moved[file_id]:
@@ -208,26 +212,29 @@ def _item(
         decision = Decision(Action.BLOCKED, conflict[0], conflict[1])
     else:
         decision = decider.decide(file, volume, location, rule.mode, rule.overwrite, properties)
-    action = decision.action
+    action, code, reason, job_id, differences, failure = decision
+    file_id = file.id
+    mode = rule.mode
+    # Positional arguments, in field order: this runs once per item and keywords cost more.
     return PlanItem(
-        key=f"{file.id}>{volume}:{location}",
-        action=action,
-        reason_code=decision.code,
-        reason=decision.reason,
-        source=Source(file.id, file.project, file.path or None, file.size),
-        destination=Destination(volume, location),
-        object_uri=object_uri(live.volumes.get(volume), location),
-        mode=rule.mode,
-        overwrite=rule.overwrite,
-        properties=properties,
-        declared_at=(str(rule.declared_at),)
+        f"{file_id}>{volume}:{location}",
+        action,
+        code,
+        reason,
+        Source(file_id, file.project, file.path or None, file.size),
+        Destination(volume, location),
+        decider.object_uri(volume, location),
+        mode,
+        rule.overwrite,
+        properties,
+        (str(rule.declared_at),)
         if len(desired) == 1
         else tuple(str(d.rule.declared_at) for d in desired),
-        destructive=action in _DESTRUCTIVE,
-        job_id=decision.job_id,
-        job_differences=decision.job_differences,
-        last_failure=decision.last_failure,
-        fingerprint=fingerprint(live, jobs, file, volume, location),
+        action in _DESTRUCTIVE,
+        job_id,
+        differences,
+        failure,
+        fingerprint(live, jobs, file, volume, location),
     )
 
 
