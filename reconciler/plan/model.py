@@ -123,10 +123,14 @@ class PlanItem:
     `key` identifies the item across plan, journal and receipt. `destructive` is true for a
     move (the platform copy is deleted) and for a replace (an object is overwritten).
     `declared_at` lists every `FILE:LINE:COL` that declares this item (more than one when two
-    entries resolve to the same file and destination with the same settings). `job_id` is the
-    active job for an in-flight item; `job_differences` lists where that job differs from the
-    manifest (`overwrite`, `properties.KEY`). `fingerprint` summarises the live state the item
-    was planned against (see `fingerprint.py`).
+    entries resolve to the same file and destination with the same settings). `job_id`, on an
+    in-flight item, is the item's own job when `reason_code` is `job-active`, and the job it
+    waits for (another file's job at this destination, or this file's job elsewhere) when it
+    is `waiting-for-other-job`: that job finishing does not converge the item, a new plan
+    picks it up. `job_differences` lists where the item's own job differs from the manifest
+    (`overwrite`, `properties.KEY`). `last_failure` quotes the FAILED job this item retries.
+    `fingerprint` summarises the live state the item was planned against (`fingerprint.py`);
+    blocked items are never submitted.
     """
 
     __pydantic_config__ = _FORBID
