@@ -1,0 +1,142 @@
+"""One measured run in a process of its own: the reconciler's plan or apply, or a baseline.
+
+Prints one JSON line: wall time, CPU time (user + system of this process, over the run), peak
+RSS of this process (which includes the interpreter and its imports), the client's own counts
+where it keeps them, and a summary of the outcome. Requests are counted from the sandbox's
+request log by the runner, not here.
+
+    python benchmarks/scale/subject.py KIND --url URL --token TOKEN --scenario DIR --work DIR
+
+KIND: `plan`, `apply` (the reconciler), `bulk`, `per-file` (the baselines).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import baselines
+
+from reconciler.api.client import ApiClient
+from reconciler.api.config import ApiConfig
+from reconciler.manifest.load import load_manifests
+
+
+def _client(args: argparse.Namespace) -> ApiClient:
+    return ApiClient(ApiConfig(endpoint=args.url, token=args.token))
+
+
+def run_plan(args: argparse.Namespace) -> dict[str, Any]:
+    from reconciler.live import collect
+    from reconciler.plan.planner import PlanContext, build_plan
+
+    folder = args.scenario / "manifests"
+    manifests = load_manifests([folder], root=args.scenario)
+    loaded = time.monotonic()
+    with _client(args) as client:
+        live = collect(client, manifests.rules)
+        read = time.monotonic()
+        cpu = time.process_time()
+        plan = build_plan(
+            manifests,
+            live,
+            context=PlanContext(
+                tool_version="bench", endpoint=args.url, manifests_commit=None, planned_at="-"
+            ),
+        )
+        core_cpu = time.process_time() - cpu
+        text = _render_plan(plan)
+        stats = client.stats.snapshot()
+    actions = Counter(str(item.action) for item in plan.items)
+    return {
+        "core_cpu": round(core_cpu, 3),
+        "live_read_wall": round(read - loaded, 3),
+        "actions": dict(actions),
+        "client_counts": stats,
+        "rendered_lines": text.count("\n"),
+    }
+
+
+def _render_plan(plan: Any) -> str:
+    try:
+        from reconciler.plan.render_text import render_text
+    except ImportError:  # the renderers are still being written
+        return ""
+    return render_text(plan)
+
+
+def run_apply(args: argparse.Namespace) -> dict[str, Any]:
+    from reconciler.apply.report import render_text
+    from reconciler.apply.run import ApplyOptions, apply
+
+    folder = args.scenario / "manifests"
+    manifests = load_manifests([folder], root=args.scenario)
+    with _client(args) as client:
+        applied = apply(
+            manifests,
+            client,
+            ApplyOptions(state_dir=args.work / "state"),
+            confirm=lambda plan, outcomes: True,
+            stderr=io.StringIO(),
+        )
+        report = render_text(applied.outcomes, receipt=applied.receipt)
+        stats = client.stats.snapshot()
+    (args.work / "apply-report.txt").write_text(report, encoding="utf-8")
+    results = Counter(str(o.result) for o in applied.outcomes)
+    return {"exit_code": applied.exit_code, "results": dict(results), "client_counts": stats}
+
+
+def run_bulk(args: argparse.Namespace) -> dict[str, Any]:
+    return baselines.bulk(args.url, args.token, baselines.read_entries(args.scenario))
+
+
+def run_per_file(args: argparse.Namespace) -> dict[str, Any]:
+    return baselines.per_file(args.url, args.token, baselines.read_entries(args.scenario))
+
+
+KINDS: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "plan": run_plan,
+    "apply": run_apply,
+    "bulk": run_bulk,
+    "per-file": run_per_file,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=sorted(KINDS))
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--scenario", type=Path, required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started_at, started = time.time(), time.monotonic()
+    outcome = KINDS[args.kind](args)
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    result = {
+        "kind": args.kind,
+        "started_at": started_at,
+        "finished_at": time.time(),
+        "wall": round(wall, 3),
+        "cpu": round(cpu, 3),
+        "peak_rss_mib": round(after.ru_maxrss / 1024, 1),
+        **outcome,
+    }
+    print(json.dumps(result), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
