@@ -10,11 +10,8 @@ import argparse
 import sys
 from typing import Any
 
-from reconciler.plan.io import dump_plan, load_plan
-from reconciler.plan.render_markdown import render_markdown
-from reconciler.plan.render_text import render_text
-
-FORMATS = ("text", "json", "markdown")
+from reconciler.plan.io import load_plan
+from reconciler.plan.render import FORMATS, render
 
 
 def register(subparsers: Any) -> None:
@@ -33,11 +30,5 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     plan = load_plan(args.planfile)
-    if args.format == "json":
-        output = dump_plan(plan)
-    elif args.format == "markdown":
-        output = render_markdown(plan, show_all=args.show_all)
-    else:
-        output = render_text(plan, show_all=args.show_all)
-    sys.stdout.write(output)
+    sys.stdout.write(render(plan, args.format, show_all=args.show_all))
     return 0
