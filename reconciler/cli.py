@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 
 from reconciler import __version__
 from reconciler.errors import ManifestError, ReconcilerError
-from reconciler.redact import redact
+from reconciler.redact import configure_logging, redact
 
 # One module per subcommand under reconciler/commands/, each with `register(subparsers)`.
 COMMANDS = (
@@ -47,11 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"reconciler.commands.{name}")
         module.register(subparsers)
+    for command_parser in subparsers.choices.values():
+        if "--verbose" in command_parser._option_string_actions:
+            continue  # the command defines its own (the sandbox: log every request)
+        command_parser.add_argument(
+            "-v", "--verbose", action="store_true", help="debug logs on stderr (secrets redacted)"
+        )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging(verbose=args.verbose)
     return dispatch(args.func, args)
 
 

@@ -7,6 +7,7 @@ run time, such as a token read from the credentials file.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 
@@ -38,3 +39,20 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
+
+
+class RedactingFormatter(logging.Formatter):
+    """A log formatter whose every line, traceback included, has passed through `redact`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def configure_logging(*, verbose: bool) -> None:
+    """Log to stderr: warnings by default, everything with `--verbose`; never a secret."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("reconciler")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    root.propagate = False

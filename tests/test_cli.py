@@ -70,3 +70,27 @@ def test_secrets_are_redacted_in_errors(
     err = capsys.readouterr().err
     assert "tok-0123456789abcdef" not in err
     assert "[redacted]" in err
+
+
+def test_verbose_logs_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    from reconciler.redact import configure_logging, register_secret
+
+    register_secret("verbose-secret-0123456789")
+    configure_logging(verbose=True)
+    try:
+        logging.getLogger("reconciler.api").debug("sent token verbose-secret-0123456789")
+        err = capsys.readouterr().err
+        assert "DEBUG reconciler.api: sent token [redacted]" in err
+        assert "verbose-secret-0123456789" not in err
+    finally:
+        configure_logging(verbose=False)
+
+
+def test_every_command_accepts_verbose() -> None:
+    parser = cli.build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert len(commands.choices) == len(cli.COMMANDS)
+    for name, command_parser in commands.choices.items():
+        assert "--verbose" in command_parser._option_string_actions, name

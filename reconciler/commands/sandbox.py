@@ -68,11 +68,13 @@ SETTINGS = (
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s sandbox %(levelname)s %(message)s",
-    )
+    # The sandbox logs on its own logger, apart from the client side's (configured by cli.py).
+    log_handler = logging.StreamHandler(sys.stderr)
+    log_handler.setFormatter(logging.Formatter("%(asctime)s sandbox %(levelname)s %(message)s"))
+    sandbox_log = logging.getLogger("reconciler.sandbox")
+    sandbox_log.handlers[:] = [log_handler]
+    sandbox_log.setLevel(logging.DEBUG if args.verbose else logging.INFO)
+    sandbox_log.propagate = False
     settings = {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
     try:
         sandbox = start(
