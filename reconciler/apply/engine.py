@@ -17,10 +17,12 @@ Per-item errors are recorded against their item and everything else goes on.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from reconciler.api.config import DEFAULT_READ_TIMEOUT
 from reconciler.api.resources import Export, ItemError
 from reconciler.apply.journal import Journal, JournalHistory
 from reconciler.apply.outcome import ItemOutcome, Result
@@ -46,6 +48,10 @@ _PROBLEMS = (Result.FAILED, Result.UNKNOWN, Result.HELD)
 class EngineSettings:
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     schedule: Schedule = field(default_factory=Schedule)
+    # A create call whose answer was lost may still be executing on the server (a timed-out
+    # request, or one sent by a process since killed); the platform is re-read only once it
+    # can no longer take effect: this long after it was sent (the client's read timeout).
+    uncertain_grace: float = DEFAULT_READ_TIMEOUT
 
 
 class Engine:
@@ -56,9 +62,11 @@ class Engine:
         *,
         clock: Callable[[], float],
         sleep: Callable[[float], None],
+        wall_clock: Callable[[], float] = time.time,
         progress: Progress | None = None,
         settings: EngineSettings | None = None,
     ) -> None:
+        self._wall_clock = wall_clock
         self._api = api
         self._journal = journal
         self._clock = clock
@@ -150,12 +158,14 @@ class Engine:
         lookups: dict[str, ItemOutcome] = {}
         uncertain: list[ItemOutcome] = []
         left: list[ItemOutcome] = []
+        sent_at = 0.0
         for o in outcomes:
             t = target(o.item)
             if t in known:
                 lookups[known[t]] = o
             elif t in history.uncertain:
                 uncertain.append(o)
+                sent_at = max(sent_at, history.uncertain[t])
             else:
                 left.append(o)
         ids = list(lookups)
@@ -176,6 +186,7 @@ class Engine:
                     # FAILED or unreadable: the platform's job list decides, as for any item.
                     uncertain.append(o)
         if uncertain:
+            self._settle(sent_at, self._wall_clock())
             self._recover(uncertain, requeue=left)
         return left
 
@@ -195,9 +206,11 @@ class Engine:
     def _submit(self, batch: list[ItemOutcome], mode: Mode) -> None:
         for o in batch:
             self._attempts[o.item.key] += 1
+        sent = self._clock()
         try:
             answers = submit_batch(self._api, self._journal, [o.item for o in batch], mode)
         except TransportError:
+            self._settle(sent, self._clock())
             self._recover(batch)
             return
         for o, answer in zip(batch, answers, strict=True):
@@ -206,6 +219,13 @@ class Engine:
             else:
                 self._track(o, answer.id)
         self._show()
+
+    def _settle(self, sent: float, now: float) -> None:
+        """Wait until a call sent at `sent` (on the clock that gave `now`) can no longer
+        take effect, so that re-reading the platform sees all it will ever do."""
+        wait = sent + self._settings.uncertain_grace - now
+        if wait > 0:
+            self._sleep(wait)
 
     def _recover(
         self, batch: list[ItemOutcome], *, requeue: list[ItemOutcome] | None = None

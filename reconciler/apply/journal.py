@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +66,8 @@ class Journal:
             raise StateError(f"{self.path}: cannot open the journal: {exc.strerror}") from exc
 
     def write(self, kind: str, **fields: Any) -> None:
-        record = {"v": JOURNAL_VERSION, "run": self.run_id, "kind": kind, **fields}
+        at = round(time.time(), 3)
+        record = {"v": JOURNAL_VERSION, "run": self.run_id, "kind": kind, "at": at, **fields}
         line = redact(json.dumps(record, sort_keys=True, separators=(",", ":"))) + "\n"
         try:
             os.write(self._fd, line.encode())
@@ -94,8 +96,9 @@ class JournalHistory:
 
     # Jobs submitted and not seen in a final state: job id -> target.
     open_jobs: dict[str, Target] = field(default_factory=dict)
-    # Items sent in a call whose answer never arrived (killed, or lost and not resolved).
-    uncertain: set[Target] = field(default_factory=set)
+    # Items sent in a call whose answer never arrived (killed, or lost and not resolved),
+    # with when that call was sent (Unix time): a call may still take effect for a while.
+    uncertain: dict[Target, float] = field(default_factory=dict)
     # The latest FAILED job per target, with its message (the planner quotes it).
     failed: dict[Target, tuple[str, str]] = field(default_factory=dict)
 
@@ -106,22 +109,24 @@ def read_history(state_dir: Path) -> JournalHistory:
     path = state_dir / JOURNAL_NAME
     if not path.exists():
         return history
-    pending: dict[str, list[Target]] = {}
+    pending: dict[str, tuple[float, list[Target]]] = {}
     for record in _records(path):
         kind = record.get("kind")
         if kind == "submit":
-            pending[record["batch"]] = [Target.from_dict(t) for t in record["items"]]
+            sent = float(record.get("at", 0.0))
+            pending[record["batch"]] = (sent, [Target.from_dict(t) for t in record["items"]])
         elif kind == "submitted":
-            targets = pending.pop(record["batch"], [])
+            _, targets = pending.pop(record["batch"], (0.0, []))
             for target, answer in zip(targets, record["results"], strict=False):
-                history.uncertain.discard(target)
+                history.uncertain.pop(target, None)
                 if answer.get("job"):
                     history.open_jobs[answer["job"]] = target
         elif kind == "uncertain":
-            history.uncertain.update(pending.pop(record["batch"], []))
+            sent, targets = pending.pop(record["batch"], (0.0, []))
+            history.uncertain.update(dict.fromkeys(targets, sent))
         elif kind == "resolved":
             for target in (Target.from_dict(t) for t in record["items"]):
-                history.uncertain.discard(target)
+                history.uncertain.pop(target, None)
             for job_id, data in record.get("jobs", {}).items():
                 history.open_jobs[job_id] = Target.from_dict(data)
         elif kind == "final":
@@ -132,8 +137,8 @@ def read_history(state_dir: Path) -> JournalHistory:
                 elif done is not None:
                     history.failed.pop(done, None)
     # A `submit` with no answer at all: the process died during the call.
-    for targets in pending.values():
-        history.uncertain.update(targets)
+    for sent, targets in pending.values():
+        history.uncertain.update(dict.fromkeys(targets, sent))
     return history
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from reconciler.sandbox.server import Sandbox
 
@@ -97,3 +98,9 @@ def jobs_per_destination(sandbox: Sandbox) -> Counter[tuple[str, str, str]]:
 
 def text_stream() -> io.StringIO:
     return io.StringIO()
+
+
+def session(sandbox: Sandbox) -> requests.Session:
+    http = requests.Session()
+    http.headers["X-SBG-Auth-Token"] = sandbox.token
+    return http

@@ -1,0 +1,93 @@
+"""`apply --plan FILE`: the saved plan is the approval, checked against manifests and live state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler import pipeline
+from reconciler.plan.io import dump_plan
+
+from .helpers import VOLUME, creates, ids_in, run_cli, seed, session, use_sandbox, write_manifest
+
+MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
+
+
+@pytest.fixture
+def saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_sandbox: Any) -> Any:
+    """A sandbox with three files to move, their manifest, and a saved plan for them."""
+    monkeypatch.chdir(tmp_path)
+    data = seed({"moves": 3})
+    sandbox = make_sandbox(seed=data)
+    use_sandbox(monkeypatch, sandbox, tmp_path)
+    manifest = write_manifest(tmp_path / "manifests", [MOVES])
+    planned = pipeline.plan_from_manifests([str(manifest)])
+    planned.client.close()
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(dump_plan(planned.plan), encoding="utf-8")
+    return sandbox, data, manifest, plan_file
+
+
+def apply_saved(capsys: Any, manifest: Path, plan_file: Path) -> Any:
+    state = str(manifest.parent.parent / "state")
+    return run_cli(capsys, "apply", "--plan", str(plan_file), "--state-dir", state, str(manifest))
+
+
+def test_a_saved_plan_applies_without_yes(saved: Any, capsys: Any) -> None:
+    sandbox, _, manifest, plan_file = saved
+
+    ran = apply_saved(capsys, manifest, plan_file)
+
+    assert ran.code == 0, ran.err
+    assert "3 completed" in ran.out
+    assert creates(sandbox) == {"move": 1}
+
+
+def test_items_whose_live_state_changed_are_skipped_as_stale(saved: Any, capsys: Any) -> None:
+    sandbox, data, manifest, plan_file = saved
+    moved_by_hand = ids_in(data, "moves")[0]
+    body = {
+        "source": {"file": moved_by_hand},
+        "destination": {"volume": VOLUME, "location": "by-hand/f.dat"},
+        "properties": {"sse_algorithm": "AES256"},
+    }
+    answer = session(sandbox).post(f"{sandbox.url}/storage/exports", json=body)
+    assert answer.status_code in (200, 201), answer.text
+    sandbox.wait_for_jobs()
+
+    ran = apply_saved(capsys, manifest, plan_file)
+
+    assert ran.code == 1
+    assert "2 completed" in ran.out and "1 stale" in ran.out
+    stale = next(line for line in ran.out.splitlines() if moved_by_hand in line)
+    assert "skipped: the live state changed since the plan" in stale
+    rows = sandbox.query("SELECT file_id FROM exports WHERE file_id = ?", (moved_by_hand,))
+    assert len(rows) == 1  # only the export made by hand
+
+
+def test_a_plan_made_from_other_manifests_is_refused_before_any_call(
+    saved: Any, capsys: Any
+) -> None:
+    sandbox, _, manifest, plan_file = saved
+    write_manifest(manifest.parent, [{**MOVES, "location": "elsewhere/{name}"}])
+    calls_before = len(sandbox.request_log())
+
+    ran = apply_saved(capsys, manifest, plan_file)
+
+    assert ran.code == 1
+    assert "the manifests changed since this plan was made" in ran.err
+    assert len(sandbox.request_log()) == calls_before
+    assert not sandbox.query("SELECT id FROM exports")
+
+
+def test_a_hand_edited_plan_is_refused(saved: Any, capsys: Any) -> None:
+    sandbox, _, manifest, plan_file = saved
+    plan_file.write_text(plan_file.read_text().replace("m/f0000.dat", "m/evil.dat"))
+
+    ran = apply_saved(capsys, manifest, plan_file)
+
+    assert ran.code == 1
+    assert "digest does not match" in ran.err
+    assert not sandbox.query("SELECT id FROM exports")
