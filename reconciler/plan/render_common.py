@@ -68,6 +68,11 @@ def human_bytes(n: int) -> str:
     raise AssertionError("unreachable")
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 file`, `2 files`: counts read as English."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def summary_line(plan: Plan) -> str:
     parts = []
     for total in plan.summary:
@@ -82,9 +87,9 @@ def estimate_line(plan: Plan) -> str:
     e = plan.apply_estimate
     wait = f"at least {e.rate_limit_seconds} s" if e.rate_limit_seconds else "no wait"
     return (
-        f"Apply: about {e.total_calls} API calls ({e.create_calls} bulk creates, "
-        f"{e.poll_calls} bulk polls); under the rate limit of 1,000 requests per 5 minutes: "
-        f"{wait}."
+        f"Apply: about {plural(e.total_calls, 'API call')} "
+        f"({plural(e.create_calls, 'bulk create')}, {plural(e.poll_calls, 'bulk poll')}); "
+        f"under the rate limit of 1,000 requests per 5 minutes: {wait}."
     )
 
 

@@ -19,6 +19,7 @@ from reconciler.plan.render_common import (
     folder_groups,
     folder_label,
     human_bytes,
+    plural,
     reason_shown,
     sections,
     size_label,
@@ -61,16 +62,17 @@ def _section(action: Action, items: Sequence[PlanItem], *, show_all: bool) -> li
         folders = folder_groups(group)
         total = sum(i.source.size or 0 for i in group)
         lines.append(
-            f"  {MARKERS[action]} {len(group)} files ({human_bytes(total)}) to {volume}, "
+            f"  {MARKERS[action]} {plural(len(group), 'file')} ({human_bytes(total)}) to {volume}, "
             "by destination folder (--show-all lists each):"
         )
         for folder in folders[:MAX_FOLDER_LINES]:
             size = human_bytes(folder.bytes)
-            lines.append(f"      {folder.count:>7} files {size:>9}  {folder_label(folder)}")
+            count = plural(folder.count, "file")
+            lines.append(f"      {count:>13} {size:>9}  {folder_label(folder)}")
         rest = folders[MAX_FOLDER_LINES:]
         if rest:
             lines.append(
-                f"      {sum(f.count for f in rest):>7} files "
+                f"      {plural(sum(f.count for f in rest), 'file'):>13} "
                 f"{human_bytes(sum(f.bytes for f in rest)):>9}  in {len(rest)} more folders"
             )
     return lines
