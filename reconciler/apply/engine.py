@@ -179,6 +179,7 @@ class Engine:
                 o = lookups[job_id]
                 if isinstance(answer, Export) and answer.state in ACTIVE_JOB_STATES:
                     self._track(o, job_id)
+                    o.job_state = answer.state
                 elif isinstance(answer, Export) and answer.state == "COMPLETED":
                     o.job_id = job_id
                     self._on_final(o, answer)
@@ -218,6 +219,7 @@ class Engine:
                 self._finish(o, Result.FAILED, f"refused: {answer}")
             else:
                 self._track(o, answer.id)
+                o.job_state = answer.state
         self._show()
 
     def _settle(self, sent: float, now: float) -> None:
@@ -280,9 +282,13 @@ class Engine:
             self._poller.watch(job_id)
 
     def _poll_once(self) -> None:
-        final, unreadable = self._poller.poll()
+        read, unreadable = self._poller.poll()
         records = []
-        for job in final:
+        for job in read:
+            if job.state not in FINAL_STATES:
+                for o in self._by_job.get(job.id, []):
+                    o.job_state = job.state  # the last state seen, for the receipt
+                continue
             records.append({"job": job.id, "state": job.state, "error": _error(job)})
             for o in self._by_job.pop(job.id, []):
                 self._on_final(o, job)
@@ -400,7 +406,3 @@ class Engine:
 
 def _error(job: Export) -> str | None:
     return str(job.error) if job.error is not None else None
-
-
-def is_final(state: str | None) -> bool:
-    return state in FINAL_STATES

@@ -68,9 +68,9 @@ class Poller:
         return min((w.due for w in self._jobs.values()), default=None)
 
     def poll(self) -> tuple[list[Export], list[tuple[str, str]]]:
-        """One bulk get over the due jobs (topped up with the soonest): the jobs now final,
-        and (job id, message) for ids the API could not return. Jobs still running are
-        rescheduled; a failed call reschedules every job it carried."""
+        """One bulk get over the due jobs (topped up with the soonest): every job read, and
+        (job id, message) for ids the API could not return. Jobs still running are
+        rescheduled, final ones forgotten; a failed call reschedules every job it carried."""
         now = self._clock()
         order = sorted(self._jobs, key=lambda job_id: self._jobs[job_id].due)
         batch = order[:BULK_SIZE]
@@ -83,18 +83,19 @@ class Poller:
             for job_id in batch:
                 self._reschedule(job_id, now)
             return [], []
-        final: list[Export] = []
+        read: list[Export] = []
         missing: list[tuple[str, str]] = []
         for job_id, answer in zip(batch, answers, strict=True):
             if isinstance(answer, ItemError):
                 self.forget(job_id)
                 missing.append((job_id, str(answer)))
-            elif answer.state in FINAL_STATES:
+                continue
+            read.append(answer)
+            if answer.state in FINAL_STATES:
                 self.forget(job_id)
-                final.append(answer)
             else:
                 self._reschedule(job_id, now)
-        return final, missing
+        return read, missing
 
     def _reschedule(self, job_id: str, now: float) -> None:
         watch = self._jobs[job_id]

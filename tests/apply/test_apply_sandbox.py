@@ -214,3 +214,38 @@ def test_an_invalid_manifest_makes_no_call(lab, capsys) -> None:
 
     assert ran.code == 1
     assert sandbox.request_log() == []
+
+
+def test_jobs_still_running_at_the_timeout_exit_1_and_a_rerun_picks_them_up(lab, capsys) -> None:
+    sandbox, _, manifest = lab({"moves": 3}, [MOVES], job_pace=3.0)
+
+    first = run_cli(capsys, *apply_args(manifest, "--wait-timeout", "0.5", "--format", "json"))
+
+    assert first.code == 1
+    report = json.loads(first.out)
+    assert report["summary"] == {"running": 3} and report["exit_code"] == 1
+    assert all(i["job"] and i["job_state"] in ("PENDING", "RUNNING") for i in report["items"])
+
+    second = run_cli(capsys, *apply_args(manifest))
+
+    assert second.code == 0, second.err
+    assert "3 completed" in second.out
+    assert creates(sandbox) == {"move": 1}  # the jobs were watched, not sent again
+
+
+def test_a_failed_copy_holds_the_move_of_its_file(lab, capsys) -> None:
+    both = [
+        {"glob": "both/*.dat", "location": "keep/{name}", "mode": "copy"},
+        {"glob": "both/*.dat", "location": "moved/{name}", "mode": "move"},
+    ]
+    sandbox, data, manifest = lab({"both": 2}, both)
+    doomed = ids_in(data, "both")[0]
+    sandbox.configure(fail_files=[doomed])
+
+    ran = run_cli(capsys, *apply_args(manifest))
+
+    assert ran.code == 1
+    held = next(line for line in ran.out.splitlines() if doomed in line and "moved/" in line)
+    assert "held: not moved: the copy to lab/out:keep/f0000.dat did not complete" in held
+    assert sandbox.file(doomed)["storage"]["type"] == "PLATFORM"  # still on the platform
+    assert "3 completed" not in ran.out and "2 completed" in ran.out

@@ -1,0 +1,68 @@
+"""Guards (sizes, smallest limit) and the progress display, with an injected clock."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from reconciler.apply.guards import parse_size, smallest
+from reconciler.apply.progress import Counts, Progress
+from reconciler.errors import ConfigError
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("500GB", 500 * 10**9), ("1.5TiB", int(1.5 * 2**40)), ("1024", 1024), (" 2KB ", 2000)],
+)
+def test_sizes_parse_like_the_manifest_guards(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+def test_a_bad_size_names_the_value() -> None:
+    with pytest.raises(ConfigError, match="--max-bytes 'lots': not a size"):
+        parse_size("lots")
+
+
+def test_the_smallest_limit_wins() -> None:
+    assert smallest(None, 5, 3) == 3 and smallest(None, None) is None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_ci_progress_is_a_line_every_few_seconds() -> None:
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(10, stream=stream, clock=clock, interactive=False)
+
+    progress.update(Counts(done=1, in_flight=9, failed=0))
+    clock.now += 1
+    progress.update(Counts(done=2, in_flight=8, failed=0))  # too soon: not shown
+    clock.now += 5
+    progress.update(Counts(done=5, in_flight=4, failed=1))
+    progress.finish(Counts(done=10, in_flight=0, failed=1))
+
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "apply: 1/10 done, 9 in flight, 0 failed, 0s elapsed, ETA --:--",
+        "apply: 5/10 done, 4 in flight, 1 failed, 6s elapsed, ETA 0:06",
+        "apply: 10/10 done, 0 in flight, 1 failed, 6s elapsed, ETA 0:00",
+    ]
+
+
+def test_a_terminal_gets_one_redrawn_bar() -> None:
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(4, stream=stream, clock=clock, interactive=True)
+
+    clock.now += 2
+    progress.update(Counts(done=1, in_flight=3, failed=0))
+    progress.finish(Counts(done=4, in_flight=0, failed=0))
+
+    text = stream.getvalue()
+    assert text.count("\r\x1b[2K") == 2 and text.endswith("\n")
+    assert "[######..................] 1/4 done, 3 in flight, 0 failed, ETA 0:06" in text
