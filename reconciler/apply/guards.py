@@ -15,6 +15,7 @@ from pydantic import ByteSize, TypeAdapter, ValidationError
 from reconciler.errors import ConfigError, GuardError
 from reconciler.manifest.models import Mode
 from reconciler.plan.model import PlanItem
+from reconciler.plan.render_common import human_bytes
 
 _BYTE_SIZE: TypeAdapter[ByteSize] = TypeAdapter(ByteSize)
 
@@ -56,12 +57,3 @@ def check(items: Iterable[PlanItem], limits: Limits) -> None:
             f"{human_bytes(limits.max_bytes)} (--max-bytes / guards.max_bytes); "
             "nothing was applied"
         )
-
-
-def human_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"  # pragma: no cover

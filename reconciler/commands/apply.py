@@ -19,16 +19,16 @@ from typing import Any, TextIO
 from reconciler import pipeline
 from reconciler.apply import guards
 from reconciler.apply.engine import DEFAULT_WAIT_TIMEOUT, EngineSettings
-from reconciler.apply.outcome import ItemOutcome, subject
-from reconciler.apply.report import render_json, render_text
+from reconciler.apply.outcome import ItemOutcome
+from reconciler.apply.report import render_json
+from reconciler.apply.report import render_text as render_report
 from reconciler.apply.run import DEFAULT_STATE_DIR, ApplyOptions, apply
 from reconciler.errors import ConfigError, GuardError
 from reconciler.manifest.load import DEFAULT_PATH
 from reconciler.plan.io import load_plan
-from reconciler.plan.model import Action, Plan
+from reconciler.plan.model import Plan
+from reconciler.plan.render_text import render_text
 from reconciler.redact import redact
-
-PREVIEW_LINES = 50
 
 
 def register(subparsers: Any) -> None:
@@ -82,8 +82,7 @@ def run(args: argparse.Namespace) -> int:
     max_bytes = guards.parse_size(args.max_bytes) if args.max_bytes is not None else None
     manifests = pipeline.load(args.paths, target=args.target)
     saved = load_plan(args.plan) if args.plan else None
-    interactive = sys.stdin.isatty() and sys.stderr.isatty()
-    if saved is None and not args.yes and not interactive:
+    if saved is None and not args.yes and not sys.stdin.isatty():
         raise GuardError(
             "apply needs a confirmation and there is no terminal to ask: pass --yes, "
             "or apply a reviewed plan with --plan FILE"
@@ -99,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     def confirm(plan: Plan, outcomes: Sequence[ItemOutcome]) -> bool:
         if saved is not None:
             return True
-        show_plan(plan, outcomes, sys.stderr)
+        sys.stderr.write(render_text(plan))
         return args.yes or ask(sys.stderr)
 
     with pipeline.connect(
@@ -111,25 +110,12 @@ def run(args: argparse.Namespace) -> int:
             render_json(applied.outcomes, receipt=applied.receipt, exit_code=applied.exit_code)
         )
     else:
-        sys.stdout.write(render_text(applied.outcomes, receipt=applied.receipt))
+        sys.stdout.write(render_report(applied.outcomes, receipt=applied.receipt))
     return applied.exit_code
 
 
 def warn(message: str) -> None:
     print(f"warning: {redact(message)}", file=sys.stderr)
-
-
-def show_plan(plan: Plan, outcomes: Sequence[ItemOutcome], out: TextIO) -> None:
-    """The summary and the exports about to be sent (the full plan: `reconciler plan`)."""
-    parts = [f"{plan.count(a)} {a}" for a in Action if plan.count(a)]
-    out.write(f"Plan: {', '.join(parts) or 'nothing'}\n")
-    sending = [o for o in outcomes if o.result is None and o.item.submits]
-    for o in sending[:PREVIEW_LINES]:
-        mark = " (destructive)" if o.item.destructive else ""
-        out.write(f"  {o.item.action}{mark}: {subject(o.item)}\n")
-    if len(sending) > PREVIEW_LINES:
-        out.write(f"  ... and {len(sending) - PREVIEW_LINES} more (`reconciler plan` lists all)\n")
-    out.flush()
 
 
 def ask(out: TextIO) -> bool:

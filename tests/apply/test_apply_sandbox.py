@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -192,7 +193,7 @@ def test_guards_in_the_manifest_and_max_bytes_refuse_too(lab, capsys, tmp_path) 
     ran = run_cli(capsys, *apply_args(manifest, "--max-bytes", "1.5TiB"))
 
     assert ran.code == 1
-    assert "more than the limit of 2.0 KB" in ran.err
+    assert "more than the limit of 2.0 kB" in ran.err
     assert not sandbox.query("SELECT id FROM exports")
 
 
@@ -249,3 +250,25 @@ def test_a_failed_copy_holds_the_move_of_its_file(lab, capsys) -> None:
     assert "held: not moved: the copy to lab/out:keep/f0000.dat did not complete" in held
     assert sandbox.file(doomed)["storage"]["type"] == "PLATFORM"  # still on the platform
     assert "3 completed" not in ran.out and "2 completed" in ran.out
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(("answer", "code", "sent"), [("no\n", 1, {}), ("yes\n", 0, {"move": 1})])
+def test_on_a_terminal_apply_shows_the_plan_and_asks(
+    lab, capsys, monkeypatch, answer, code, sent
+) -> None:
+    sandbox, _, manifest = lab({"moves": 2}, [MOVES])
+    monkeypatch.setattr("sys.stdin", Terminal(answer))
+    args = [a for a in apply_args(manifest) if a != "--yes"]
+
+    ran = run_cli(capsys, *args)
+
+    assert ran.code == code
+    assert "Plan: 2 to move" in ran.err and "Only 'yes' will be accepted" in ran.err
+    assert creates(sandbox) == sent
+    if code:
+        assert "apply cancelled; nothing was applied" in ran.err
