@@ -108,8 +108,13 @@ class Engine:
                 self._sleep(min(next_due, deadline) - now)
                 continue
             self._poll_once()
+        # Moves released by the last polls but waiting to fill a call: send them now.
+        self._submit_ready(flush=True)
         self._confirm_unknown_results()
         self._finish_at_deadline()
+        for o in outcomes:
+            if o.result is None:  # never expected; a report must still say something
+                self._finish(o, Result.UNKNOWN, "the engine lost track of this item")
         self._show(force=True)
 
     def _classify(self, outcomes: list[ItemOutcome]) -> list[ItemOutcome]:
@@ -193,16 +198,16 @@ class Engine:
 
     # ---- submitting ----------------------------------------------------------------------
 
-    def _submit_ready(self) -> None:
+    def _submit_ready(self, *, flush: bool = False) -> None:
         for mode in (Mode.COPY, Mode.MOVE):
             queue = self._ready[mode]
-            more_may_come = mode is Mode.MOVE and bool(self._gated)
+            more_may_come = mode is Mode.MOVE and bool(self._gated) and not flush
             while len(queue) >= BULK_SIZE or (queue and not more_may_come):
                 batch = [queue.popleft() for _ in range(min(BULK_SIZE, len(queue)))]
                 self._submit(batch, mode)
                 if self._poller.due_count() >= BULK_SIZE:
                     self._poll_once()
-                more_may_come = mode is Mode.MOVE and bool(self._gated)
+                more_may_come = mode is Mode.MOVE and bool(self._gated) and not flush
 
     def _submit(self, batch: list[ItemOutcome], mode: Mode) -> None:
         for o in batch:
