@@ -53,6 +53,18 @@ def collect(
     projects = {pid: reader.project(pid) for pid in _unique(rule.project for rule in rules)}
     volumes = {vid: _live_volume(client, vid) for vid in _unique(rule.volume for rule in rules)}
 
+    # Active jobs are listed BEFORE files and objects, PENDING before RUNNING: a job that
+    # finishes while we read is then either listed, or its effect (an alias, an object) is
+    # already visible in the reads that follow. The other order can miss both and plan the
+    # same export again, which a re-run on another machine would submit twice.
+    jobs = [
+        _live_job(export)
+        for volume_id, volume in volumes.items()
+        if volume is not None
+        for state in ACTIVE_JOB_STATES
+        for export in client.list_exports(volume_id, state)
+    ]
+
     files_by_id = reader.files_by_id(rules)
     trees: dict[str, ProjectFiles] = {}
     for project_id, project in projects.items():
@@ -78,14 +90,6 @@ def collect(
     objects: dict[tuple[str, str], LiveObject | None] = {}
     for volume_id, locations in destinations.items():
         objects.update(_check_destinations(client, volume_id, sorted(locations)))
-
-    jobs = [
-        _live_job(export)
-        for volume_id, volume in volumes.items()
-        if volume is not None
-        for state in ACTIVE_JOB_STATES
-        for export in client.list_exports(volume_id, state)
-    ]
 
     aliases: tuple[LiveFile, ...] = ()
     if unmanaged:

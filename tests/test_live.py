@@ -180,3 +180,20 @@ def test_destination_check_strategy(make_sandbox: Callable[..., Sandbox], count:
         assert stats.get("get_object", 0) + stats.get("list_objects", 0) <= 3
     else:
         assert stats.get("get_object", 0) == 0 and stats["list_objects"] == 1
+
+
+def test_active_jobs_are_listed_before_files_and_objects(sandbox: Sandbox) -> None:
+    # A job finishing mid-read must be seen either as a job or by its effect; listing jobs
+    # last could miss both and plan the export again.
+    client = client_for(sandbox)
+    before = len(sandbox.request_log())
+    collect(client, [rule("file", BAM1, "bam/{name}"), rule("glob", "results/*/*.bam", "b/{name}")])
+    paths = [entry["path"] for entry in sandbox.request_log()[before:]]
+    exports = [i for i, p in enumerate(paths) if p.startswith("/v2/storage/exports")]
+    reads = [
+        i
+        for i, p in enumerate(paths)
+        if p.startswith(("/v2/bulk/files", "/v2/files")) or "/list" in p or "/object" in p
+    ]
+    assert exports and reads
+    assert max(exports) < min(reads), paths
