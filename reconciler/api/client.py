@@ -1,15 +1,18 @@
 """The API as typed methods: one method per call the reconciler makes, each counted by kind.
 
 `ApiClient` is safe to share between threads: every thread gets its own session from the
-transport, and all share one rate-limit pacer and one `stats` counter. Reads return typed
+transport, and all share one rate-limit pacer and one `stats` counter. Bulk reads of more than
+100 ids send their chunks from a few worker threads at once (`BULK_WORKERS`). Reads return typed
 resources (`None` where "not there" is an answer the caller plans on); bulk calls return one
 entry per requested id, in order, each a resource or an `ItemError`.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -42,6 +45,10 @@ PAGE_LIMIT = 100
 FILE_FIELDS = "id,name,type,project,parent,size,modified_on,metadata,tags,storage"
 # Beyond this many names, one `name=` filter makes the URL too long: list the folder instead.
 MAX_NAMES_PER_QUERY = 40
+# A bulk read of many chunks sends this many calls at once, each worker thread on its own
+# session, all paced by the one rate-limit pacer: with ~100 ms per call, the 1,000 bulk gets of
+# 100,000 files take 100 s one after the other and about a third of that in parallel.
+BULK_WORKERS = 8
 
 _R = TypeVar("_R", bound=BaseModel)
 _P = TypeVar("_P", bound=Page)
@@ -65,10 +72,14 @@ class ApiClient:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         transport: Transport | None = None,
+        bulk_workers: int = BULK_WORKERS,
     ) -> None:
         self.transport = transport or Transport(
             config, stats=stats, retry=retry, clock=clock, sleep=sleep
         )
+        self._bulk_workers = max(1, bulk_workers)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"ApiClient(endpoint={self.transport.config.endpoint!r})"
@@ -80,6 +91,10 @@ class ApiClient:
         self.close()
 
     def close(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
         self.transport.close()
 
     @property
@@ -123,13 +138,29 @@ class ApiClient:
     def _bulk(
         self, model: type[_R], path: str, key: str, ids: Sequence[str], *, kind: str
     ) -> list[_R | ItemError]:
-        """A bulk get in calls of at most 100 ids; reads, so retried like any GET."""
-        out: list[_R | ItemError] = []
-        for start in range(0, len(ids), BULK_LIMIT):
-            chunk = list(ids[start : start + BULK_LIMIT])
+        """A bulk get in calls of at most 100 ids, several at once; reads, so retried like any
+        GET. Answers come back in request order; the first failed chunk raises."""
+        chunks = [list(ids[start : start + BULK_LIMIT]) for start in range(0, len(ids), BULK_LIMIT)]
+
+        def one(chunk: list[str]) -> list[_R | ItemError]:
             answer = self.transport.call("POST", path, kind=kind, body={key: chunk})
-            out.extend(_bulk_entries(model, answer, len(chunk), what=f"POST {path}"))
-        return out
+            return _bulk_entries(model, answer, len(chunk), what=f"POST {path}")
+
+        if len(chunks) <= 1 or self._bulk_workers <= 1:
+            parts = [one(chunk) for chunk in chunks]
+        else:
+            parts = list(self._workers().map(one, chunks))
+        return [entry for part in parts for entry in part]
+
+    def _workers(self) -> ThreadPoolExecutor:
+        """The client's worker threads, started on first use and kept until `close()`, so each
+        keeps its session (and its kept-alive connection) from one bulk read to the next."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=self._bulk_workers, thread_name_prefix="reconciler-bulk"
+                )
+            return self._pool
 
     # ---- user, projects ------------------------------------------------------------------
 
