@@ -25,6 +25,7 @@ from typing import Any
 
 from reconciler.errors import StateError
 from reconciler.redact import redact
+from reconciler.state import LiveJob
 
 JOURNAL_NAME = "journal.jsonl"
 JOURNAL_VERSION = 1
@@ -101,6 +102,20 @@ class JournalHistory:
     uncertain: dict[Target, float] = field(default_factory=dict)
     # The latest FAILED job per target, with its message (the planner quotes it).
     failed: dict[Target, tuple[str, str]] = field(default_factory=dict)
+
+    def failed_jobs(self) -> dict[str, LiveJob]:
+        """The FAILED jobs by file, for the planner to quote when it plans them again."""
+        return {
+            target.file_id: LiveJob(
+                id=job_id,
+                state="FAILED",
+                file_id=target.file_id,
+                volume=target.volume,
+                location=target.location,
+                error=message or None,
+            )
+            for target, (job_id, message) in self.failed.items()
+        }
 
 
 def read_history(state_dir: Path) -> JournalHistory:

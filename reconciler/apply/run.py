@@ -18,7 +18,7 @@ from reconciler import __version__
 from reconciler.api.client import ApiClient
 from reconciler.apply import guards, receipt
 from reconciler.apply.engine import Engine, EngineSettings
-from reconciler.apply.journal import Journal, JournalHistory, read_history
+from reconciler.apply.journal import Journal, read_history
 from reconciler.apply.lock import StateLock
 from reconciler.apply.outcome import CONVERGED, ItemOutcome
 from reconciler.apply.progress import Progress, is_interactive
@@ -27,7 +27,6 @@ from reconciler.errors import GuardError
 from reconciler.manifest.models import ManifestSet
 from reconciler.pipeline import plan_live
 from reconciler.plan.model import Plan
-from reconciler.state import LiveJob
 
 DEFAULT_STATE_DIR = ".reconciler"
 EXIT_CONVERGED = 0
@@ -76,7 +75,7 @@ def apply(
     started = _now()
     with StateLock(options.state_dir):
         history = read_history(options.state_dir)
-        plan = plan_live(manifests, client, failed_jobs=_failed_jobs(history))
+        plan = plan_live(manifests, client, failed_jobs=history.failed_jobs())
         outcomes = select(plan, options.saved_plan)
         to_send = [o.item for o in outcomes if o.result is None and o.item.submits]
         limits = guards.Limits(
@@ -120,21 +119,6 @@ def apply(
         )
         path = receipt.write(options.state_dir, receipt.build(outcomes, info, exit_code=exit_code))
     return Applied(plan, outcomes, path, exit_code)
-
-
-def _failed_jobs(history: JournalHistory) -> dict[str, LiveJob]:
-    """The journal's FAILED jobs by file, for the planner to quote."""
-    return {
-        target.file_id: LiveJob(
-            id=job_id,
-            state="FAILED",
-            file_id=target.file_id,
-            volume=target.volume,
-            location=target.location,
-            error=message or None,
-        )
-        for target, (job_id, message) in history.failed.items()
-    }
 
 
 def _now() -> str:

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import pipeline
+from reconciler.apply.journal import read_history
+from reconciler.apply.run import DEFAULT_STATE_DIR
 from reconciler.errors import StateError
 from reconciler.manifest.load import DEFAULT_PATH
 from reconciler.plan.exit_codes import plan_exit_code
@@ -53,22 +55,27 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="also list aliases on the managed volumes that no manifest declares (costs calls)",
     )
+    parser.add_argument(
+        "--state-dir",
+        default=DEFAULT_STATE_DIR,
+        metavar="DIR",
+        help="apply's state folder, read to quote earlier job failures "
+        f"(default: {DEFAULT_STATE_DIR}/)",
+    )
     parser.add_argument("--profile", help="credentials profile (default: SB_PROFILE, platform)")
     parser.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for a private TLS CA")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    planned = pipeline.plan_from_manifests(
-        args.paths,
-        target=args.target,
-        profile=args.profile,
-        ca_bundle=args.ca_bundle,
-        unmanaged=args.unmanaged,
-        warn=_warn,
-    )
-    planned.client.close()
-    plan = planned.plan
+    manifests = pipeline.load(args.paths, target=args.target)
+    failed_jobs = read_history(Path(args.state_dir)).failed_jobs()
+    with pipeline.connect(
+        manifests, profile=args.profile, ca_bundle=args.ca_bundle, warn=_warn
+    ) as client:
+        plan = pipeline.plan_live(
+            manifests, client, unmanaged=args.unmanaged, failed_jobs=failed_jobs
+        )
     if args.out:
         _save(Path(args.out), dump_plan(plan))
     sys.stdout.write(render(plan, args.format, show_all=args.show_all))

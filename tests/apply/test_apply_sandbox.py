@@ -175,6 +175,23 @@ def test_failures_are_reported_per_item_while_the_rest_converges(lab, capsys) ->
     assert list(results.values()).count("completed") == 7
 
 
+def test_the_next_plan_quotes_the_failure_the_journal_knows(lab, capsys) -> None:
+    sandbox, data, manifest = lab({"moves": 2}, [MOVES])
+    doomed = ids_in(data, "moves")[0]
+    sandbox.configure(fail_files=[doomed])
+    assert run_cli(capsys, *apply_args(manifest)).code == 1
+    sandbox.configure(fail_files=[])
+
+    state = manifest.parent.parent / "state"
+    ran = run_cli(capsys, "plan", str(manifest), "--state-dir", str(state), "--format", "json")
+
+    items = {i["source"]["file_id"]: i for i in json.loads(ran.out)["items"]}
+    assert items[doomed]["action"] == "move"
+    assert items[doomed]["reason_code"] == "retry-after-failure"
+    assert items[doomed]["last_failure"]
+    assert ran.code == 0
+
+
 def test_max_moves_refuses_before_any_write(lab, capsys) -> None:
     sandbox, _, manifest = lab({"moves": 3}, [MOVES])
 
