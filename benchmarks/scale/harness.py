@@ -9,6 +9,7 @@ the subject's alone).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -20,6 +21,9 @@ from typing import Any
 import ledger
 
 HERE = Path(__file__).resolve().parent
+# Subjects import the reconciler of the tree this benchmark is in (a clean checkout of a commit
+# measures that commit, whatever the virtualenv's editable install points at).
+ROOT = HERE.parents[1]
 SERVE = HERE / "serve.py"
 SUBJECT = HERE / "subject.py"
 START_TIMEOUT = 120.0
@@ -48,6 +52,7 @@ def seed_template(seed: Path, template: Path) -> float:
         check=True,
         capture_output=True,
         text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     return float(json.loads(done.stdout)["seeded"])
 
@@ -79,7 +84,8 @@ def run(
     work.mkdir(parents=True)
     subprocess.run(["cp", "-a", "--sparse=always", str(template), str(data)], check=True)
     server = subprocess.Popen(
-        [
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        args=[
             sys.executable,
             str(SERVE),
             "--data",
@@ -103,6 +109,7 @@ def run(
             capture_output=True,
             text=True,
             timeout=timeout,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         (work / "subject.log").write_text(done.stderr, encoding="utf-8")
         if done.returncode != 0:

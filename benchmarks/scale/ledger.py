@@ -45,6 +45,7 @@ def kind_of(method: str, path: str) -> str:
 @dataclass(frozen=True)
 class Tally:
     by_kind: dict[str, int]
+    server_seconds: float  # time the sandbox spent on them, its added latency included
     rate_limited: int  # answered 429
     errors: int  # other answers >= 400, and lost answers
     first: float | None
@@ -58,6 +59,7 @@ class Tally:
         return {
             "total": self.total,
             "by_kind": self.by_kind,
+            "server_seconds": round(self.server_seconds, 2),
             "rate_limited": self.rate_limited,
             "errors": self.errors,
         }
@@ -66,6 +68,7 @@ class Tally:
 def tally(data_dir: Path) -> Tally:
     kinds: Counter[str] = Counter()
     limited = errors = 0
+    server = 0.0
     first: float | None = None
     last: float | None = None
     path = data_dir / LOG_NAME
@@ -76,6 +79,7 @@ def tally(data_dir: Path) -> Tally:
                     continue
                 entry = json.loads(line)
                 kinds[kind_of(entry["method"], entry["path"])] += 1
+                server += float(entry.get("duration") or 0.0)
                 status = entry.get("status")
                 if status == 429:
                     limited += 1
@@ -83,4 +87,4 @@ def tally(data_dir: Path) -> Tally:
                     errors += 1
                 first = entry["time"] if first is None else min(first, entry["time"])
                 last = entry["time"] if last is None else max(last, entry["time"])
-    return Tally(dict(sorted(kinds.items())), limited, errors, first, last)
+    return Tally(dict(sorted(kinds.items())), server, limited, errors, first, last)

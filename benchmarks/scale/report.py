@@ -89,9 +89,9 @@ def _duration(seconds: float) -> str:
 
 def _main_table(sizes: list[dict[str, Any]], settings: dict[str, Any]) -> list[str]:
     lines = [
-        "| N | run | requests | x floor | 429s | wall | x floor time | CPU s | peak MiB "
-        "| requests x (b) | wall x (b) | requests x (a) | wall x (a) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| N | run | requests | x floor | 429s | wall | x floor time | sandbox busy | CPU s "
+        "| peak MiB | requests x (b) | wall x (b) | requests x (a) | wall x (a) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for size in sizes:
         n = size["n"]
@@ -112,6 +112,7 @@ def _main_table(sizes: list[dict[str, Any]], settings: dict[str, Any]) -> list[s
                 str(run["requests"]["rate_limited"]),
                 _duration(wall),
                 _ratio(wall, floor_time(n, settings)) if kind != "plan" else "-",
+                _duration(run["requests"].get("server_seconds", 0.0)),
                 _num(run["cpu"], 2),
                 _num(run["peak_rss_mib"], 0),
                 _ratio(total, bulk["requests"]["total"]) if bulk and kind != "bulk" else "-",
@@ -131,7 +132,7 @@ def _main_table(sizes: list[dict[str, Any]], settings: dict[str, Any]) -> list[s
             lines.append(
                 f"| {n:,} | baseline (a) per file, extrapolated * | ~{requests:,.0f} "
                 f"| {_ratio(requests, floor_requests(n))} | - | ~{_duration(wall)} "
-                f"| {_ratio(wall, floor_time(n, settings))} | - | - | - | - | - | - |"
+                f"| {_ratio(wall, floor_time(n, settings))} | - | - | - | - | - | - | - |"
             )
     return lines
 

@@ -44,7 +44,14 @@ def _git_commit() -> str:
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     )
-    return done.stdout.strip() or "unknown"
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "--", "reconciler"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    commit = done.stdout.strip() or "unknown"
+    return f"{commit} (with uncommitted changes in reconciler/)" if dirty else commit
 
 
 def _log(message: str) -> None:
