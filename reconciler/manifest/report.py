@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 
 from reconciler.errors import Diagnostic
@@ -25,11 +26,15 @@ def code_quality_json(diagnostics: Sequence[Diagnostic]) -> str:
     """GitLab Code Quality (a subset of Code Climate's format): one issue per diagnostic.
 
     The fingerprint leaves the line out so that an unrelated edit above a problem does not make
-    GitLab show it as fixed and new again.
+    GitLab show it as fixed and new again; the same problem twice in one file is told apart by
+    its occurrence (GitLab shows only one issue per fingerprint).
     """
     issues = []
+    seen: Counter[str] = Counter()
     for d in diagnostics:
-        identity = f"{d.file}\0{d.rule}\0{d.message}".encode()
+        base = f"{d.file}\0{d.rule}\0{d.message}"
+        seen[base] += 1
+        identity = f"{base}\0{seen[base]}".encode()
         issues.append(
             {
                 "description": d.message,

@@ -163,3 +163,15 @@ def test_validate_text_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str
     write(tmp_path, "b.yaml", VALID_FULL.replace("bam/sample1.bam", "bam/other.bam"))
     assert main(["validate", str(tmp_path)]) == 0
     assert capsys.readouterr().out == "2 manifests, 4 exports: valid\n"
+
+
+def test_codequality_fingerprints_are_unique_and_ignore_line_shifts() -> None:
+    from reconciler.errors import Diagnostic
+    from reconciler.manifest.report import code_quality_json
+
+    same = [Diagnostic("m.yaml", line, 3, "unknown key", "unknown-key") for line in (4, 9)]
+    first = [i["fingerprint"] for i in json.loads(code_quality_json(same))]
+    shifted = [Diagnostic("m.yaml", d.line + 5, 3, d.message, d.rule) for d in same]
+    second = [i["fingerprint"] for i in json.loads(code_quality_json(shifted))]
+    assert len(set(first)) == 2
+    assert first == second
