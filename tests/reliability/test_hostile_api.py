@@ -213,7 +213,7 @@ CASES = [
     Case("export source a boolean (the seed's slip)", EXPORTS_LIST,
          fixed(Reply(200, export(source=True))), "source: Input should be"),
     Case("export state a number", EXPORTS_LIST, fixed(Reply(200, export(state=3))),
-         "state: Input should be a valid string"),
+         "state: Input should be 'PENDING'"),
     Case("redirect to another host", PROJECT_GET,
          fixed(Reply(302, b"", headers={"Location": "https://evil.example/v2/projects/x"})),
          "unexpected redirect, not followed"),
@@ -416,13 +416,6 @@ def swap_first_file(upstream: Upstream) -> Reply:
     return Reply(200, json.dumps(data))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in reconciler/api/client.py (_bulk_entries) / reconciler/live.py "
-    "(_Reader.files_by_id): a bulk answer is matched to the request by position only; an "
-    "entry carrying another file id is planned (and would be exported) in place of the "
-    "declared file",
-)
 def test_a_bulk_answer_for_another_file_is_refused(
     proxy: HostileProxy, env: Env, manifests: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -434,12 +427,6 @@ def test_a_bulk_answer_for_another_file_is_refused(
     assert_one_line(err, BY_ID)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in reconciler/api/resources.py: Export.state is any string, so a job the "
-    "server lists as PENDING with an unknown state is ignored and the file planned again "
-    "(a duplicate export on apply); an unknown state should be a one-line ApiError",
-)
 def test_an_export_in_an_unknown_state_is_an_error_not_ignored(
     proxy: HostileProxy, env: Env, manifests: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -261,11 +261,6 @@ def test_harmless_oddities_are_read(
     assert capsys.readouterr().out == "1 manifest, 1 export: valid\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in reconciler/manifest/load.py: a FIFO given by name is read with "
-    "read_bytes() and blocks forever; non-regular files should be refused",
-)
 def test_a_fifo_named_as_manifest_is_refused_not_waited_for(tmp_path: Path) -> None:
     fifo = tmp_path / "m.yaml"
     os.mkfifo(fifo)
@@ -277,11 +272,6 @@ def test_a_fifo_named_as_manifest_is_refused_not_waited_for(tmp_path: Path) -> N
     assert "internal error" not in ran.stderr and "m.yaml" in ran.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in reconciler/manifest/load.py: a device given by name passes the size check "
-    "(st_size 0) and is read whole: MemoryError, 'internal error'",
-)
 def test_a_device_named_as_manifest_is_refused(tmp_path: Path) -> None:
     ran = run_process("validate", "/dev/zero", cwd=tmp_path, timeout=60)
     assert ran.returncode == 1
