@@ -144,7 +144,18 @@ class ApiClient:
 
         def one(chunk: list[str]) -> list[_R | ItemError]:
             answer = self.transport.call("POST", path, kind=kind, body={key: chunk})
-            return _bulk_entries(model, answer, len(chunk), what=f"POST {path}")
+            entries = _bulk_entries(model, answer, len(chunk), what=f"POST {path}")
+            # Entries are matched to requests by position; one that names another id would
+            # put the wrong file (or job) in the plan, so it is refused, never trusted.
+            for requested, entry in zip(chunk, entries, strict=True):
+                got = getattr(entry, "id", requested)
+                if got != requested:
+                    raise ApiError(
+                        f"POST {path}: the answer for {requested} describes {got}: "
+                        "entries must come in request order",
+                        request_id=answer.request_id,
+                    )
+            return entries
 
         if len(chunks) <= 1 or self._bulk_workers <= 1:
             parts = [one(chunk) for chunk in chunks]
@@ -276,7 +287,16 @@ class ApiClient:
             body={"items": list(items)},
             idempotent=False,
         )
-        return _bulk_entries(Export, answer, len(items), what=f"POST {path}", written=True)
+        entries = _bulk_entries(Export, answer, len(items), what=f"POST {path}", written=True)
+        for item, entry in zip(items, entries, strict=True):
+            if isinstance(entry, Export) and not _describes(entry, item):
+                # Which jobs exist is now unknown: apply re-reads, as for a lost answer.
+                raise TransportError(
+                    f"POST {path}: the answer for file {item['source']['file']} describes a "
+                    f"job for file {entry.source.file} (the call may have taken effect)",
+                    request_id=answer.request_id,
+                )
+        return entries
 
     def create_export(self, item: dict[str, Any], *, copy_only: bool) -> Export:
         path = "/storage/exports"
@@ -289,6 +309,17 @@ class ApiClient:
             idempotent=False,
         )
         return _written(Export, answer, f"POST {path}")
+
+
+def _describes(job: Export, item: dict[str, Any]) -> bool:
+    """Whether a created job is the one `item` asked for."""
+    destination = item.get("destination", {})
+    asked = (
+        item.get("source", {}).get("file"),
+        destination.get("volume"),
+        destination.get("location"),
+    )
+    return (job.source.file, job.destination.volume, job.destination.location) == asked
 
 
 def _ids(value: str) -> str:

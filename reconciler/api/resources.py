@@ -113,7 +113,9 @@ class ExportDestination(_Resource):
 
 class Export(_Resource):
     id: str
-    state: str  # PENDING | RUNNING | COMPLETED | FAILED
+    # A closed set: a job in a state we do not know could be active, and ignoring it could
+    # plan the same export again; such an answer is refused (ApiError) instead.
+    state: Literal["PENDING", "RUNNING", "COMPLETED", "FAILED"]
     source: ExportSource
     destination: ExportDestination
     properties: dict[str, Any] = Field(default_factory=dict)

@@ -9,6 +9,7 @@ and text that is not UTF-8. All problems of all files are collected and raised t
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -95,23 +96,38 @@ def _walk(folder: Path, base: Path, refused: list[Diagnostic], seen: set[Path]) 
         if entry.is_dir():
             if _check_link(path, base, refused):
                 yield from _walk(path, base, refused, seen)
-        elif path.suffix in SUFFIXES and _check_link(path, base, refused) and path.is_file():
-            yield path
+        elif path.suffix in SUFFIXES and _check_link(path, base, refused):
+            yield path  # a FIFO or device named like a manifest is reported when read
 
 
 def _read_text(path: Path) -> tuple[str | None, Diagnostic | None]:
     name = str(path)
-    size = path.stat().st_size
-    if size > MAX_MANIFEST_BYTES:
-        return None, Diagnostic(
-            name,
-            1,
-            1,
+
+    def refuse(message: str, rule: str) -> tuple[None, Diagnostic]:
+        return None, Diagnostic(name, 1, 1, message, rule)
+
+    def too_large(size: int) -> tuple[None, Diagnostic]:
+        return refuse(
             f"file is {size} bytes, over the limit of {MAX_MANIFEST_BYTES} (64 MiB): "
             "split it into several manifests",
             "file-too-large",
         )
-    raw = path.read_bytes()
+
+    try:
+        # Non-blocking, and checked on the open descriptor: a FIFO must not hang the run and a
+        # device (/dev/zero) must not be read whole; only regular files are manifests.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        return refuse(f"cannot read it: {exc.strerror}", "unreadable")
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            return refuse("not a regular file: a manifest must be a plain file", "unreadable")
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_MANIFEST_BYTES:
+            return too_large(size)
+        raw = handle.read(MAX_MANIFEST_BYTES + 1)
+    if len(raw) > MAX_MANIFEST_BYTES:  # it grew while we read it
+        return too_large(len(raw))
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 RULES: dict[str, str] = {
     "encoding": "the file is not UTF-8",
     "file-too-large": "the file is over the size limit",
+    "unreadable": "not a regular file (a FIFO, a device) or not readable",
     "symlink-outside": "a symlink leads outside the repository",
     "yaml-syntax": "the text is not valid YAML",
     "yaml-unsupported": "YAML features a manifest does not use: tags, merge keys, non-text keys",

@@ -80,6 +80,11 @@ class Case:
     schema_rejects: bool = False  # check-jsonschema must reject it too
 
 
+def _fifo(folder: Path, manifest: Path) -> None:
+    manifest.unlink()
+    os.mkfifo(manifest)  # nobody writes to it: reading it would wait forever
+
+
 def _outside_symlink(folder: Path, manifest: Path) -> None:
     outside = folder.parent.parent / "outside.yaml"
     outside.write_text(VALID, encoding="utf-8")
@@ -102,6 +107,7 @@ CASES: list[Case] = [
     Case("not utf-8", b"version: 1\nproject: caf\xe9/x\n", 2, 13, "not UTF-8", "encoding"),
     Case("utf-16", "version: 1\n".encode("utf-16"), 1, 1, "not UTF-8", "encoding"),
     Case("too large", VALID, 1, 1, "64 MiB", "file-too-large", setup=_sparse_too_large),
+    Case("fifo", VALID, 1, 1, "not a regular file", "unreadable", setup=_fifo),
     Case("symlink leaves root", VALID, 1, 1, "leaves", "symlink-outside", setup=_outside_symlink),
     Case(
         "unclosed flow list",
