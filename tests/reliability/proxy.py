@@ -18,6 +18,7 @@ import http.client
 import json
 import re
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ class Rule:
 
 
 class HostileProxy:
-    def __init__(self, upstream_url: str) -> None:
+    def __init__(self, upstream_url: str, *, tls: ssl.SSLContext | None = None) -> None:
         parts = urlsplit(upstream_url)
         self.upstream_host = parts.hostname or "127.0.0.1"
         self.upstream_port = parts.port or 80
@@ -72,8 +73,10 @@ class HostileProxy:
         self.hits = 0  # requests the rule answered
         self.seen: list[tuple[str, str]] = []  # method and path of every request
         self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+        scheme = "https" if tls is not None else "http"
+        self.base = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
         self.url = self.base + "/v2"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

@@ -36,13 +36,6 @@ def lab(make_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
     return sandbox, manifest
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in reconciler/apply/recover.py: after a create without a readable answer, a "
-    "COPY item is judged done by check_file() on the source file, which stays on the platform "
-    "with its own size; so a copy whose create never took effect is reported 'completed' "
-    "(receipt with an object URI) and never submitted again",
-)
 def test_a_refused_copy_create_is_not_reported_completed(
     lab: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
