@@ -50,16 +50,18 @@ def recover(api: ExportsApi, items: Sequence[PlanItem]) -> Recovery:
         if isinstance(file, ItemError) or file is None:
             found.failed[item.key] = f"the file cannot be read any more: {file}"
             continue
-        verdict = check_file(item, file)
-        if verdict.ok is True:
-            found.done[item.key] = verdict.size
-            continue
-        if verdict.ok is False and file.storage.type == "VOLUME":
-            found.failed[item.key] = verdict.problem or "the file is an alias elsewhere"
-            continue
         if item.mode is Mode.MOVE:
-            found.missing.append(item)
+            verdict = check_file(item, file)
+            if verdict.ok is True:
+                found.done[item.key] = verdict.size
+            elif verdict.ok is False and file.storage.type == "VOLUME":
+                found.failed[item.key] = verdict.problem or "the file is an alias elsewhere"
+            else:
+                found.missing.append(item)
             continue
+        # A copy leaves its source as it was, so the file proves nothing (it has its own size
+        # whether or not the copy happened): only an object of that size at the destination
+        # says the copy was made.
         obj = api.get_volume_object(item.destination.volume, item.destination.location)
         if obj is not None and check_size(item, obj.metadata.size).ok:
             found.done[item.key] = obj.metadata.size
