@@ -216,7 +216,10 @@ class Transport:
                 stream=True,
             )
             try:
-                content = _read_capped(response)
+                # The timeouts bound each socket read; the deadline bounds the whole answer,
+                # so a server trickling its body cannot keep the call alive at will.
+                deadline = started + self.config.connect_timeout + self.config.read_timeout
+                content = _read_capped(response, deadline)
             finally:
                 response.close()
         except requests.exceptions.SSLError as exc:
@@ -235,6 +238,11 @@ class Transport:
         except _BodyTooLarge:
             raise _Retryable(
                 TransportError(f"{subject}: answer larger than {MAX_BODY_BYTES} bytes")
+            ) from None
+        except _TooSlow:
+            limit = self.config.connect_timeout + self.config.read_timeout
+            raise _Retryable(
+                TransportError(f"{subject}: the answer took longer than {limit:g}s to arrive")
             ) from None
         request_id = _request_id(response.headers)
         status = response.status_code
@@ -277,15 +285,25 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def _read_capped(response: requests.Response) -> bytes:
+class _TooSlow(Exception):
+    pass
+
+
+def _read_capped(response: requests.Response, deadline: float) -> bytes:
+    """The body, at most MAX_BODY_BYTES, by `deadline` (monotonic). `read1` returns after one
+    socket read, so the deadline is checked however slowly the bytes come."""
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(chunk_size=64 * 1024):
+    while True:
+        if time.monotonic() > deadline:
+            raise _TooSlow
+        chunk = response.raw.read1(64 * 1024, decode_content=True)
+        if not chunk:
+            return b"".join(chunks)
         size += len(chunk)
         if size > MAX_BODY_BYTES:
             raise _BodyTooLarge
         chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _error_from(

@@ -326,12 +326,6 @@ def test_a_server_that_never_answers_ends_in_a_clear_error(
     assert elapsed < 10  # two attempts of 1 s each, and millisecond backoff
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap in reconciler/api/transport.py (_read_capped): the read timeout bounds each "
-    "socket read, not the call; a server that trickles its body keeps a call alive for as long "
-    "as it likes (a total deadline per call is missing)",
-)
 def test_a_server_that_trickles_its_answer_is_cut_off(
     slow_server: Any,
     short_timeouts: None,
