@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -24,24 +24,13 @@ PLATFORMS: dict[str, str] = {
     "ali-cn": "https://api.sevenbridges.cn/v2",
 }
 
-# S3 canned ACLs (AWS S3 user guide, "Canned ACL").
-CANNED_ACLS = (
-    "private",
-    "public-read",
-    "public-read-write",
-    "aws-exec-read",
-    "authenticated-read",
-    "bucket-owner-read",
-    "bucket-owner-full-control",
-    "log-delivery-write",
-)
-
 FILE_ID_PATTERN = r"^[0-9a-f]{24}$"
 OWNER_NAME_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 PLATFORM_URL_PATTERN = r"^https://[^/\s]+(/[^\s]*)?/v2$"
 
 FileId = Annotated[str, Field(pattern=FILE_ID_PATTERN, description="A file ID: 24 hex characters.")]
 OwnerName = Annotated[str, Field(pattern=OWNER_NAME_PATTERN, description="An `owner/name` id.")]
+# S3 canned ACLs (AWS S3 user guide, "Canned ACL").
 CannedAcl = Literal[
     "private",
     "public-read",
@@ -52,6 +41,7 @@ CannedAcl = Literal[
     "bucket-owner-full-control",
     "log-delivery-write",
 ]
+CANNED_ACLS: tuple[str, ...] = get_args(CannedAcl)
 
 
 class Mode(StrEnum):
