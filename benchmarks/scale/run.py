@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.report_only:
         data = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
+        data["rendered_by"] = ".venv/bin/python benchmarks/scale/run.py --report-only"
     else:
         command = ".venv/bin/python benchmarks/scale/run.py " + shlex.join(
             argv if argv is not None else sys.argv[1:]
