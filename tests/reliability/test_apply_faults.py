@@ -1,4 +1,4 @@
-"""Faults the soak found in apply, pinned down one by one (strict xfails until fixed)."""
+"""Faults the soak found in apply, pinned down one by one (each failed before its fix)."""
 
 from __future__ import annotations
 
