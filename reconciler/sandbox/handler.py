@@ -130,11 +130,15 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _send(self, outcome: Outcome, request_id: str) -> None:
         payload = json.dumps(outcome.body).encode()
-        self.send_response(outcome.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.send_header("X-Request-Id", request_id)
-        for name, value in outcome.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
+        try:
+            self.send_response(outcome.status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("X-Request-Id", request_id)
+            for name, value in outcome.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client hung up (a timeout, a killed apply): its loss, not a server error.
+            self.close_connection = True
