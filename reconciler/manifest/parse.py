@@ -31,6 +31,7 @@ from reconciler.manifest.positions import MapPos, Pos, Problem, SeqPos, pack, un
 
 # Alias uses may add at most this many nodes: enough for any sane reuse, far too few for
 # "billion laughs", whose expansion would exhaust memory in the model validation.
+MAX_NESTING = 64
 ALIAS_EXPANSION_LIMIT = 100_000
 
 _NULL = frozenset(("", "~", "null", "Null", "NULL"))
@@ -221,6 +222,16 @@ def _build(events: Any, result: Parsed) -> None:
                         at,
                         f"explicit YAML tag {event.tag} is not supported: remove it",
                         "yaml-unsupported",
+                    )
+                )
+            if len(stack) >= MAX_NESTING:
+                # A manifest is a handful of levels deep; stopping here also spares the parser
+                # its time on pathological depths, which grows faster than linearly.
+                raise _Refused(
+                    Problem(
+                        at,
+                        f"nested more than {MAX_NESTING} levels deep: a manifest needs a few",
+                        "nesting",
                     )
                 )
             if kind is MappingStartEvent:

@@ -14,6 +14,7 @@ RULES: dict[str, str] = {
     "yaml-syntax": "the text is not valid YAML",
     "yaml-unsupported": "YAML features a manifest does not use: tags, merge keys, non-text keys",
     "alias-bomb": "aliases that expand too far",
+    "nesting": "collections nested deeper than any manifest needs",
     "document": "the file is empty, holds several documents, or is not a mapping",
     "duplicate-key": "one key twice in one mapping",
     "unknown-key": "a key the manifest language does not have",

@@ -107,6 +107,14 @@ CASES: list[Case] = [
     Case("not utf-8", b"version: 1\nproject: caf\xe9/x\n", 2, 13, "not UTF-8", "encoding"),
     Case("utf-16", "version: 1\n".encode("utf-16"), 1, 1, "not UTF-8", "encoding"),
     Case("too large", VALID, 1, 1, "64 MiB", "file-too-large", setup=_sparse_too_large),
+    Case(
+        "nesting",
+        "version: 1\nx: " + "[" * 70 + "]" * 70 + "\n",
+        2,
+        67,
+        "nested more than 64",
+        "nesting",
+    ),
     Case("fifo", VALID, 1, 1, "not a regular file", "unreadable", setup=_fifo),
     Case("symlink leaves root", VALID, 1, 1, "leaves", "symlink-outside", setup=_outside_symlink),
     Case(
