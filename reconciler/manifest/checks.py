@@ -9,6 +9,7 @@ files declared twice) are in `conflicts.py`.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,9 +20,16 @@ MAX_LOCATION_BYTES = 1024
 
 
 def _control_character(text: str) -> str | None:
+    """The first control or invisible format character (C0, DEL, C1, and Unicode's Cf: zero
+    widths, BOM, bidi overrides): they make the object key differ from what a reviewer reads."""
     for char in text:
-        if ord(char) < 0x20 or ord(char) == 0x7F:
-            return f"U+{ord(char):04X}"
+        code = ord(char)
+        if (
+            code < 0x20
+            or 0x7F <= code <= 0x9F
+            or (code > 0x7F and unicodedata.category(char) == "Cf")
+        ):
+            return f"U+{code:04X}"
     return None
 
 

@@ -556,6 +556,22 @@ CASES: list[Case] = [
         schema_rejects=True,
     ),
     Case(
+        "invisible format character",
+        entry("file: 65a1f0c0e4b0d1a2b3c40001", 'location: "bam/a\ufeffb.bam"'),
+        7,
+        15,
+        "U+FEFF",
+        "location",
+    ),
+    Case(
+        "bidi override",
+        entry("file: 65a1f0c0e4b0d1a2b3c40001", 'location: "bam/\u202emab.vcf"'),
+        7,
+        15,
+        "U+202E",
+        "location",
+    ),
+    Case(
         "too long",
         entry("file: 65a1f0c0e4b0d1a2b3c40001", "location: " + "a/" * 512 + "b"),
         7,
