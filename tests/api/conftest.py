@@ -16,8 +16,9 @@ import pytest
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.retry import RetryPolicy
+from tests.reliability.secret import SECRET_TOKEN
 
-TOKEN = "stub-token-0123456789abcdef"
+TOKEN = SECRET_TOKEN  # the secret the session-wide guard looks for
 
 
 @dataclass

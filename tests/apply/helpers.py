@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from reconciler.sandbox.server import Sandbox
+from tests.reliability.secret import SECRET_TOKEN
 
 PROJECT = "lab/p"
 VOLUME = "lab/out"
@@ -35,7 +36,7 @@ def seed(groups: dict[str, int], *, size: int = 1000) -> dict[str, Any]:
         for n in range(count)
     ]
     return {
-        "tokens": [{"token": "apply-test-token-0123456789", "username": "lab"}],
+        "tokens": [{"token": SECRET_TOKEN, "username": "lab"}],
         "projects": [{"id": PROJECT, "location": US}],
         "volumes": [
             {"id": VOLUME, "location": US, "service": {**S3, "bucket": "out", "prefix": "x/"}},
