@@ -191,7 +191,7 @@ def _targets(sizes: list[dict[str, Any]], settings: dict[str, Any]) -> list[str]
             budget = 1.1 * floor + SMALL_CONSTANT
             lines.append(
                 f"- N={n:,}, apply requests <= 1.1 x floor + {SMALL_CONSTANT} = {budget:,.0f}: "
-                f"{total:,} ({total - floor:+,} over the floor) {_verdict(total <= budget)}"
+                f"{total:,} (floor {floor:,}: {total - floor:+,}) {_verdict(total <= budget)}"
             )
         if plan:
             total = plan["requests"]["total"]
