@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import re
+import sys
+from typing import TextIO
 
 _MIN_SECRET_LENGTH = 8
 _SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY", re.IGNORECASE)
@@ -48,9 +50,22 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever `sys.stderr` is at the time of each record, not the one at set-up
+    (which a test harness, or a redirect, may have closed since)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(*, verbose: bool) -> None:
     """Log to stderr: warnings by default, everything with `--verbose`; never a secret."""
-    handler = logging.StreamHandler()
+    handler = _StderrHandler()
     handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("reconciler")
     root.handlers[:] = [handler]

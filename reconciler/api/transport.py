@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from reconciler import __version__
@@ -227,11 +228,17 @@ class Transport:
                 f"{subject}: TLS verification failed ({_short(exc)}); "
                 "if the server uses a private CA, pass --ca-bundle or set SB_CA_BUNDLE"
             ) from None
-        except requests.exceptions.Timeout:
+        except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
             raise _Retryable(
                 TransportError(f"{subject}: no answer within {self.config.read_timeout:g}s")
             ) from None
-        except (requests.exceptions.RequestException, OSError) as exc:
+        # urllib3's own errors come from reading the body with read1 (a body shorter than
+        # announced, gzip that is not gzip): requests translates them only in iter_content.
+        except (
+            requests.exceptions.RequestException,
+            urllib3.exceptions.HTTPError,
+            OSError,
+        ) as exc:
             raise _Retryable(
                 TransportError(f"{subject}: connection failed ({_short(exc)})")
             ) from None

@@ -24,20 +24,28 @@ FILES = 250
 
 
 def _kinds(journal: Path) -> list[str]:
-    return [json.loads(line)["kind"] for line in journal.read_text().splitlines() if line]
+    kinds = []
+    for line in journal.read_text().splitlines():
+        try:
+            kinds.append(json.loads(line)["kind"])
+        except ValueError:
+            break  # the last line is still being written: read it next time
+    return kinds
 
 
 def _kill_when(journal: Path, kind: str, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if journal.exists() and kind in _kinds(journal):
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-            return
-        assert process.poll() is None, "apply ended before it could be killed"
-        time.sleep(0.005)
-    process.kill()
-    pytest.fail(f"no {kind!r} record in the journal")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if journal.exists() and kind in _kinds(journal):
+                os.kill(process.pid, signal.SIGKILL)
+                return
+            assert process.poll() is None, "apply ended before it could be killed"
+            time.sleep(0.005)
+        pytest.fail(f"no {kind!r} record in the journal")
+    finally:
+        process.kill()  # a no-op once it is dead; never leave it running on a failure
+        process.wait(timeout=10)
 
 
 @pytest.mark.parametrize(
