@@ -3,9 +3,6 @@ without its CA bundle and accepted with it."""
 
 from __future__ import annotations
 
-import shutil
-import ssl
-import subprocess
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -16,28 +13,16 @@ from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.transport import Transport
 from reconciler.errors import TransportError
+from tests.tls import self_signed_context
 
 from .conftest import TOKEN, Reply, Stub, serve
 
 
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl CLI not available")
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
+    context, cert = self_signed_context(tmp_path)
     stub = Stub()
     stub.handler = lambda seen: Reply(200, {"username": "tls-user"})
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
 
     class TlsServer(ThreadingHTTPServer):
         def get_request(self):  # type: ignore[no-untyped-def]

@@ -7,10 +7,7 @@ can read, and a timeout on every call.
 from __future__ import annotations
 
 import functools
-import shutil
 import socket
-import ssl
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +21,7 @@ from reconciler import cli, pipeline
 from reconciler.api import transport
 from reconciler.api.config import resolve_config
 from reconciler.sandbox.server import Sandbox
+from tests.tls import self_signed_context
 
 from .proxy import HostileProxy
 from .secret import SECRET_TOKEN, with_secret_token
@@ -58,20 +56,7 @@ def plan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]
 @pytest.fixture
 def tls_proxy(lab: tuple[Sandbox, Path], tmp_path: Path) -> Iterator[tuple[HostileProxy, Path]]:
     """The sandbox behind a loopback HTTPS proxy with a self-signed certificate."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl CLI not available")
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
+    context, cert = self_signed_context(tmp_path)
     with HostileProxy(lab[0].url, tls=context) as proxy:
         yield proxy, cert
 
