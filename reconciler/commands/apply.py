@@ -23,8 +23,8 @@ from reconciler.apply.outcome import ItemOutcome
 from reconciler.apply.report import render_json
 from reconciler.apply.report import render_text as render_report
 from reconciler.apply.run import DEFAULT_STATE_DIR, ApplyOptions, apply
+from reconciler.commands import options
 from reconciler.errors import ConfigError, GuardError
-from reconciler.manifest.load import DEFAULT_PATH
 from reconciler.plan.io import load_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.render_text import render_text
@@ -39,9 +39,7 @@ def register(subparsers: Any) -> None:
         "call, copies before moves, never twice. Exit 0 when every declared item is in "
         "sync, 1 otherwise.",
     )
-    parser.add_argument(
-        "paths", nargs="*", metavar="PATH", help=f"manifests or folders (default: {DEFAULT_PATH}/)"
-    )
+    options.add_manifest_paths(parser)
     parser.add_argument("--plan", metavar="FILE", help="apply this saved plan (the approval)")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument(
@@ -59,15 +57,8 @@ def register(subparsers: Any) -> None:
         metavar="SECONDS",
         help=f"stop waiting for jobs after this long (default: {DEFAULT_WAIT_TIMEOUT:g})",
     )
-    parser.add_argument(
-        "--target",
-        action="append",
-        default=[],
-        metavar="FILE|LABEL",
-        help="only these manifests (by path or label); repeatable",
-    )
-    parser.add_argument("--profile", help="credentials profile (~/.sevenbridges/credentials)")
-    parser.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to trust")
+    options.add_target(parser)
+    options.add_connection(parser)
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="the report's format"
     )

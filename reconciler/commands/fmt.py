@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from reconciler.commands import options
 from reconciler.manifest.fmt import format_text
 from reconciler.manifest.load import DEFAULT_PATH, load_manifests
 
@@ -22,9 +23,7 @@ def register(subparsers: Any) -> None:
         description="Rewrite manifests in the canonical layout: 2-space indent, keys in the "
         "order of the reference, block style; comments are kept.",
     )
-    parser.add_argument(
-        "paths", nargs="*", metavar="PATH", help=f"manifests or folders (default: {DEFAULT_PATH}/)"
-    )
+    options.add_manifest_paths(parser)
     parser.add_argument(
         "--check", action="store_true", help="change nothing; exit 1 if any file would change"
     )

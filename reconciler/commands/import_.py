@@ -10,6 +10,7 @@ from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import resolve_config
+from reconciler.commands import options
 from reconciler.errors import ConfigError
 from reconciler.gitops.adopt import find_aliases, render_manifest
 from reconciler.manifest.models import PLATFORMS
@@ -37,8 +38,7 @@ def register(subparsers: Any) -> None:
         choices=tuple(PLATFORMS),
         help="the platform, written into the manifest and used for the endpoint and token",
     )
-    parser.add_argument("--profile", help="credentials profile (~/.sevenbridges/credentials)")
-    parser.add_argument("--ca-bundle", metavar="FILE", help="CA certificates to trust")
+    options.add_connection(parser)
     parser.set_defaults(func=run)
 
 

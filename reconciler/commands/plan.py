@@ -16,8 +16,8 @@ from typing import Any
 from reconciler import pipeline
 from reconciler.apply.journal import read_history
 from reconciler.apply.run import DEFAULT_STATE_DIR
+from reconciler.commands import options
 from reconciler.errors import StateError
-from reconciler.manifest.load import DEFAULT_PATH
 from reconciler.plan.exit_codes import plan_exit_code
 from reconciler.plan.io import dump_plan
 from reconciler.plan.render import FORMATS, render
@@ -30,9 +30,7 @@ def register(subparsers: Any) -> None:
         description="Read the live state in as few calls as possible and show, per declared "
         "file, exactly one action (move, copy, replace, in-sync, in-flight, blocked) and why.",
     )
-    parser.add_argument(
-        "paths", nargs="*", metavar="PATH", help=f"manifests or folders (default: {DEFAULT_PATH}/)"
-    )
+    options.add_manifest_paths(parser)
     parser.add_argument("--format", choices=FORMATS, default="text", help="default: text")
     parser.add_argument("--out", metavar="FILE", help="also save the plan as JSON for apply --plan")
     parser.add_argument(
@@ -43,13 +41,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--show-all", action="store_true", help="list every item instead of counts per folder"
     )
-    parser.add_argument(
-        "--target",
-        action="append",
-        default=[],
-        metavar="FILE|LABEL",
-        help="only these manifests (a file, or a label they declare); repeatable",
-    )
+    options.add_target(parser)
     parser.add_argument(
         "--unmanaged",
         action="store_true",
@@ -62,8 +54,7 @@ def register(subparsers: Any) -> None:
         help="apply's state folder, read to quote earlier job failures "
         f"(default: {DEFAULT_STATE_DIR}/)",
     )
-    parser.add_argument("--profile", help="credentials profile (default: SB_PROFILE, platform)")
-    parser.add_argument("--ca-bundle", metavar="FILE", help="CA bundle for a private TLS CA")
+    options.add_connection(parser)
     parser.set_defaults(func=run)
 
 

@@ -10,6 +10,7 @@ import argparse
 import sys
 from typing import Any
 
+from reconciler.commands import options
 from reconciler.errors import ManifestError
 from reconciler.manifest.load import DEFAULT_PATH, load_manifests
 from reconciler.manifest.report import code_quality_json, diagnostics_json
@@ -24,9 +25,7 @@ def register(subparsers: Any) -> None:
         description="Check manifests offline: syntax, types, and every rule of the manifest "
         "language, across files. Exit 0 when valid, 1 otherwise.",
     )
-    parser.add_argument(
-        "paths", nargs="*", metavar="PATH", help=f"manifests or folders (default: {DEFAULT_PATH}/)"
-    )
+    options.add_manifest_paths(parser)
     parser.add_argument(
         "--format",
         choices=FORMATS,
