@@ -7,7 +7,7 @@ from typing import Any
 from . import access
 from .errors import bad_request, not_found
 from .ids import FILE_ID
-from .paging import page_window, paged
+from .paging import page_of, page_window, paged
 from .protocol import ApiRequest, ApiResponse, Services
 from .resources import file_resource, project_resource, select_fields, user_resource
 
@@ -21,14 +21,8 @@ def get_user(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiRespon
 
 
 def list_projects(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
-    offset, limit = page_window(request)
     projects = access.reachable_projects(ctx.store, request.username)
-    fields = request.param("fields")
-    page = [
-        select_fields(project_resource(p, ctx.base), fields)
-        for p in projects[offset : offset + limit]
-    ]
-    return paged(request, page, len(projects), offset, limit)
+    return page_of(request, projects, lambda p: project_resource(p, ctx.base))
 
 
 def get_project(ctx: Services, request: ApiRequest, match: dict[str, str]) -> ApiResponse:

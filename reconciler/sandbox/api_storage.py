@@ -8,21 +8,15 @@ import binascii
 from . import access
 from .errors import bad_request, not_found
 from .objects import location_problem
-from .paging import page_window, paged, with_params
+from .paging import page_of, page_window, with_params
 from .protocol import ApiRequest, ApiResponse, Services
 from .resources import object_resource, prefix_resource, select_fields, volume_resource
 from .store import Row
 
 
 def list_volumes(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
-    offset, limit = page_window(request)
     volumes = access.reachable_volumes(ctx.store, request.username)
-    fields = request.param("fields")
-    page = [
-        select_fields(volume_resource(v, ctx.base), fields)
-        for v in volumes[offset : offset + limit]
-    ]
-    return paged(request, page, len(volumes), offset, limit)
+    return page_of(request, volumes, lambda v: volume_resource(v, ctx.base))
 
 
 def _volume(ctx: Services, request: ApiRequest, match: dict[str, str]) -> Row:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .errors import bad_request
 from .protocol import ApiRequest, ApiResponse
+from .resources import select_fields
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
@@ -51,3 +53,13 @@ def paged(
         links.append({"href": next_url, "rel": "next", "method": "GET"})
     body = {"href": request.url, "items": items, "links": links}
     return ApiResponse(200, body, {"X-Total-Matching-Query": str(total)})
+
+
+def page_of(
+    request: ApiRequest, rows: Sequence[Any], to_resource: Callable[[Any], dict[str, Any]]
+) -> ApiResponse:
+    """One page of an in-memory list, each row shown through `to_resource` and `fields`."""
+    offset, limit = page_window(request)
+    fields = request.param("fields")
+    page = [select_fields(to_resource(row), fields) for row in rows[offset : offset + limit]]
+    return paged(request, page, len(rows), offset, limit)
