@@ -117,7 +117,7 @@ def apply(
             started_at=started,
             finished_at=_now(),
         )
-        path = receipt.write(options.state_dir, receipt.build(outcomes, info, exit_code=exit_code))
+        path = receipt.write(options.state_dir, outcomes, info, exit_code=exit_code)
     return Applied(plan, outcomes, path, exit_code)
 
 

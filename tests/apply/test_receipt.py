@@ -1,0 +1,81 @@
+"""The receipt is streamed record by record; its text must be exactly what one `json.dumps`
+of the whole document gives, whatever the number of jobs and items."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.apply import receipt
+from reconciler.apply.outcome import ItemOutcome, Result
+from reconciler.manifest.models import Mode
+from reconciler.plan.model import (
+    Action,
+    Destination,
+    ExportProperties,
+    PlanItem,
+    ReasonCode,
+    Source,
+)
+from reconciler.redact import register_secret
+
+RUN = receipt.RunInfo(
+    run_id="20261122T000000Z-abcdef",
+    tool_version="0.test",
+    endpoint="https://api.example/v2",
+    manifests_commit=None,
+    manifests_digest="d" * 64,
+    plan_digest="p" * 64,
+    saved_plan=None,
+    started_at="2026-11-22T00:00:00+00:00",
+    finished_at="2026-11-22T00:01:00+00:00",
+)
+
+
+def outcome(n: int, result: Result, job: str | None) -> ItemOutcome:
+    item = PlanItem(
+        key=f"key-{n}",
+        action=Action.MOVE,
+        reason_code=ReasonCode.DESTINATION_EMPTY,
+        reason="nothing at the destination",
+        source=Source(file_id=f"{n:024x}", project="lab/p", path=f"a/f{n}.bam", size=10 + n),
+        destination=Destination(volume="lab/out", location=f"a/f{n}.bam"),
+        object_uri=f"s3://out/a/f{n}.bam",
+        mode=Mode.MOVE,
+        overwrite=False,
+        properties=ExportProperties("AES256", None, None),
+        declared_at=("m.yaml:3:5",),
+        destructive=True,
+        job_id=None,
+        job_differences=(),
+        last_failure=None,
+        fingerprint="f",
+    )
+    return ItemOutcome(item, result=result, job_id=job, job_state="COMPLETED" if job else None)
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 2001])
+def test_the_streamed_receipt_is_canonical_json(tmp_path: Path, count: int) -> None:
+    outcomes = [outcome(n, Result.COMPLETED, f"job-{n}") for n in range(count)]
+    outcomes.append(outcome(count, Result.BLOCKED, None))  # no job: not in `jobs`
+    path = receipt.write(tmp_path, outcomes, RUN, exit_code=1)
+    text = path.read_text(encoding="utf-8")
+    document = json.loads(text)
+    assert text == json.dumps(document, indent=2) + "\n"
+    assert document["jobs"] == [{"id": f"job-{n}", "state": "COMPLETED"} for n in range(count)]
+    assert [i["key"] for i in document["items"]] == [f"key-{n}" for n in range(count + 1)]
+    assert document["items"][0]["result"] == ("completed" if count else "blocked")
+    assert document["exit_code"] == 1 and document["run"] == RUN.run_id
+    assert not (tmp_path / "receipt.json.tmp").exists()
+
+
+def test_a_secret_in_an_item_is_redacted(tmp_path: Path) -> None:
+    secret = "s3cr3t-receipt-value-0123456789"
+    register_secret(secret)
+    broken = outcome(0, Result.FAILED, "job-0")
+    broken.error = f"the platform said: token {secret} refused"
+    text = receipt.write(tmp_path, [broken], RUN, exit_code=1).read_text(encoding="utf-8")
+    assert secret not in text
+    assert "refused" in json.loads(text)["items"][0]["error"]
