@@ -11,10 +11,9 @@ import time
 
 from reconciler.manifest.models import (
     EffectiveProperties,
-    ExportEntry,
     ExportRule,
     LoadedManifest,
-    Manifest,
+    ManifestHeader,
     ManifestSet,
     Mode,
     Position,
@@ -67,9 +66,7 @@ def generate(n: int) -> tuple[ManifestSet, LiveState]:
         if i % 50 == 3:
             job = LiveJob(f"job{i}", "RUNNING", file_id, VOLUME, dest, False, props.as_dict())
             jobs.append(job)
-    entry = ExportEntry(file="0" * 24, location="x")
-    manifest = Manifest(version=1, project=PROJECT, exports=[entry])
-    loaded = LoadedManifest("manifests/bench.yaml", manifest, tuple(rules))
+    loaded = LoadedManifest("manifests/bench.yaml", ManifestHeader(PROJECT), tuple(rules))
     manifests = ManifestSet((loaded,), "0" * 64)
     live = LiveState(
         projects={PROJECT: ProjectFiles(PROJECT, True)},

@@ -52,10 +52,10 @@ def select_targets(manifests: ManifestSet, target: Sequence[str]) -> ManifestSet
     chosen = tuple(
         m
         for m in manifests.manifests
-        if str(Path(m.path).resolve()) in by_path or wanted & set(m.manifest.labels)
+        if str(Path(m.path).resolve()) in by_path or wanted & set(m.header.labels)
     )
     if not chosen:
-        labels = sorted({label for m in manifests.manifests for label in m.manifest.labels})
+        labels = sorted({label for m in manifests.manifests for label in m.header.labels})
         raise ConfigError(
             f"--target {', '.join(target)}: no manifest has this path or label "
             f"(labels: {', '.join(labels) or 'none'})"
@@ -65,7 +65,7 @@ def select_targets(manifests: ManifestSet, target: Sequence[str]) -> ManifestSet
 
 
 def platform_of(manifests: ManifestSet) -> str | None:
-    platforms = {m.manifest.platform for m in manifests.manifests if m.manifest.platform}
+    platforms = {m.header.platform for m in manifests.manifests if m.header.platform}
     if len(platforms) > 1:
         raise ConfigError(
             f"the manifests name several platforms ({', '.join(sorted(platforms))}); "

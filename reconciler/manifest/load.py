@@ -21,7 +21,7 @@ from reconciler.manifest.conflicts import conflict_diagnostics
 from reconciler.manifest.digest import content_digest, set_digest
 from reconciler.manifest.effective import export_rules
 from reconciler.manifest.locate import validation_problems
-from reconciler.manifest.models import LoadedManifest, Manifest, ManifestSet
+from reconciler.manifest.models import LoadedManifest, Manifest, ManifestHeader, ManifestSet
 from reconciler.manifest.parse import parse_manifest_text
 from reconciler.manifest.positions import MapPos, Problem, unpack
 
@@ -186,7 +186,8 @@ def load_text(text: str, *, file: str) -> tuple[LoadedManifest | None, list[Diag
     digest = content_digest(parsed.data)
     parsed.data = None  # the models hold it now; keeps the peak down on big manifests
     rules = export_rules(manifest, parsed.positions, file=file)
-    return LoadedManifest(path=file, manifest=manifest, rules=rules, content_digest=digest), []
+    header = ManifestHeader.of(manifest)
+    return LoadedManifest(path=file, header=header, rules=rules, content_digest=digest), []
 
 
 def load_manifests(

@@ -226,9 +226,24 @@ class ExportRule:
 
 
 @dataclass(frozen=True, slots=True)
+class ManifestHeader:
+    """What a run needs of a manifest besides its rules. The validated entries are not kept:
+    at 100,000 entries they cost about 80 MB that nothing reads once the rules exist."""
+
+    project: str
+    platform: str | None = None
+    labels: tuple[str, ...] = ()
+    guards: Guards | None = None
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> ManifestHeader:
+        return cls(manifest.project, manifest.platform, tuple(manifest.labels), manifest.guards)
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedManifest:
     path: str
-    manifest: Manifest
+    header: ManifestHeader
     rules: tuple[ExportRule, ...]
     content_digest: str = ""  # sha256 of this file's parsed content (see digest.py)
 

@@ -356,14 +356,14 @@ def estimate_apply(items: Iterable[PlanItem]) -> ApplyEstimate:
 
 def _guards(manifests: ManifestSet) -> Guards:
     moves = [
-        m.manifest.guards.max_moves
+        m.header.guards.max_moves
         for m in manifests.manifests
-        if m.manifest.guards and m.manifest.guards.max_moves is not None
+        if m.header.guards and m.header.guards.max_moves is not None
     ]
     sizes = [
-        int(m.manifest.guards.max_bytes)
+        int(m.header.guards.max_bytes)
         for m in manifests.manifests
-        if m.manifest.guards and m.manifest.guards.max_bytes is not None
+        if m.header.guards and m.header.guards.max_bytes is not None
     ]
     return Guards(min(moves) if moves else None, min(sizes) if sizes else None)
 

@@ -49,8 +49,8 @@ def test_full_manifest_gives_merged_rules(tmp_path: Path) -> None:
     assert by_id.platform == "cgc" and by_id.project == "rfranklin/rna-seq"
     assert by_id.declared_at == Position(str(path), 18, 5)
     assert by_id.location_at == Position(str(path), 19, 15)
-    assert loaded.manifests[0].manifest.guards is not None
-    assert loaded.manifests[0].manifest.guards.max_bytes == 1_500_000_000_000
+    assert loaded.manifests[0].header.guards is not None
+    assert loaded.manifests[0].header.guards.max_bytes == 1_500_000_000_000
 
 
 def test_properties_merge_key_by_key() -> None:

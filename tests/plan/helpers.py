@@ -6,11 +6,10 @@ from collections.abc import Iterable, Mapping
 
 from reconciler.manifest.models import (
     EffectiveProperties,
-    ExportEntry,
     ExportRule,
     Guards,
     LoadedManifest,
-    Manifest,
+    ManifestHeader,
     ManifestSet,
     Mode,
     Position,
@@ -81,12 +80,7 @@ def manifests(*rules: ExportRule, guards: Guards | None = None) -> ManifestSet:
     loaded = tuple(
         LoadedManifest(
             path=path,
-            manifest=Manifest(
-                version=1,
-                project=group[0].project,
-                guards=guards,
-                exports=[ExportEntry(file=fid(1), location="x")],
-            ),
+            header=ManifestHeader(project=group[0].project, guards=guards),
             rules=tuple(group),
         )
         for path, group in by_file.items()
