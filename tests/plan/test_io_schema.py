@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import subprocess
@@ -11,10 +13,17 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 
 from reconciler.errors import PlanFileError
 from reconciler.manifest.models import Mode
-from reconciler.plan.io import dump_plan, load_plan, plan_json_schema, plan_schema_text
+from reconciler.plan.io import (
+    dump_plan,
+    load_plan,
+    plan_digest,
+    plan_json_schema,
+    plan_schema_text,
+)
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import PlanContext, build_plan
 
@@ -188,3 +197,14 @@ def test_schema_describes_every_action() -> None:
         "blocked",
     ]
     assert schema["properties"]["format_version"]["type"] == "integer"
+
+
+@pytest.mark.parametrize("count", [0, 1, 4, 4999])
+def test_the_digest_is_the_sha256_of_the_whole_canonical_json(count: int) -> None:
+    """The digest is computed a slice of items at a time; the bytes hashed must be exactly
+    the compact JSON of the whole plan (what the schema's description promises)."""
+    plan = sample_plan()
+    items = (plan.items * (count // len(plan.items) + 1))[:count]
+    plan = dataclasses.replace(plan, items=items, endpoint='https://x/"items":[]/v2')
+    whole = TypeAdapter(Plan).dump_json(plan, exclude={"digest"})
+    assert plan_digest(plan) == hashlib.sha256(whole).hexdigest()
