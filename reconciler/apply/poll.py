@@ -17,6 +17,7 @@ With jobs of several seconds this makes one poll call per 100 jobs instead of tw
 
 from __future__ import annotations
 
+import heapq
 import statistics
 from collections import deque
 from collections.abc import Callable
@@ -102,8 +103,9 @@ class Poller:
         rescheduled, final ones forgotten; a failed call reschedules every job it carried."""
         now = self._clock()
         jobs, due = self._jobs, self._due_of()
-        order = sorted(jobs, key=lambda job_id: due(jobs[job_id]))
-        batch = order[:BULK_SIZE]
+        # The soonest due, as sorted(...)[:BULK_SIZE] would give them, without sorting every
+        # watched job on every call (up to 100,000 while creates outrun the polls).
+        batch = heapq.nsmallest(BULK_SIZE, jobs, key=lambda job_id: due(jobs[job_id]))
         if not batch or due(jobs[batch[0]]) > now:
             return [], []
         try:
