@@ -12,14 +12,25 @@
   object info where a folder holds one or two, and not at all below a folder the volume does
   not have.
 
+Reads that do not depend on each other go at once, from a few threads of a pool that `collect`
+owns (`READ_WORKERS`): the projects and volumes; each volume's job listings; files by ID next to
+the project folders; the folders of one walk, each listed as soon as its parent's listing says
+it is needed; the destination checks. The answers are put together in the order a one-by-one
+reading would give, so the state is the same whichever read finishes first.
+
 Everything read lands in a frozen `LiveState`; "read and absent" is stored as None.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Generic, NamedTuple, TypeVar
 
 from wcmatch import fnmatch as _fnmatch
 
@@ -43,40 +54,81 @@ _SEGMENT_FLAGS = _fnmatch.DOTMATCH | _fnmatch.CASE
 # more are cheaper to check with one listing.
 OBJECT_INFO_MAX = 2
 _MAX_FOLDER_DEPTH = 1000  # a parent chain longer than this is a loop in a broken answer
+# Reads in flight at once besides the bulk gets (which have the client's own workers): at
+# ~100 ms per call, a walk of a few hundred folders takes seconds one by one.
+READ_WORKERS = 8
+
+_T = TypeVar("_T")
 
 
 def collect(
-    client: ApiClient, rules: Sequence[ExportRule], *, unmanaged: bool = False
+    client: ApiClient,
+    rules: Sequence[ExportRule],
+    *,
+    unmanaged: bool = False,
+    workers: int = READ_WORKERS,
 ) -> LiveState:
     """The live state for `rules` (see the module docstring for what is read and how)."""
+    with _read_pool(workers) as pool:
+        return _collect(client, rules, unmanaged=unmanaged, pool=pool)
+
+
+@contextmanager
+def _read_pool(workers: int) -> Iterator[ThreadPoolExecutor]:
+    # Only this module's calling thread submits to the pool and waits on it; a task never
+    # waits on another task of the pool (bulk gets wait on the client's own workers), so a
+    # full pool cannot deadlock.
+    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="reconciler-live")
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _collect(
+    client: ApiClient, rules: Sequence[ExportRule], *, unmanaged: bool, pool: ThreadPoolExecutor
+) -> LiveState:
     reader = _Reader(client)
-    projects = {pid: reader.project(pid) for pid in _unique(rule.project for rule in rules)}
-    volumes = {vid: _live_volume(client, vid) for vid in _unique(rule.volume for rule in rules)}
+    project_ids = _unique(rule.project for rule in rules)
+    volume_ids = _unique(rule.volume for rule in rules)
+    # Both maps send all their calls at once; reading their answers waits for them.
+    project_reads = pool.map(reader.project, project_ids)
+    volume_reads = pool.map(partial(_live_volume, client), volume_ids)
+    projects = dict(zip(project_ids, project_reads, strict=True))
+    volumes = dict(zip(volume_ids, volume_reads, strict=True))
 
     # Active jobs are listed BEFORE files and objects, PENDING before RUNNING: a job that
     # finishes while we read is then either listed, or its effect (an alias, an object) is
     # already visible in the reads that follow. The other order can miss both and plan the
-    # same export again, which a re-run on another machine would submit twice.
-    jobs = [
-        _live_job(export)
-        for volume_id, volume in volumes.items()
-        if volume is not None
-        for state in ACTIVE_JOB_STATES
-        for export in client.list_exports(volume_id, state)
-    ]
+    # same export again, which a re-run on another machine would submit twice. Volumes are
+    # independent: each one's two listings run one after the other, beside the other volumes'.
+    listed = pool.map(
+        partial(_active_jobs, client), [v for v, volume in volumes.items() if volume is not None]
+    )
+    jobs = [job for volume_jobs in listed for job in volume_jobs]
 
-    files_by_id = reader.files_by_id(rules)
-    trees: dict[str, ProjectFiles] = {}
-    for project_id, project in projects.items():
-        if project is None:
-            trees[project_id] = ProjectFiles(project=project_id, found=False)
-            continue
-        project_rules = [r for r in rules if r.project == project_id]
-        trees[project_id] = ProjectFiles(
-            project=project_id,
-            found=True,
-            by_path=reader.project_tree(project_id, project_rules, everything=unmanaged),
+    # Files by ID are read beside the folder walks; their bulk gets go out from the client's
+    # own workers.
+    by_id = pool.submit(reader.files_by_id, rules)
+    walks = {
+        project_id: reader.project_tree(
+            project_id, [r for r in rules if r.project == project_id], everything=unmanaged
         )
+        for project_id, project in projects.items()
+        if project is not None
+    }
+    _walk(pool, [node for parts in walks.values() for node in _nodes(parts)])
+    trees = {
+        project_id: ProjectFiles(
+            project=project_id, found=True, by_path=dict(_flatten(walks[project_id]))
+        )
+        if project_id in walks
+        else ProjectFiles(project=project_id, found=False)
+        for project_id in projects
+    }
+    files_by_id = by_id.result()
 
     matched = _matched_files(rules, files_by_id, trees)
     destinations: dict[str, set[str]] = defaultdict(set)
@@ -87,9 +139,13 @@ def collect(
             destinations[rule.volume].add(
                 render_location(rule.location, path=file.path or file.name, file_id=file.id)
             )
-    objects: dict[tuple[str, str], LiveObject | None] = {}
-    for volume_id, locations in destinations.items():
-        objects.update(_check_destinations(client, volume_id, sorted(locations)))
+    checks = [
+        part
+        for volume_id, locations in destinations.items()
+        for part in _check_destinations(client, volume_id, sorted(locations))
+    ]
+    _walk(pool, list(_nodes(checks)))
+    objects = dict(_flatten(checks))
 
     aliases: tuple[LiveFile, ...] = ()
     if unmanaged:
@@ -154,6 +210,14 @@ def _live_volume(client: ApiClient, volume_id: str) -> LiveVolume | None:
     )
 
 
+def _active_jobs(client: ApiClient, volume_id: str) -> list[LiveJob]:
+    return [
+        _live_job(export)
+        for state in ACTIVE_JOB_STATES
+        for export in client.list_exports(volume_id, state)
+    ]
+
+
 def _live_job(export: Export) -> LiveJob:
     return LiveJob(
         id=export.id,
@@ -204,7 +268,75 @@ def _matched_files(
     return out
 
 
+# ---- reads that lead to more reads ---------------------------------------------------------
+
+
+class _Node(Generic[_T]):
+    """One read of a walk; its answer is a list of values and of further reads (nodes), in the
+    order a one-by-one walk would meet them."""
+
+    __slots__ = ("parts", "read")
+
+    def __init__(self, read: Callable[[], list[_T | _Node[_T]]]) -> None:
+        self.read = read
+        self.parts: list[_T | _Node[_T]] = []
+
+
+def _nodes(parts: Iterable[_T | _Node[_T]]) -> Iterator[_Node[_T]]:
+    return (part for part in parts if isinstance(part, _Node))
+
+
+def _walk(pool: ThreadPoolExecutor, nodes: list[_Node[_T]]) -> None:
+    """Read `nodes` and every node their answers name, each as soon as it is known, at most
+    as many at once as the pool has threads. The first read that fails raises, and the reads
+    not yet started are dropped."""
+    running: dict[Future[list[_T | _Node[_T]]], _Node[_T]] = {}
+    try:
+        running.update({pool.submit(node.read): node for node in nodes})
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                node = running.pop(future)
+                node.parts = future.result()
+                running.update({pool.submit(child.read): child for child in _nodes(node.parts)})
+    finally:
+        for future in running:
+            future.cancel()
+
+
+def _flatten(parts: list[_T | _Node[_T]]) -> Iterator[_T]:
+    """The values of a walk `_walk` has read, depth first (no recursion: folders nest deep)."""
+    stack = [iter(parts)]
+    while stack:
+        for part in stack[-1]:
+            if isinstance(part, _Node):
+                stack.append(iter(part.parts))
+                break
+            yield part
+        else:
+            stack.pop()
+
+
+_Tree = tuple[str, LiveFile] | _Node[tuple[str, LiveFile]]
+_Check = (
+    tuple[tuple[str, str], LiveObject | None] | _Node[tuple[tuple[str, str], LiveObject | None]]
+)
+
+
 # ---- files ---------------------------------------------------------------------------------
+
+
+class _Link(NamedTuple):
+    """What resolving a file's path needs to know of it, or of a folder above it."""
+
+    id: str
+    name: str
+    parent: str | None
+    project: str
+
+    @classmethod
+    def of(cls, file: File) -> _Link:
+        return cls(file.id, file.name, file.parent, file.project or "")
 
 
 @dataclass
@@ -238,17 +370,21 @@ class _Reader:
         placeholder needs the name only, so for most manifests this costs nothing."""
         ids = _unique(r.selector for r in rules if r.kind == "file")
         wanting_path = {r.selector for r in rules if r.kind == "file" and _uses_path(r.location)}
-        found: dict[str, File] = {}
-        out: dict[str, LiveFile | None] = {}
-        for file_id, entry in zip(ids, self.client.bulk_get_files(ids), strict=True):
+        # Each answer becomes a LiveFile as it arrives: the API's resources for 100,000 files
+        # are never all held at once. Missing files come first, as they always have.
+        missing: dict[str, LiveFile | None] = {}
+        found: dict[str, LiveFile] = {}
+        links: list[_Link] = []
+        for file_id, entry in zip(ids, self.client.iter_bulk_get_files(ids), strict=True):
             if isinstance(entry, ItemError):
-                out[file_id] = None
-            else:
-                found[file_id] = entry
-        paths = self._paths([found[i] for i in wanting_path if i in found])
-        for file_id, file in found.items():
-            out[file_id] = live_file(file, paths.get(file_id, file.name))
-        return out
+                missing[file_id] = None
+                continue
+            found[file_id] = live_file(entry, entry.name)
+            if file_id in wanting_path:
+                links.append(_Link.of(entry))
+        for file_id, path in self._paths(links).items():
+            found[file_id] = dataclasses.replace(found[file_id], path=path)
+        return {**missing, **found}
 
     def _roots(self, project_id: str) -> set[str]:
         """The ids a root-level file names as its parent: the project's root folder."""
@@ -264,9 +400,9 @@ class _Reader:
             self._root_folders[project_id] = roots
         return self._root_folders[project_id]
 
-    def _paths(self, files: list[File]) -> dict[str, str]:
-        folders: dict[str, File | None] = {}
-        roots = {f.id: self._roots(f.project or "") for f in files}
+    def _paths(self, files: list[_Link]) -> dict[str, str]:
+        folders: dict[str, _Link | None] = {}
+        roots = {f.id: self._roots(f.project) for f in files}
 
         def unknown(parents: Iterable[tuple[str | None, set[str]]]) -> list[str]:
             return _unique(p for p, r in parents if p and p not in r and p not in folders)
@@ -275,8 +411,10 @@ class _Reader:
         for _ in range(_MAX_FOLDER_DEPTH):
             if not pending:
                 break
-            for folder_id, entry in zip(pending, self.client.bulk_get_files(pending), strict=True):
-                folders[folder_id] = None if isinstance(entry, ItemError) else entry
+            for folder_id, entry in zip(
+                pending, self.client.iter_bulk_get_files(pending), strict=True
+            ):
+                folders[folder_id] = None if isinstance(entry, ItemError) else _Link.of(entry)
             all_roots = {root for file_roots in roots.values() for root in file_roots}
             pending = unknown(
                 (folder.parent, all_roots) for folder in folders.values() if folder is not None
@@ -300,7 +438,9 @@ class _Reader:
 
     def project_tree(
         self, project_id: str, rules: Sequence[ExportRule], *, everything: bool
-    ) -> dict[str, LiveFile]:
+    ) -> list[_Tree]:
+        """The walk (for `_walk`) that lists the project folders `rules` can reach; its values
+        are the files and folders found, with their paths."""
         root = _Need()
         if everything:
             root.patterns.append(("**", "*"))
@@ -321,29 +461,26 @@ class _Reader:
                 # `levels_below_prefix` (unbounded below a `**`).
                 rest = tuple(rule.selector.split("/")[len(prefix.split("/")) if prefix else 0 :])
                 node.patterns.append(rest)
-        by_path: dict[str, LiveFile] = {}
-        self._visit(project_id, None, "", root, by_path)
-        return by_path
+        return self._visit(project_id, None, "", root)
 
-    def _visit(
-        self,
-        project_id: str,
-        folder_id: str | None,
-        path: str,
-        need: _Need,
-        out: dict[str, LiveFile],
-    ) -> None:
+    def _visit(self, project_id: str, folder_id: str | None, path: str, need: _Need) -> list[_Tree]:
         full = bool(need.patterns) or len(need.names) > MAX_NAMES_PER_QUERY
         names = () if full else sorted(need.names)
         if not full and not names:
-            return
+            return []
+        return [_Node(partial(self._list, project_id, folder_id, path, need, names))]
+
+    def _list(
+        self, project_id: str, folder_id: str | None, path: str, need: _Need, names: Sequence[str]
+    ) -> list[_Tree]:
         if folder_id is None:
             listed = self.client.list_files(project=project_id, names=names)
         else:
             listed = self.client.list_files(parent=folder_id, names=names)
+        out: list[_Tree] = []
         for item in listed:
             child_path = f"{path}/{item.name}" if path else item.name
-            out[child_path] = live_file(item, child_path)
+            out.append((child_path, live_file(item, child_path)))
             if not item.is_folder:
                 continue
             below = _Need()
@@ -354,7 +491,8 @@ class _Reader:
                 below.patterns.extend(wanted.patterns)
             below.patterns.extend(_descend(need.patterns, item.name))
             if below.names or below.patterns:
-                self._visit(project_id, item.id, child_path, below, out)
+                out.extend(self._visit(project_id, item.id, child_path, below))
+        return out
 
 
 def _descend(patterns: list[tuple[str, ...]], folder: str) -> list[tuple[str, ...]]:
@@ -381,35 +519,41 @@ def _folder(location: str) -> str:
     return location.rpartition("/")[0]
 
 
-def _check_destinations(
-    client: ApiClient, volume_id: str, locations: list[str]
-) -> dict[tuple[str, str], LiveObject | None]:
-    out: dict[tuple[str, str], LiveObject | None] = {}
+def _check_destinations(client: ApiClient, volume_id: str, locations: list[str]) -> list[_Check]:
+    """The walk (for `_walk`) that checks `locations` on the volume; its values are each
+    location with the object there (None: nothing)."""
 
-    def by_object_info(locs: Iterable[str]) -> None:
-        for location in locs:
-            obj = client.get_volume_object(volume_id, location)
-            size = obj.metadata.size if obj is not None else None
-            out[(volume_id, location)] = (
-                LiveObject(volume_id, location, size) if obj is not None else None
+    def by_object_info(location: str) -> list[_Check]:
+        obj = client.get_volume_object(volume_id, location)
+        size = obj.metadata.size if obj is not None else None
+        return [
+            (
+                (volume_id, location),
+                LiveObject(volume_id, location, size) if obj is not None else None,
             )
+        ]
 
-    def visit(locs: list[str]) -> None:
+    def visit(locs: list[str]) -> list[_Check]:
         if len(locs) <= OBJECT_INFO_MAX:
-            by_object_info(locs)
-            return
+            return [_Node(partial(by_object_info, location)) for location in locs]
+        return [_Node(partial(by_listing, locs))]
+
+    def by_listing(locs: list[str]) -> list[_Check]:
         # List the deepest folder that holds all of them: listing the levels above it would
         # only say that it exists.
         folder = _common_folder(locs)
         listing = client.list_volume_objects(volume_id, folder + "/" if folder else "")
         sizes = {o.location: o.metadata.size for o in listing.objects}
         present = {p.rstrip("/") for p in listing.prefixes}
+        out: list[_Check] = []
         deeper: dict[str, list[str]] = defaultdict(list)
         for location in locs:
             if _folder(location) == folder:
                 there = location in sizes
-                out[(volume_id, location)] = (
-                    LiveObject(volume_id, location, sizes[location]) if there else None
+                out.append(
+                    ((volume_id, location), LiveObject(volume_id, location, sizes[location]))
+                    if there
+                    else ((volume_id, location), None)
                 )
             else:
                 rest = location[len(folder) + 1 :] if folder else location
@@ -417,13 +561,13 @@ def _check_destinations(
                 deeper[sub].append(location)
         for sub, sub_locs in deeper.items():
             if sub in present:
-                visit(sub_locs)
+                out.extend(visit(sub_locs))
             else:
                 # The volume has no such folder: nothing below it exists.
-                out.update({(volume_id, loc): None for loc in sub_locs})
+                out.extend(((volume_id, loc), None) for loc in sub_locs)
+        return out
 
-    visit(locations)
-    return out
+    return visit(locations)
 
 
 def _common_folder(locations: list[str]) -> str:

@@ -4,15 +4,17 @@
 transport, and all share one rate-limit pacer and one `stats` counter. Bulk reads of more than
 100 ids send their chunks from a few worker threads at once (`BULK_WORKERS`). Reads return typed
 resources (`None` where "not there" is an answer the caller plans on); bulk calls return one
-entry per requested id, in order, each a resource or an `ItemError`.
+entry per requested id, in order, each a resource or an `ItemError` (`iter_bulk_get_files`: the
+same entries as they arrive, so a caller that keeps less than the resources holds less).
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -140,6 +142,16 @@ class ApiClient:
     ) -> list[_R | ItemError]:
         """A bulk get in calls of at most 100 ids, several at once; reads, so retried like any
         GET. Answers come back in request order; the first failed chunk raises."""
+        return [
+            entry for part in self._bulk_parts(model, path, key, ids, kind=kind) for entry in part
+        ]
+
+    def _bulk_parts(
+        self, model: type[_R], path: str, key: str, ids: Sequence[str], *, kind: str
+    ) -> Generator[list[_R | ItemError], None, None]:
+        """`_bulk`, one chunk's entries at a time, in request order. At most two chunks per
+        worker are sent ahead of the one the caller is reading, so a slow caller holds a few
+        answers, not all of them."""
         chunks = [list(ids[start : start + BULK_LIMIT]) for start in range(0, len(ids), BULK_LIMIT)]
 
         def one(chunk: list[str]) -> list[_R | ItemError]:
@@ -158,10 +170,26 @@ class ApiClient:
             return entries
 
         if len(chunks) <= 1 or self._bulk_workers <= 1:
-            parts = [one(chunk) for chunk in chunks]
-        else:
-            parts = list(self._workers().map(one, chunks))
-        return [entry for part in parts for entry in part]
+            yield from map(one, chunks)
+            return
+        pool = self._workers()
+        waiting = iter(chunks)
+        ahead: deque[Future[list[_R | ItemError]]] = deque()
+        try:
+            for chunk in waiting:
+                ahead.append(pool.submit(one, chunk))
+                if len(ahead) >= 2 * self._bulk_workers:
+                    break
+            while ahead:
+                part = ahead.popleft().result()
+                following = next(waiting, None)
+                if following is not None:
+                    ahead.append(pool.submit(one, following))
+                yield part
+        finally:
+            # A failed chunk (or a caller that stops reading) sends nothing more.
+            for future in ahead:
+                future.cancel()
 
     def _workers(self) -> ThreadPoolExecutor:
         """The client's worker threads, started on first use and kept until `close()`, so each
@@ -190,6 +218,18 @@ class ApiClient:
 
     def bulk_get_files(self, file_ids: Sequence[str]) -> list[File | ItemError]:
         return self._bulk(File, "/bulk/files/get", "file_ids", file_ids, kind="bulk_get_files")
+
+    def iter_bulk_get_files(self, file_ids: Sequence[str]) -> Iterator[File | ItemError]:
+        """`bulk_get_files` as the chunks arrive: one entry per id, in order. A reader that
+        stops early (or closes the iterator) stops the chunks not yet sent."""
+        parts = self._bulk_parts(
+            File, "/bulk/files/get", "file_ids", file_ids, kind="bulk_get_files"
+        )
+        try:
+            for part in parts:
+                yield from part
+        finally:
+            parts.close()
 
     def list_files(
         self,
