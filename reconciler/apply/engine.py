@@ -12,6 +12,12 @@ Ordering rules:
 - polling is interleaved with submission: as soon as a full call's worth of jobs is due, it is
   polled, so the first jobs are confirmed while the last are still being sent.
 
+Up to `EngineSettings.creates_in_flight` create calls are in flight at once. Worker threads
+only make the call and journal its answer (`submit.send`); the `submit` record is written
+before a call is handed to a worker, and every answer is handled on the engine's thread, which
+alone touches queues, outcomes, the poller and progress. With 1, calls are made on the engine's
+thread, one after another.
+
 Per-item errors are recorded against their item and everything else goes on.
 """
 
@@ -19,8 +25,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent import futures
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 from reconciler.api.config import DEFAULT_READ_TIMEOUT
 from reconciler.api.resources import Export, ItemError
@@ -30,7 +39,7 @@ from reconciler.apply.poll import BULK_SIZE, FINAL_STATES, Poller, Schedule
 from reconciler.apply.ports import ExportsApi
 from reconciler.apply.progress import Counts, Progress
 from reconciler.apply.recover import recover
-from reconciler.apply.submit import submit_batch, target
+from reconciler.apply.submit import announce, send, target
 from reconciler.apply.verify import check_file, check_job, check_size
 from reconciler.errors import ApiError, TransportError
 from reconciler.manifest.models import Mode
@@ -41,6 +50,9 @@ DEFAULT_WAIT_TIMEOUT = 3600.0
 # Create calls for one item whose answers were lost and after which the platform showed
 # nothing: beyond this the item is reported as unknown and left for a re-run.
 MAX_SUBMIT_ATTEMPTS = 3
+# Create calls in flight at once: each waits mostly on the network, so a few overlap well;
+# the rate pacer, shared by every thread, still keeps the whole run within the budget.
+CREATES_IN_FLIGHT = 4
 _PROBLEMS = (Result.FAILED, Result.UNKNOWN, Result.HELD)
 
 
@@ -52,6 +64,22 @@ class EngineSettings:
     # request, or one sent by a process since killed); the platform is re-read only once it
     # can no longer take effect: this long after it was sent (the client's read timeout).
     uncertain_grace: float = DEFAULT_READ_TIMEOUT
+    creates_in_flight: int = CREATES_IN_FLIGHT
+
+    def __post_init__(self) -> None:
+        if self.creates_in_flight < 1:
+            raise ValueError("creates_in_flight must be 1 or more")
+
+
+Answers = list[Export | ItemError]
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """A create call handed to a worker: its items, and when it was sent (engine clock)."""
+
+    batch: list[ItemOutcome]
+    sent: float
 
 
 class Engine:
@@ -84,11 +112,35 @@ class Engine:
         self._unconfirmed: list[ItemOutcome] = []
         self._finished: Counter[Result] = Counter()
         self._total = 0
+        self._workers: futures.ThreadPoolExecutor | None = None
+        self._in_flight: dict[futures.Future[Answers], _Call] = {}  # in the order sent
 
     # ---- the run -------------------------------------------------------------------------
 
     def run(self, outcomes: Sequence[ItemOutcome], history: JournalHistory | None = None) -> None:
         """Drive every outcome without a result to one; returns when all have one."""
+        with self._create_workers():
+            self._run(outcomes, history)
+
+    @contextmanager
+    def _create_workers(self) -> Iterator[None]:
+        """The threads that make create calls (none with 1 call in flight). On the way out,
+        even on an error, calls still in flight are waited for: their answers are journaled
+        before the caller closes the journal."""
+        count = self._settings.creates_in_flight
+        if count == 1:
+            yield
+            return
+        self._workers = futures.ThreadPoolExecutor(
+            max_workers=count, thread_name_prefix="reconciler-create"
+        )
+        try:
+            yield
+        finally:
+            self._workers.shutdown(wait=True)
+            self._workers = None
+
+    def _run(self, outcomes: Sequence[ItemOutcome], history: JournalHistory | None) -> None:
         self._total = len(outcomes)
         self._finished.update(o.result for o in outcomes if o.result is not None)
         to_submit = self._classify([o for o in outcomes if o.result is None])
@@ -98,17 +150,19 @@ class Engine:
         deadline = self._clock() + self._settings.wait_timeout
         while True:
             self._submit_ready()
-            if not self._poller:
+            if not self._poller and not self._in_flight:
                 break
             now = self._clock()
             if now >= deadline:
                 break
             next_due = self._poller.next_due()
-            if next_due is not None and next_due > now:
-                self._sleep(min(next_due, deadline) - now)
+            wake = deadline if next_due is None else min(next_due, deadline)
+            if wake > now:
+                self._wait(wake - now)
                 continue
             self._poll_once()
-        # Moves released by the last polls but waiting to fill a call: send them now.
+        # Moves released by the last polls but waiting to fill a call: send them now, and
+        # take every answer still outstanding.
         self._submit_ready(flush=True)
         self._confirm_unknown_results()
         self._finish_at_deadline()
@@ -199,24 +253,62 @@ class Engine:
     # ---- submitting ----------------------------------------------------------------------
 
     def _submit_ready(self, *, flush: bool = False) -> None:
-        for mode in (Mode.COPY, Mode.MOVE):
-            queue = self._ready[mode]
-            more_may_come = mode is Mode.MOVE and bool(self._gated) and not flush
-            while len(queue) >= BULK_SIZE or (queue and not more_may_come):
-                batch = [queue.popleft() for _ in range(min(BULK_SIZE, len(queue)))]
-                self._submit(batch, mode)
-                if self._poller.due_count() >= BULK_SIZE:
-                    self._poll_once()
-                more_may_come = mode is Mode.MOVE and bool(self._gated) and not flush
+        """Send what fills calls (and what cannot wait for more), keeping at most
+        `creates_in_flight` calls out; with `flush`, send everything and take every answer."""
+        limit = self._settings.creates_in_flight
+        while True:
+            for mode in (Mode.COPY, Mode.MOVE):
+                queue = self._ready[mode]
+                while len(queue) >= BULK_SIZE or (queue and not self._more_may_come(mode, flush)):
+                    if len(self._in_flight) >= limit:
+                        self._take_answers()
+                        continue  # an answer may have put items back at the front
+                    batch = [queue.popleft() for _ in range(min(BULK_SIZE, len(queue)))]
+                    self._submit(batch, mode)
+                    if self._poller.due_count() >= BULK_SIZE:
+                        self._poll_once()
+            if not (flush and self._in_flight):
+                return
+            self._take_answers(every=True)
+
+    def _more_may_come(self, mode: Mode, flush: bool) -> bool:
+        return mode is Mode.MOVE and bool(self._gated) and not flush
 
     def _submit(self, batch: list[ItemOutcome], mode: Mode) -> None:
         for o in batch:
             self._attempts[o.item.key] += 1
         sent = self._clock()
+        announced = announce(self._journal, [o.item for o in batch], mode)
+        call = _Call(batch, sent)
+        if self._workers is None:
+            self._answered(call, partial(send, self._api, self._journal, announced))
+        else:
+            self._in_flight[self._workers.submit(send, self._api, self._journal, announced)] = call
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep, or while calls are in flight, wait as long for the first answer."""
+        if not self._in_flight:
+            self._sleep(seconds)
+            return
+        done, _ = futures.wait(self._in_flight, seconds, return_when=futures.FIRST_COMPLETED)
+        if done:
+            self._take_answers()
+
+    def _take_answers(self, *, every: bool = False) -> None:
+        """Handle the answers of calls in flight, in the order sent: at least one (all of them
+        with `every`), waiting for them as long as it takes."""
+        until = futures.ALL_COMPLETED if every else futures.FIRST_COMPLETED
+        done, _ = futures.wait(self._in_flight, return_when=until)
+        for future in [f for f in self._in_flight if f in done]:
+            self._answered(self._in_flight.pop(future), future.result)
+
+    def _answered(self, call: _Call, result: Callable[[], Answers]) -> None:
+        """Apply one call's answers (`result()` returns them, or raises as the call did)."""
+        batch = call.batch
         try:
-            answers = submit_batch(self._api, self._journal, [o.item for o in batch], mode)
+            answers = result()
         except TransportError:
-            self._settle(sent, self._clock())
+            self._settle(call.sent, self._clock())
             self._recover(batch)
             return
         for o, answer in zip(batch, answers, strict=True):

@@ -11,12 +11,16 @@ submitted and not seen finished are polled by id rather than searched for, and i
 `submit` with no answer are re-read from the platform before anything is sent again. The
 platform stays the source of truth; the journal only saves calls and keeps the audit trail
 (it is meant to be kept as a CI artifact). Every line goes through `redact`.
+
+The engine's create workers record their answers themselves, so a `Journal` may be written from
+several threads: each record is written whole, and on disk, before the next one starts.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -60,6 +64,7 @@ class Journal:
         self.path = state_dir / JOURNAL_NAME
         self.run_id = run_id
         self._batches = 0
+        self._lock = threading.Lock()
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -70,19 +75,31 @@ class Journal:
         at = round(time.time(), 3)
         record = {"v": JOURNAL_VERSION, "run": self.run_id, "kind": kind, "at": at, **fields}
         line = redact(json.dumps(record, sort_keys=True, separators=(",", ":"))) + "\n"
+        data = line.encode()
         try:
-            os.write(self._fd, line.encode())
-            # A record that is not on disk when the process dies is a record that lies.
-            os.fsync(self._fd)
+            with self._lock:
+                if self._fd < 0:
+                    # A worker answering after the run gave up must not write into whatever
+                    # file took the descriptor's number.
+                    raise StateError(f"{self.path}: the journal is closed; {kind} not recorded")
+                written = 0
+                while written < len(data):
+                    written += os.write(self._fd, data[written:])
+                # A record that is not on disk when the process dies is a record that lies.
+                os.fsync(self._fd)
         except OSError as exc:
             raise StateError(f"{self.path}: cannot write the journal: {exc.strerror}") from exc
 
     def next_batch(self) -> str:
-        self._batches += 1
-        return f"{self.run_id}-{self._batches}"
+        with self._lock:
+            self._batches += 1
+            return f"{self.run_id}-{self._batches}"
 
     def close(self) -> None:
-        os.close(self._fd)
+        with self._lock:
+            fd, self._fd = self._fd, -1
+        if fd >= 0:
+            os.close(fd)
 
     def __enter__(self) -> Journal:
         return self
