@@ -33,7 +33,8 @@ class Platform:
         return ids
 
     def bulk_get_exports(self, export_ids: Sequence[str]) -> list[Export | ItemError]:
-        self.calls.append(list(export_ids))
+        # One call per 100 ids, as the client sends a longer bulk get.
+        self.calls.extend(list(export_ids[i : i + 100]) for i in range(0, len(export_ids), 100))
         return [
             Export.model_validate(
                 {
@@ -117,3 +118,31 @@ def test_a_job_still_running_never_stops_the_others_from_being_read() -> None:
     wait_all(poller, clock)
     assert len(poller) == 0
     assert len(platform.calls) < 20
+
+
+def test_many_due_jobs_are_read_by_several_calls_at_once_and_no_more_calls() -> None:
+    clock, platform, poller = start(duration=5.0)
+    for job_id in platform.create(1000):  # all due at the same moment
+        poller.watch(job_id, first=6.0)
+    clock.now += 6.0
+    rounds = 0
+    while len(poller):
+        read, missing = poller.poll()
+        assert not missing and all(job.state == "COMPLETED" for job in read)
+        rounds += 1
+    # 4 calls at once (the default), 10 calls in all: the count one call at a time makes.
+    assert rounds == 3
+    assert len(platform.calls) == 10
+    assert sum(len(call) for call in platform.calls) == 1000
+
+
+def test_only_as_many_calls_as_the_due_jobs_need_go_out_together() -> None:
+    clock, platform, poller = start(duration=5.0)
+    for job_id in platform.create(150):
+        poller.watch(job_id, first=6.0)
+    clock.now += 3.0
+    for job_id in platform.create(500):  # due 3 s later: only topping up the second call
+        poller.watch(job_id, first=6.0)
+    clock.now += 3.0
+    poller.poll()
+    assert [len(call) for call in platform.calls] == [100, 100]
