@@ -554,7 +554,7 @@ def test_deepdiff_runs_only_where_a_plain_comparison_found_a_difference(
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("deepdiff called for an identical job")
 
-    monkeypatch.setattr(decide_module, "DeepDiff", refuse)
+    monkeypatch.setattr(decide_module, "job_differences", refuse)  # where deepdiff runs
     item = only_item(MOVE1, live([F1], jobs=[job("j1", 1, DEST)]))
     assert item.action is Action.IN_FLIGHT and item.job_differences == ()
 
