@@ -1,9 +1,11 @@
 """One measured run in a process of its own: the reconciler's plan or apply, or a baseline.
 
-Prints one JSON line: wall time, CPU time (user + system of this process, over the run), peak
-RSS of this process (which includes the interpreter and its imports), the client's own counts
-where it keeps them, and a summary of the outcome. Requests are counted from the sandbox's
-request log by the runner, not here.
+Prints one JSON line: wall time and CPU time (user + system of this process), both counted
+from before the subject's own imports, as a user's command pays them; peak RSS of this process
+(which includes the interpreter and its imports); the client's own counts where it keeps them,
+and a summary of the outcome. Each subject imports only what it uses: the reconciler's runs do
+not carry sevenbridges-python, the baselines do not carry the reconciler. Requests are counted
+from the sandbox's request log by the runner, not here.
 
     python benchmarks/scale/subject.py KIND --url URL --token TOKEN --scenario DIR --work DIR
 
@@ -12,30 +14,36 @@ KIND: `plan`, `apply` (the reconciler), `bulk`, `per-file` (the baselines).
 
 from __future__ import annotations
 
-import argparse
-import io
-import json
 import resource
-import sys
 import time
-from collections import Counter
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
 
-import baselines
+# Before any import of the subject's: what it imports is part of what it costs.
+_STARTED_AT, _STARTED, _USAGE = (
+    time.time(),
+    time.monotonic(),
+    resource.getrusage(resource.RUSAGE_SELF),
+)
 
-from reconciler.api.client import ApiClient
-from reconciler.api.config import ApiConfig
-from reconciler.manifest.load import load_manifests
+import argparse  # noqa: E402
+import io  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from collections import Counter  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 
-def _client(args: argparse.Namespace) -> ApiClient:
+def _client(args: argparse.Namespace) -> Any:
+    from reconciler.api.client import ApiClient
+    from reconciler.api.config import ApiConfig
+
     return ApiClient(ApiConfig(endpoint=args.url, token=args.token))
 
 
 def run_plan(args: argparse.Namespace) -> dict[str, Any]:
     from reconciler.live import collect
+    from reconciler.manifest.load import load_manifests
     from reconciler.plan.planner import PlanContext, build_plan
 
     folder = args.scenario / "manifests"
@@ -76,6 +84,7 @@ def _render_plan(plan: Any) -> str:
 def run_apply(args: argparse.Namespace) -> dict[str, Any]:
     from reconciler.apply.report import render_text
     from reconciler.apply.run import ApplyOptions, apply
+    from reconciler.manifest.load import load_manifests
 
     folder = args.scenario / "manifests"
     manifests = load_manifests([folder], root=args.scenario)
@@ -95,10 +104,14 @@ def run_apply(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_bulk(args: argparse.Namespace) -> dict[str, Any]:
+    import baselines
+
     return baselines.bulk(args.url, args.token, baselines.read_entries(args.scenario))
 
 
 def run_per_file(args: argparse.Namespace) -> dict[str, Any]:
+    import baselines
+
     return baselines.per_file(args.url, args.token, baselines.read_entries(args.scenario))
 
 
@@ -119,8 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, required=True)
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    started_at, started = time.time(), time.monotonic()
+    before, started_at, started = _USAGE, _STARTED_AT, _STARTED
     outcome = KINDS[args.kind](args)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_SELF)
