@@ -78,7 +78,7 @@ def test_429_with_reset_too_far_is_an_error(
 def test_pacing_avoids_429_when_budget_runs_low(
     stub: Stub, make_client: MakeClient, clock: FakeClock
 ) -> None:
-    """A server with 3 calls left in a 30 s window: the client spreads them and then waits
+    """A server with 3 calls left in a 30 s window: the client sends them and then waits
     for the reset instead of running into a 429."""
     window_end = clock.now + 30
     state = {"remaining": 3}
