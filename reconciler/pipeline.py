@@ -1,9 +1,12 @@
-"""The pipeline `plan` and `apply` share: load manifests, pick the targets, resolve the API
-configuration, make the client, read the live state, build the plan.
+"""The pipeline `plan` and `apply` share: load manifests, pick the targets, check the pinned
+platform, resolve the API configuration of every platform, make a client per platform, read
+the live states (side by side), build one plan.
 
-Manifests are loaded (and refused with every problem) before any client exists, so an invalid
-manifest never costs a call. Each step is a function of its own because `apply --plan` needs
-to check the saved plan between them; `plan_from_manifests` runs them all.
+Manifests are loaded (and refused with every problem), the pin checked and every platform's
+endpoint and token resolved before any client exists, so an invalid manifest, a manifest for
+another platform, an untrusted endpoint or a missing token never costs a call, and nothing is
+planned half. Each step is a function of its own because `apply --plan` needs to check the
+saved plan between them; `plan_from_manifests` runs them all.
 """
 
 from __future__ import annotations
@@ -11,26 +14,33 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
+from concurrent import futures
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from reconciler import __version__
 from reconciler.api.client import ApiClient
-from reconciler.api.config import resolve_config
+from reconciler.api.config import ApiConfig, resolve_platforms
+from reconciler.api.trust import platform_key
 from reconciler.errors import ConfigError
 from reconciler.live import collect
 from reconciler.manifest.digest import set_digest
 from reconciler.manifest.load import DEFAULT_PATH, load_manifests
-from reconciler.manifest.models import ManifestSet
+from reconciler.manifest.models import LoadedManifest, ManifestSet
 from reconciler.plan.model import Plan
-from reconciler.plan.planner import PlanContext, build_plan
+from reconciler.plan.planner import PlanContext, build_plan, combine
 from reconciler.state import LiveJob
+
+PIN_VARIABLE = "RECONCILER_PLATFORM"
+S = TypeVar("S")
+T = TypeVar("T")
 
 
 class Planned(NamedTuple):
     manifests: ManifestSet
-    client: ApiClient
+    connections: Connections
     plan: Plan
 
 
@@ -64,14 +74,81 @@ def select_targets(manifests: ManifestSet, target: Sequence[str]) -> ManifestSet
     return ManifestSet(manifests=chosen, digest=digest)
 
 
-def platform_of(manifests: ManifestSet) -> str | None:
-    platforms = {m.header.platform for m in manifests.manifests if m.header.platform}
-    if len(platforms) > 1:
-        raise ConfigError(
-            f"the manifests name several platforms ({', '.join(sorted(platforms))}); "
-            "plan them separately with --target"
-        )
-    return platforms.pop() if platforms else None
+def by_platform(manifests: ManifestSet) -> dict[str, ManifestSet]:
+    """The manifests of each platform (`trust.platform_key` of their `platform`), in the order
+    platforms first appear. Each share keeps the digest of the whole run: a saved plan is
+    checked against all the manifests it was made from."""
+    groups: dict[str, list[LoadedManifest]] = {}
+    for m in manifests.manifests:
+        groups.setdefault(platform_key(m.header.platform), []).append(m)
+    return {
+        key: ManifestSet(manifests=tuple(group), digest=manifests.digest)
+        for key, group in groups.items()
+    }
+
+
+def check_pin(manifests: ManifestSet, pin: str | None) -> None:
+    """A job pinned to one platform (`--platform`, `RECONCILER_PLATFORM`) refuses, before any
+    connection, a manifest for another: one line naming its `platform` key."""
+    if not pin:
+        return
+    wanted = platform_key(pin)
+    for m in manifests.manifests:
+        key = platform_key(m.header.platform)
+        if key != wanted:
+            where = str(m.header.platform_at) if m.header.platform_at else f"{m.path}:1:1"
+            named = f"platform {m.header.platform}" if m.header.platform else "no platform"
+            raise ConfigError(
+                f"{where}: {named} ({key}) is not this run's platform {wanted} "
+                f"(--platform / {PIN_VARIABLE}); plan this manifest in its own platform's job, "
+                "or leave it out with --target"
+            )
+
+
+def resolve(
+    manifests: ManifestSet,
+    *,
+    profile: str | None = None,
+    ca_bundle: str | None = None,
+    trusted: Sequence[str] = (),
+    pin: str | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> dict[str, ApiConfig]:
+    """The configuration of every platform of the run, or one error; no connection yet."""
+    check_pin(manifests, pin)
+    named: dict[str, tuple[str | None, str]] = {}
+    for m in manifests.manifests:
+        at = str(m.header.platform_at) if m.header.platform_at else ""
+        named.setdefault(platform_key(m.header.platform), (m.header.platform, at))
+    if not named:  # no manifest at all: the default platform, for a plan of nothing
+        named[platform_key(None)] = (None, "")
+    return resolve_platforms(
+        named, profile=profile, ca_bundle=ca_bundle, trusted=trusted, warn=warn
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """One platform of a run: its share of the manifests and its own client (and so its own
+    rate budget)."""
+
+    platform: str
+    manifests: ManifestSet
+    client: ApiClient
+
+
+class Connections(tuple[Connection, ...]):
+    """The connections of a run; closing them closes every client."""
+
+    def close(self) -> None:
+        for connection in self:
+            connection.client.close()
+
+    def __enter__(self) -> Connections:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def connect(
@@ -79,12 +156,29 @@ def connect(
     *,
     profile: str | None = None,
     ca_bundle: str | None = None,
+    trusted: Sequence[str] = (),
+    pin: str | None = None,
     warn: Callable[[str], None] | None = None,
-) -> ApiClient:
-    config = resolve_config(
-        platform=platform_of(manifests), profile=profile, ca_bundle=ca_bundle, warn=warn
+) -> Connections:
+    """A client per platform; every configuration is resolved before the first exists."""
+    configs = resolve(
+        manifests, profile=profile, ca_bundle=ca_bundle, trusted=trusted, pin=pin, warn=warn
     )
-    return ApiClient(config)
+    shares = by_platform(manifests) or {key: manifests for key in configs}
+    return Connections(
+        Connection(key, shares[key], ApiClient(config)) for key, config in configs.items()
+    )
+
+
+def side_by_side(tasks: Sequence[S], work: Callable[[S], T]) -> list[T]:
+    """`work` for each task (one per platform), a thread each, results in the same order.
+    Every task is waited for; then the first error raised is raised again."""
+    if len(tasks) == 1:
+        return [work(tasks[0])]
+    with futures.ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="platform") as pool:
+        running = [pool.submit(work, task) for task in tasks]
+        futures.wait(running)
+    return [f.result() for f in running]
 
 
 def plan_live(
@@ -93,9 +187,10 @@ def plan_live(
     *,
     unmanaged: bool = False,
     failed_jobs: Mapping[str, LiveJob] | None = None,
+    platform: str | None = None,
 ) -> Plan:
-    """Read the live state for `manifests` and plan. `failed_jobs` (by file id, from an
-    earlier apply's journal) lets the plan quote why a file is being exported again."""
+    """Read the live state of one platform for `manifests` and plan. `failed_jobs` (by file id,
+    from an earlier apply's journal) lets the plan quote why a file is being exported again."""
     live = collect(client, manifests.rules, unmanaged=unmanaged)
     if failed_jobs:
         live = dataclasses.replace(live, failed_jobs={**live.failed_jobs, **failed_jobs})
@@ -104,8 +199,38 @@ def plan_live(
         endpoint=client.transport.config.endpoint,
         manifests_commit=manifests_commit(manifests),
         planned_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        platform=platform or _only_platform(manifests),
     )
     return build_plan(manifests, live, context=context)
+
+
+def _only_platform(manifests: ManifestSet) -> str:
+    keys = list(by_platform(manifests)) or [platform_key(None)]
+    if len(keys) > 1:
+        raise ConfigError(f"plan_live plans one platform, not {', '.join(keys)}")
+    return keys[0]
+
+
+def plan_platforms(
+    manifests: ManifestSet,
+    connections: Sequence[Connection],
+    *,
+    unmanaged: bool = False,
+    failed_jobs: Callable[[str], Mapping[str, LiveJob]] | None = None,
+) -> Plan:
+    """Plan every platform side by side, then one plan of them all (`planner.combine`).
+    `failed_jobs(platform)` gives the journal's failed jobs of that platform."""
+    plans = side_by_side(
+        connections,
+        lambda c: plan_live(
+            c.manifests,
+            c.client,
+            unmanaged=unmanaged,
+            failed_jobs=failed_jobs(c.platform) if failed_jobs else None,
+            platform=c.platform,
+        ),
+    )
+    return combine(plans, manifests)
 
 
 def plan_from_manifests(
@@ -114,18 +239,21 @@ def plan_from_manifests(
     target: Sequence[str] = (),
     profile: str | None = None,
     ca_bundle: str | None = None,
+    trusted: Sequence[str] = (),
     unmanaged: bool = False,
     warn: Callable[[str], None] | None = None,
 ) -> Planned:
-    """load -> connect -> read the live state -> plan. The caller closes `client`."""
+    """load -> connect -> read the live state -> plan. The caller closes `connections`."""
     manifests = load(paths, target=target)
-    client = connect(manifests, profile=profile, ca_bundle=ca_bundle, warn=warn)
+    connections = connect(
+        manifests, profile=profile, ca_bundle=ca_bundle, trusted=trusted, warn=warn
+    )
     try:
-        plan = plan_live(manifests, client, unmanaged=unmanaged)
+        plan = plan_platforms(manifests, connections, unmanaged=unmanaged)
     except BaseException:
-        client.close()
+        connections.close()
         raise
-    return Planned(manifests, client, plan)
+    return Planned(manifests, connections, plan)
 
 
 def manifests_commit(manifests: ManifestSet) -> str | None:

@@ -1,10 +1,10 @@
-"""Where the API is and who we are: endpoint, token, TLS trust and timeouts, resolved once.
+"""Where the API is and who we are: endpoint, token, TLS trust and timeouts, resolved once per
+platform of a run, before any call.
 
-Endpoint, first found wins: `SB_API_ENDPOINT`; the manifest's `platform` (a short name or an
-https URL); the chosen credentials profile's `api_endpoint`; `aws-us`. Token: `SB_AUTH_TOKEN`,
-else `auth_token` from the credentials file (`~/.sevenbridges/credentials`, or
-`SB_CREDENTIALS_FILE`) in the profile named by `--profile` / `SB_PROFILE`, else the profile
-named like the manifest's platform when the file has one, else `[default]`.
+Which (endpoint, token) pair serves a platform is decided by `trust.py`: only what the operator
+set up (variables, the credentials file `~/.sevenbridges/credentials` or `SB_CREDENTIALS_FILE`,
+`--profile` / `SB_PROFILE`, the allow-list) pairs a token with an endpoint; a manifest's
+`platform` only selects a pair.
 
 Safe defaults that cannot be turned off: plain `http:` only for loopback hosts, TLS always
 verified (a custom CA bundle may replace the system trust store, nothing may disable it), and
@@ -14,22 +14,27 @@ the token is registered for redaction the moment it is read and never shown by a
 from __future__ import annotations
 
 import configparser
-import ipaddress
 import logging
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
+from reconciler.api.trust import (
+    Pair,
+    Setup,
+    allow_list,
+    env_suffix,
+    normalise,
+    pair_for,
+    platform_key,
+)
 from reconciler.errors import ConfigError
-from reconciler.manifest.models import PLATFORMS
 from reconciler.redact import register_secret
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PLATFORM = "aws-us"
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
 
@@ -73,39 +78,90 @@ def resolve_config(
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
     read_timeout: float = DEFAULT_READ_TIMEOUT,
     warn: Callable[[str], None] | None = None,
+    trusted: Sequence[str] = (),
 ) -> ApiConfig:
-    """Resolve endpoint, token and trust for one run (see the module docstring for the order).
+    """The configuration of the one platform `platform` (a manifest's `platform`; None: the
+    default); `profile` is `--profile`, `trusted` the `--trust-endpoint` values."""
+    configs = resolve_platforms(
+        {platform_key(platform): (platform, "")},
+        profile=profile,
+        ca_bundle=ca_bundle,
+        credentials_path=credentials_path,
+        env=env,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        warn=warn,
+        trusted=trusted,
+    )
+    return next(iter(configs.values()))
 
-    `platform` is the manifests' `platform` (all manifests of a run must agree; the caller
-    checks that); `profile` is `--profile`; `ca_bundle` is `--ca-bundle`.
+
+def resolve_platforms(
+    platforms: Mapping[str, tuple[str | None, str]],
+    *,
+    profile: str | None = None,
+    ca_bundle: str | None = None,
+    credentials_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    warn: Callable[[str], None] | None = None,
+    trusted: Sequence[str] = (),
+) -> dict[str, ApiConfig]:
+    """One configuration per platform of a run, all resolved before any call is made.
+
+    `platforms` maps a platform key (`trust.platform_key`) to the `platform` value a manifest
+    gave and the `FILE:LINE:COL` of that key. Every platform without a token is named in one
+    error, and a token that would go to two endpoints is refused (a token is one platform's).
     """
     env = os.environ if env is None else env
     warn = warn or logger.warning
     path = credentials_path or default_credentials_path(env)
-    profiles = _read_credentials(path, warn)
-
-    chosen_profile = profile or env.get("SB_PROFILE") or None
-    if chosen_profile is not None and profiles is not None and chosen_profile not in profiles:
-        raise ConfigError(f"{path}: no profile [{chosen_profile}] (found: {_names(profiles)})")
-    if chosen_profile is None and profiles is not None:
-        if platform in PLATFORMS and platform in profiles:
-            chosen_profile = platform
-        elif "default" in profiles:
-            chosen_profile = "default"
-    section = (profiles or {}).get(chosen_profile or "", {})
-
-    endpoint, endpoint_source = _endpoint(env, platform, section, chosen_profile, path)
-    token, token_source = _token(env, section, chosen_profile, path, profile_wanted=profile)
-    register_secret(token)
-    return ApiConfig(
-        endpoint=endpoint,
-        token=token,
-        ca_bundle=_ca_bundle(ca_bundle, env),
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        endpoint_source=endpoint_source,
-        token_source=token_source,
+    setup = Setup(
+        env=env,
+        profiles=_read_credentials(path, warn),
+        credentials_path=path,
+        profile=profile or env.get("SB_PROFILE") or None,
+        profile_from_flag=profile is not None,
+        trusted=allow_list(trusted, env),
     )
+    bundle = _ca_bundle(ca_bundle, env)
+    pairs: dict[str, Pair] = {}
+    missing: list[str] = []
+    for key, (named, declared_at) in platforms.items():
+        try:
+            pairs[key] = pair_for(named, setup, declared_at=declared_at)
+        except ConfigError as exc:
+            missing.append(str(exc))
+    if missing:
+        raise ConfigError("; ".join(missing))
+    _check_one_endpoint_per_token(pairs)
+    return {
+        key: ApiConfig(
+            endpoint=pair.endpoint,
+            token=pair.token,
+            ca_bundle=bundle,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            endpoint_source=pair.endpoint_source,
+            token_source=pair.token_source,
+        )
+        for key, pair in pairs.items()
+    }
+
+
+def _check_one_endpoint_per_token(pairs: Mapping[str, Pair]) -> None:
+    by_source: dict[str, dict[str, str]] = {}
+    for key, pair in pairs.items():
+        by_source.setdefault(pair.token_source, {})[normalise(pair.endpoint)] = key
+    for source, endpoints in by_source.items():
+        if len(endpoints) > 1:
+            served = ", ".join(f"{key} ({url})" for url, key in endpoints.items())
+            names = " and ".join(f"SB_AUTH_TOKEN_{env_suffix(k)}" for k in endpoints.values())
+            raise ConfigError(
+                f"the token of {source} would go to {served}: a token belongs to one "
+                f"platform; set {names} (or a profile named like each platform)"
+            )
 
 
 def _names(profiles: Mapping[str, object]) -> str:
@@ -136,74 +192,6 @@ def _read_credentials(path: Path, warn: Callable[[str], None]) -> dict[str, dict
     for values in profiles.values():
         register_secret(values.get("auth_token"))
     return profiles
-
-
-def _endpoint(
-    env: Mapping[str, str],
-    platform: str | None,
-    section: Mapping[str, str],
-    profile: str | None,
-    path: Path,
-) -> tuple[str, str]:
-    if env.get("SB_API_ENDPOINT"):
-        raw, source = env["SB_API_ENDPOINT"], "SB_API_ENDPOINT"
-    elif platform:
-        raw, source = PLATFORMS.get(platform, platform), f"manifest platform {platform!r}"
-    elif section.get("api_endpoint"):
-        raw, source = section["api_endpoint"], f"{path} [{profile}] api_endpoint"
-    else:
-        raw, source = PLATFORMS[DEFAULT_PLATFORM], f"default platform {DEFAULT_PLATFORM}"
-    return check_endpoint(raw, source), source
-
-
-def check_endpoint(raw: str, source: str = "endpoint") -> str:
-    """Normalise an endpoint URL and refuse plain http for anything but loopback."""
-    url = raw.strip().rstrip("/")
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        _ = parts.port  # raises on a malformed port
-    except ValueError as exc:
-        raise ConfigError(f"{source}: not a valid URL {url!r}: {exc}") from None
-    if parts.scheme not in ("http", "https") or not host:
-        raise ConfigError(f"{source}: not an http(s) URL: {url!r}")
-    if parts.username or parts.password:
-        raise ConfigError(f"{source}: credentials in the endpoint URL are not allowed")
-    if parts.scheme == "http" and not is_loopback(host):
-        raise ConfigError(
-            f"{source}: plain http is allowed only for loopback hosts, not {host!r}; use https"
-        )
-    return url
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _token(
-    env: Mapping[str, str],
-    section: Mapping[str, str],
-    profile: str | None,
-    path: Path,
-    *,
-    profile_wanted: str | None,
-) -> tuple[str, str]:
-    if env.get("SB_AUTH_TOKEN"):
-        return env["SB_AUTH_TOKEN"].strip(), "SB_AUTH_TOKEN"
-    token = section.get("auth_token", "").strip()
-    if token:
-        return token, f"{path} [{profile}]"
-    where = f"[{profile}] in {path}" if profile else f"a [default] profile in {path}"
-    hint = "" if path.exists() else " (the file does not exist)"
-    wanted = f" (profile {profile_wanted!r} from --profile)" if profile_wanted else ""
-    raise ConfigError(
-        f"no API token: set SB_AUTH_TOKEN or put auth_token under {where}{hint}{wanted}"
-    )
 
 
 def _ca_bundle(explicit: str | None, env: Mapping[str, str]) -> str | None:

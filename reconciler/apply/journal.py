@@ -135,15 +135,25 @@ class JournalHistory:
         }
 
 
-def read_history(state_dir: Path) -> JournalHistory:
-    """Replay the journal; a torn last line (the process died mid-write) is ignored."""
+def read_history(state_dir: Path, *, platform: str | None = None) -> JournalHistory:
+    """Replay the journal; a torn last line (the process died mid-write) is ignored.
+
+    With `platform`, only the runs of that platform count (a run's `run` record names it; runs
+    recorded before platforms were named count for every platform): two platforms may have
+    the same file ids and volume names."""
     history = JournalHistory()
     path = state_dir / JOURNAL_NAME
     if not path.exists():
         return history
     pending: dict[str, tuple[float, list[Target]]] = {}
+    other_runs: set[str] = set()
     for record in _records(path):
         kind = record.get("kind")
+        if platform is not None:
+            if kind == "run" and record.get("platform") not in (None, platform):
+                other_runs.add(str(record.get("run")))
+            if record.get("run") in other_runs:
+                continue
         if kind == "submit":
             sent = float(record.get("at", 0.0))
             pending[record["batch"]] = (sent, [Target.from_dict(t) for t in record["items"]])

@@ -35,7 +35,7 @@ GITLAB_VARIABLES = {
 class RunInfo:
     run_id: str
     tool_version: str
-    endpoint: str
+    endpoint: str  # several platforms: `platform=endpoint` for each, comma-separated
     manifests_commit: str | None
     manifests_digest: str
     plan_digest: str
@@ -53,6 +53,7 @@ def item_record(outcome: ItemOutcome) -> dict[str, Any]:
     item = outcome.item
     record: dict[str, Any] = {
         "key": item.key,
+        "platform": item.platform,
         "file": item.source.file_id,
         "project": item.source.project,
         "path": item.source.path,

@@ -1,7 +1,8 @@
-"""One apply from a connected client to a receipt: lock the state folder, read the journal,
-plan against the live state, limit to what is approved, enforce the guards, confirm, run the
-engine, write the receipt. The command module (`commands/apply.py`) owns arguments and
-terminals; this module owns the order of things.
+"""One apply from connected clients (one per platform) to a receipt: lock the state folder,
+read the journal, plan against the live state of every platform, limit to what is approved,
+enforce the guards on the whole, confirm once, run an engine per platform side by side (each
+with its own client, rate budget and journal run), write one receipt. The command module
+(`commands/apply.py`) owns arguments and terminals; this module owns the order of things.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TextIO
 
 from reconciler import __version__
 from reconciler.api.client import ApiClient
+from reconciler.api.trust import platform_key
 from reconciler.apply import guards, receipt
 from reconciler.apply.engine import Engine, EngineSettings
 from reconciler.apply.journal import Journal, read_history
@@ -23,10 +25,10 @@ from reconciler.apply.lock import StateLock
 from reconciler.apply.outcome import CONVERGED, ItemOutcome
 from reconciler.apply.progress import Progress, is_interactive
 from reconciler.apply.select import check_saved, select
-from reconciler.errors import GuardError
+from reconciler.errors import ConfigError, GuardError
 from reconciler.manifest.models import ManifestSet
-from reconciler.pipeline import plan_live
-from reconciler.plan.model import Plan
+from reconciler.pipeline import Connection, by_platform, plan_platforms, side_by_side
+from reconciler.plan.model import PENDING_ACTIONS, Plan
 
 DEFAULT_STATE_DIR = ".reconciler"
 EXIT_CONVERGED = 0
@@ -56,7 +58,7 @@ Confirm = Callable[[Plan, Sequence[ItemOutcome]], bool]
 
 def apply(
     manifests: ManifestSet,
-    client: ApiClient,
+    client: ApiClient | Sequence[Connection],
     options: ApplyOptions,
     *,
     confirm: Confirm,
@@ -64,18 +66,26 @@ def apply(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Applied:
-    endpoint = client.transport.config.endpoint
+    """Apply `manifests` through `client` (one platform) or one connection per platform
+    (`pipeline.connect`): one plan, one confirmation, then an engine per platform, side by
+    side, each with its own client, journal run and history."""
+    connections = _connections(manifests, client)
+    endpoints = {c.platform: c.client.transport.config.endpoint for c in connections}
     if options.saved_plan is not None:
         check_saved(
             options.saved_plan,
             origin=options.saved_plan_origin or "plan",
             manifests_digest=manifests.digest,
-            endpoint=endpoint,
+            endpoints=endpoints,
         )
     started = _now()
     with StateLock(options.state_dir):
-        history = read_history(options.state_dir)
-        plan = plan_live(manifests, client, failed_jobs=history.failed_jobs())
+        histories = {
+            c.platform: read_history(options.state_dir, platform=c.platform) for c in connections
+        }
+        plan = plan_platforms(
+            manifests, connections, failed_jobs=lambda p: histories[p].failed_jobs()
+        )
         outcomes = select(plan, options.saved_plan)
         to_send = [o.item for o in outcomes if o.result is None and o.item.submits]
         limits = guards.Limits(
@@ -86,30 +96,52 @@ def apply(
         if to_send and not confirm(plan, outcomes):
             raise GuardError("apply cancelled; nothing was applied")
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
-        with Journal(options.state_dir, run_id) as journal:
-            journal.write("run", version=__version__, endpoint=endpoint, plan=plan.digest)
-            progress = Progress(
-                len(outcomes), stream=stderr, clock=clock, interactive=is_interactive(stderr)
+        several = len(connections) > 1
+
+        def run_platform(index: int, connection: Connection) -> None:
+            mine = [o for o in outcomes if o.item.platform == connection.platform]
+            busy = any(
+                o.result is None and (o.item.submits or o.item.action in PENDING_ACTIONS)
+                for o in mine
             )
-            engine = Engine(
-                client,
-                journal,
-                clock=clock,
-                sleep=sleep,
-                progress=progress if to_send or plan.has_pending else None,
-                settings=options.engine,
-            )
-            engine.run(outcomes, history)
-            exit_code = (
-                EXIT_CONVERGED
-                if all(o.result in CONVERGED for o in outcomes)
-                else EXIT_NOT_CONVERGED
-            )
-            journal.write("end", exit_code=exit_code)
+            # Each platform is its own run in the journal, so batch ids never collide.
+            with Journal(
+                options.state_dir, f"{run_id}-{index + 1}" if several else run_id
+            ) as journal:
+                journal.write(
+                    "run",
+                    version=__version__,
+                    endpoint=endpoints[connection.platform],
+                    plan=plan.digest,
+                    platform=connection.platform,
+                )
+                progress = Progress(
+                    len(mine),
+                    stream=stderr,
+                    clock=clock,
+                    # Two live bars cannot share one line: side by side, each logs lines.
+                    interactive=is_interactive(stderr) and not several,
+                )
+                engine = Engine(
+                    connection.client,
+                    journal,
+                    clock=clock,
+                    sleep=sleep,
+                    progress=progress if busy else None,
+                    settings=options.engine,
+                )
+                engine.run(mine, histories[connection.platform])
+                journal.write("end", exit_code=_exit_code(mine))
+
+        numbered: list[tuple[int, Connection]] = list(enumerate(connections))
+        side_by_side(numbered, lambda task: run_platform(task[0], task[1]))
+        exit_code = _exit_code(outcomes)
         info = receipt.RunInfo(
             run_id=run_id,
             tool_version=__version__,
-            endpoint=endpoint,
+            endpoint=", ".join(f"{p}={e}" for p, e in endpoints.items())
+            if several
+            else next(iter(endpoints.values())),
             manifests_commit=plan.manifests_commit,
             manifests_digest=manifests.digest,
             plan_digest=plan.digest,
@@ -119,6 +151,26 @@ def apply(
         )
         path = receipt.write(options.state_dir, outcomes, info, exit_code=exit_code)
     return Applied(plan, outcomes, path, exit_code)
+
+
+def _exit_code(outcomes: Sequence[ItemOutcome]) -> int:
+    converged = all(o.result in CONVERGED for o in outcomes)
+    return EXIT_CONVERGED if converged else EXIT_NOT_CONVERGED
+
+
+def _connections(
+    manifests: ManifestSet, client: ApiClient | Sequence[Connection]
+) -> list[Connection]:
+    if not isinstance(client, ApiClient):
+        return list(client)
+    shares = by_platform(manifests)
+    if len(shares) > 1:
+        raise ConfigError(
+            f"one client cannot apply several platforms ({', '.join(shares)}); "
+            "connect with pipeline.connect"
+        )
+    platform = next(iter(shares), platform_key(None))
+    return [Connection(platform, manifests, client)]
 
 
 def _now() -> str:

@@ -59,6 +59,7 @@ def register(subparsers: Any) -> None:
     )
     options.add_target(parser)
     options.add_connection(parser)
+    options.add_platforms(parser)
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="the report's format"
     )
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             "apply needs a confirmation and there is no terminal to ask: pass --yes, "
             "or apply a reviewed plan with --plan FILE"
         )
-    options = ApplyOptions(
+    settings = ApplyOptions(
         state_dir=Path(args.state_dir),
         limits=guards.Limits(args.max_moves, max_bytes),
         engine=EngineSettings(wait_timeout=args.wait_timeout),
@@ -93,9 +94,14 @@ def run(args: argparse.Namespace) -> int:
         return args.yes or ask(sys.stderr)
 
     with pipeline.connect(
-        manifests, profile=args.profile, ca_bundle=args.ca_bundle, warn=warn
-    ) as client:
-        applied = apply(manifests, client, options, confirm=confirm, stderr=sys.stderr)
+        manifests,
+        profile=args.profile,
+        ca_bundle=args.ca_bundle,
+        trusted=args.trust_endpoint,
+        pin=options.pin(args),
+        warn=warn,
+    ) as connections:
+        applied = apply(manifests, connections, settings, confirm=confirm, stderr=sys.stderr)
     if args.format == "json":
         sys.stdout.write(
             render_json(applied.outcomes, receipt=applied.receipt, exit_code=applied.exit_code)

@@ -1,7 +1,9 @@
 """`reconciler plan [PATH...]`: read the live state and show exactly what apply would do.
 
 The plan goes to stdout in the chosen format; `--out FILE` also saves it as JSON for
-`apply --plan FILE` (the reviewed plan is then the approval). Exit codes follow Terraform's
+`apply --plan FILE` (the reviewed plan is then the approval). Manifests of several platforms
+and projects make one plan: each platform is read through its own endpoint and token, side by
+side. Exit codes follow Terraform's
 `-detailed-exitcode`: 0 no changes, 2 changes pending (with the flag), 1 on error or when any
 item is blocked, even if others are pending; the full plan is printed either way.
 """
@@ -55,17 +57,27 @@ def register(subparsers: Any) -> None:
         f"(default: {DEFAULT_STATE_DIR}/)",
     )
     options.add_connection(parser)
+    options.add_platforms(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     manifests = pipeline.load(args.paths, target=args.target)
-    failed_jobs = read_history(Path(args.state_dir)).failed_jobs()
     with pipeline.connect(
-        manifests, profile=args.profile, ca_bundle=args.ca_bundle, warn=_warn
-    ) as client:
-        plan = pipeline.plan_live(
-            manifests, client, unmanaged=args.unmanaged, failed_jobs=failed_jobs
+        manifests,
+        profile=args.profile,
+        ca_bundle=args.ca_bundle,
+        trusted=args.trust_endpoint,
+        pin=options.pin(args),
+        warn=_warn,
+    ) as connections:
+        plan = pipeline.plan_platforms(
+            manifests,
+            connections,
+            unmanaged=args.unmanaged,
+            failed_jobs=lambda platform: read_history(
+                Path(args.state_dir), platform=platform
+            ).failed_jobs(),
         )
     if args.out:
         _save(Path(args.out), dump_plan(plan))

@@ -21,9 +21,15 @@ from reconciler.manifest.conflicts import conflict_diagnostics
 from reconciler.manifest.digest import content_digest, set_digest
 from reconciler.manifest.effective import export_rules
 from reconciler.manifest.locate import validation_problems
-from reconciler.manifest.models import LoadedManifest, Manifest, ManifestHeader, ManifestSet
+from reconciler.manifest.models import (
+    LoadedManifest,
+    Manifest,
+    ManifestHeader,
+    ManifestSet,
+    Position,
+)
 from reconciler.manifest.parse import parse_manifest_text
-from reconciler.manifest.positions import MapPos, Problem, unpack
+from reconciler.manifest.positions import MapPos, Problem, key_position, unpack
 
 DEFAULT_PATH = Path("manifests")
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
@@ -186,7 +192,8 @@ def load_text(text: str, *, file: str) -> tuple[LoadedManifest | None, list[Diag
     digest = content_digest(parsed.data)
     parsed.data = None  # the models hold it now; keeps the peak down on big manifests
     rules = export_rules(manifest, parsed.positions, file=file)
-    header = ManifestHeader.of(manifest)
+    line, column = unpack(key_position(parsed.positions, ["platform"]))
+    header = ManifestHeader.of(manifest, platform_at=Position(file, line, column))
     return LoadedManifest(path=file, header=header, rules=rules, content_digest=digest), []
 
 

@@ -15,6 +15,8 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+# A manifest without `platform` is for this one.
+DEFAULT_PLATFORM = "aws-us"
 PLATFORMS: dict[str, str] = {
     "aws-us": "https://api.sbgenomics.com/v2",
     "aws-eu": "https://eu-api.sbgenomics.com/v2",
@@ -234,10 +236,17 @@ class ManifestHeader:
     platform: str | None = None
     labels: tuple[str, ...] = ()
     guards: Guards | None = None
+    platform_at: Position | None = None  # the `platform` key, for errors about the endpoint
 
     @classmethod
-    def of(cls, manifest: Manifest) -> ManifestHeader:
-        return cls(manifest.project, manifest.platform, tuple(manifest.labels), manifest.guards)
+    def of(cls, manifest: Manifest, *, platform_at: Position | None = None) -> ManifestHeader:
+        return cls(
+            manifest.project,
+            manifest.platform,
+            tuple(manifest.labels),
+            manifest.guards,
+            platform_at if manifest.platform is not None else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

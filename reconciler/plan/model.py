@@ -19,7 +19,8 @@ from pydantic import ConfigDict
 
 from reconciler.manifest.models import Mode
 
-FORMAT_VERSION = 1
+# 2: items and unmanaged aliases name their platform; `platforms` replaces `endpoint`.
+FORMAT_VERSION = 2
 
 # Foreign or hand-extended plans must not load silently: unknown keys are refused.
 _FORBID = ConfigDict(extra="forbid")
@@ -130,7 +131,8 @@ class PlanItem:
     picks it up. `job_differences` lists where the item's own job differs from the manifest
     (`overwrite`, `properties.KEY`). `last_failure` quotes the FAILED job this item retries.
     `fingerprint` summarises the live state the item was planned against (`fingerprint.py`);
-    blocked items are never submitted.
+    blocked items are never submitted. `platform` names the entry of `Plan.platforms` (and so
+    the endpoint) the item is planned against; `key` is unique within its platform.
     """
 
     __pydantic_config__ = _FORBID
@@ -151,6 +153,7 @@ class PlanItem:
     job_differences: tuple[str, ...]
     last_failure: str | None
     fingerprint: str
+    platform: str
 
     @property
     def submits(self) -> bool:
@@ -169,6 +172,18 @@ class UnmanagedAlias:
     volume: str
     location: str
     size: int | None
+    platform: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformTarget:
+    """One platform of a plan: its name (a short name, or the URL a manifest gave) and the
+    endpoint it was planned against (None only for plans made without one, in tests)."""
+
+    __pydantic_config__ = _FORBID
+
+    platform: str
+    endpoint: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,13 +223,16 @@ class Guards:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A whole plan. `digest` covers the canonical JSON of every other field (see `io.py`)."""
+    """A whole plan, for one or more platforms and projects: `platforms` lists each platform
+    once, and every item names its own. `summary`, `destructive_count`, `guards` and
+    `apply_estimate` cover the whole plan. `digest` covers the canonical JSON of every other
+    field (see `io.py`)."""
 
     __pydantic_config__ = _FORBID
 
     format_version: int
     tool_version: str
-    endpoint: str | None
+    platforms: tuple[PlatformTarget, ...]
     manifests_commit: str | None
     manifests_digest: str
     planned_at: str | None
@@ -236,3 +254,6 @@ class Plan:
     @property
     def has_pending(self) -> bool:
         return any(self.count(action) for action in PENDING_ACTIONS)
+
+    def endpoint_of(self, platform: str) -> str | None:
+        return next((p.endpoint for p in self.platforms if p.platform == platform), None)

@@ -15,11 +15,11 @@ import dataclasses
 import gc
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from reconciler.manifest.models import EffectiveProperties, ManifestSet, Mode
+from reconciler.manifest.models import DEFAULT_PLATFORM, EffectiveProperties, ManifestSet, Mode
 from reconciler.manifest.placeholders import render_location
 from reconciler.plan.decide import Decider, Decision
 from reconciler.plan.fingerprint import JobIndex, fingerprint
@@ -37,6 +37,7 @@ from reconciler.plan.model import (
     Guards,
     Plan,
     PlanItem,
+    PlatformTarget,
     Source,
     UnmanagedAlias,
 )
@@ -58,6 +59,7 @@ class PlanContext:
     endpoint: str | None = None
     manifests_commit: str | None = None
     planned_at: str | None = None  # an ISO timestamp taken by the caller, if wanted
+    platform: str = DEFAULT_PLATFORM  # what the manifests' `platform` names (trust.platform_key)
 
 
 def build_plan(manifests: ManifestSet, live: LiveState, *, context: PlanContext) -> Plan:
@@ -83,23 +85,24 @@ def build_plan(manifests: ManifestSet, live: LiveState, *, context: PlanContext)
         conflicts = _conflicts(groups)
         properties = _PropertiesCache()
         decider = Decider(live, jobs)
+        platform = context.platform
         items = [
-            _unresolved_item(slot, live, jobs, properties)
+            _unresolved_item(slot, live, jobs, properties, platform)
             if isinstance(slot, Unresolved)
-            else _item(groups[slot], conflicts.get(slot), decider, properties)
+            else _item(groups[slot], conflicts.get(slot), decider, properties, platform)
             for slot in slots
         ]
         items = _order_copies_first(_block_moves_of_blocked_copies(items))
         plan = Plan(
             format_version=FORMAT_VERSION,
             tool_version=context.tool_version,
-            endpoint=context.endpoint,
+            platforms=(PlatformTarget(platform, context.endpoint),),
             manifests_commit=context.manifests_commit,
             manifests_digest=manifests.digest,
             planned_at=context.planned_at,
             guards=_guards(manifests),
             items=tuple(items),
-            unmanaged_aliases=_unmanaged(live),
+            unmanaged_aliases=_unmanaged(live, platform),
             summary=summarize(items),
             destructive_count=sum(1 for i in items if i.destructive),
             apply_estimate=estimate_apply(items),
@@ -202,6 +205,7 @@ def _item(
     conflict: tuple[BlockedReason, str] | None,
     decider: Decider,
     props: _PropertiesCache,
+    platform: str,
 ) -> PlanItem:
     live, jobs = decider.live, decider.jobs
     first = desired[0]
@@ -235,11 +239,12 @@ def _item(
         differences,
         failure,
         fingerprint(live, jobs, file, volume, location),
+        platform,
     )
 
 
 def _unresolved_item(
-    slot: Unresolved, live: LiveState, jobs: JobIndex, props: _PropertiesCache
+    slot: Unresolved, live: LiveState, jobs: JobIndex, props: _PropertiesCache, platform: str
 ) -> PlanItem:
     rule, file = slot.rule, slot.file
     file_id = file.id if file is not None else (rule.selector if rule.kind == "file" else None)
@@ -264,6 +269,7 @@ def _unresolved_item(
         job_differences=(),
         last_failure=None,
         fingerprint=fingerprint(live, jobs, file, rule.volume, location),
+        platform=platform,
     )
 
 
@@ -354,6 +360,46 @@ def estimate_apply(items: Iterable[PlanItem]) -> ApplyEstimate:
     return ApplyEstimate(creates, polls, total, wait, ESTIMATE_FORMULA)
 
 
+def combine(plans: Sequence[Plan], manifests: ManifestSet) -> Plan:
+    """One plan of several platforms' plans (each made by `build_plan` from its share of
+    `manifests`): their items and aliases in order, the summary, guards and estimate of the
+    whole, sealed anew. Each platform is applied within its own rate budget, side by side, so
+    the estimated wait is the longest of theirs."""
+    if len(plans) == 1 and plans[0].manifests_digest == manifests.digest:
+        return plans[0]
+    items = tuple(item for plan in plans for item in plan.items)
+    estimates = [plan.apply_estimate for plan in plans]
+    first = plans[0]
+    plan = Plan(
+        format_version=FORMAT_VERSION,
+        tool_version=first.tool_version,
+        platforms=tuple(target for plan in plans for target in plan.platforms),
+        manifests_commit=first.manifests_commit,
+        manifests_digest=manifests.digest,
+        planned_at=min((p.planned_at for p in plans if p.planned_at), default=None),
+        guards=_guards(manifests),
+        items=items,
+        unmanaged_aliases=tuple(a for plan in plans for a in plan.unmanaged_aliases),
+        summary=summarize(items),
+        destructive_count=sum(plan.destructive_count for plan in plans),
+        apply_estimate=ApplyEstimate(
+            create_calls=sum(e.create_calls for e in estimates),
+            poll_calls=sum(e.poll_calls for e in estimates),
+            total_calls=sum(e.total_calls for e in estimates),
+            rate_limit_seconds=max((e.rate_limit_seconds for e in estimates), default=0),
+            formula=ESTIMATE_FORMULA + COMBINED_FORMULA,
+        ),
+        digest="",
+    )
+    return dataclasses.replace(plan, digest=plan_digest(plan))
+
+
+COMBINED_FORMULA = (
+    "; per platform, added up over the platforms; each platform has its own rate limit and "
+    "they are applied side by side, so the wait is the longest of theirs"
+)
+
+
 def _guards(manifests: ManifestSet) -> Guards:
     moves = [
         m.header.guards.max_moves
@@ -368,10 +414,10 @@ def _guards(manifests: ManifestSet) -> Guards:
     return Guards(min(moves) if moves else None, min(sizes) if sizes else None)
 
 
-def _unmanaged(live: LiveState) -> tuple[UnmanagedAlias, ...]:
+def _unmanaged(live: LiveState, platform: str) -> tuple[UnmanagedAlias, ...]:
     return tuple(
         UnmanagedAlias(
-            f.id, f.project, f.path, f.alias_volume or "", f.alias_location or "", f.size
+            f.id, f.project, f.path, f.alias_volume or "", f.alias_location or "", f.size, platform
         )
         for f in sorted(live.unmanaged_aliases, key=lambda f: (f.project, f.path, f.id))
     )

@@ -1,5 +1,6 @@
 """What the text and Markdown renderers share: the summary line, sizes for humans, markers,
-the order of sections, and the collapsing of large groups into one line per folder."""
+the parts of a plan (one per platform and project), the order of sections, and the collapsing
+of large groups into one line per folder."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from reconciler.plan.model import Action, Plan, PlanItem, ReasonCode
+from reconciler.plan.model import Action, ActionTotal, Plan, PlanItem, ReasonCode
 
 # A group (action x volume) with more items than this is shown as one line per folder.
 COLLAPSE_OVER = 20
@@ -74,13 +75,62 @@ def plural(count: int, noun: str) -> str:
 
 
 def summary_line(plan: Plan) -> str:
+    return "Plan: " + ", ".join(_counts(plan.summary, zeros=True))
+
+
+def _counts(summary: Sequence[ActionTotal], *, zeros: bool) -> list[str]:
     parts = []
-    for total in plan.summary:
+    for total in summary:
+        if not zeros and not total.count:
+            continue
         text = f"{total.count} {_SUMMARY_WORDS[total.action]}"
         if total.action in _SIZED and total.count:
             text += f" ({human_bytes(total.bytes)})"
         parts.append(text)
-    return "Plan: " + ", ".join(parts)
+    return parts
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """The items of one platform and project, in plan order."""
+
+    platform: str
+    endpoint: str | None
+    project: str
+    items: list[PlanItem]
+
+    @property
+    def title(self) -> str:
+        where = self.platform
+        if self.endpoint and self.endpoint.rstrip("/") != self.platform.rstrip("/"):
+            where += f" at {self.endpoint}"
+        return f"{where}, project {self.project}"
+
+    @property
+    def counts(self) -> str:
+        totals = dict.fromkeys(Action, 0)
+        sizes = dict.fromkeys(Action, 0)
+        for item in self.items:
+            totals[item.action] += 1
+            sizes[item.action] += item.source.size or 0
+        summary = [ActionTotal(a, totals[a], sizes[a]) for a in Action]
+        return ", ".join(_counts(summary, zeros=False)) or "nothing declared"
+
+
+def parts(plan: Plan) -> list[Part]:
+    """One part per platform and project, platforms in the plan's order, projects in the order
+    their first item comes."""
+    found: dict[tuple[str, str], Part] = {}
+    endpoints = {p.platform: p.endpoint for p in plan.platforms}
+    for item in plan.items:
+        key = (item.platform, item.source.project)
+        part = found.get(key)
+        if part is None:
+            endpoint = endpoints.get(item.platform)
+            part = found[key] = Part(item.platform, endpoint, item.source.project, [])
+        part.items.append(item)
+    order = {platform: index for index, platform in enumerate(endpoints)}
+    return sorted(found.values(), key=lambda part: order.get(part.platform, len(order)))
 
 
 def estimate_line(plan: Plan) -> str:
@@ -110,9 +160,11 @@ def reason_shown(item: PlanItem) -> str | None:
     return None if item.reason_code in _OBVIOUS else item.reason
 
 
-def sections(plan: Plan, *, include_in_sync: bool) -> list[tuple[Action, list[PlanItem]]]:
+def sections(
+    items: Sequence[PlanItem], *, include_in_sync: bool
+) -> list[tuple[Action, list[PlanItem]]]:
     by_action: defaultdict[Action, list[PlanItem]] = defaultdict(list)
-    for item in plan.items:
+    for item in items:
         by_action[item.action].append(item)
     return [
         (action, by_action[action])

@@ -1,4 +1,5 @@
-"""The plan as a GitLab merge request note: the summary, destructive items first, blocked items,
+"""The plan as a GitLab merge request note: the summary, then a part per platform and project
+with destructive items first, blocked items,
 long lists folded into `<details>`, and the whole kept under a GitLab note's size (1,000,000
 characters; we stop at 900,000 and point at the JSON artifact for the rest)."""
 
@@ -16,6 +17,7 @@ from reconciler.plan.render_common import (
     folder_groups,
     folder_label,
     human_bytes,
+    parts,
     reason_shown,
     sections,
     size_label,
@@ -66,8 +68,12 @@ def render_markdown(plan: Plan, *, show_all: bool = False, max_chars: int = MAX_
         )
     if not plan.has_pending and not plan.has_blocked:
         note.add("No changes: every declared item is in sync.")
-    for action, items in sections(plan, include_in_sync=True):
-        _section(note, action, items, show_all=show_all)
+    several = len(plan.platforms) > 1
+    for part in parts(plan):
+        note.add("")
+        note.add(f"**{_cell(part.title)}**: {part.counts}")
+        for action, items in sections(part.items, include_in_sync=True):
+            _section(note, action, items, show_all=show_all)
     if plan.unmanaged_aliases:
         note.add("")
         note.add(
@@ -77,7 +83,8 @@ def render_markdown(plan: Plan, *, show_all: bool = False, max_chars: int = MAX_
         note.add("")
         note.rows(
             [
-                f"- `{a.project}:{a.path}` → `{a.volume}:{a.location}`"
+                f"- {f'{a.platform}: ' if several else ''}`{a.project}:{a.path}` → "
+                f"`{a.volume}:{a.location}`"
                 for a in plan.unmanaged_aliases
             ]
         )

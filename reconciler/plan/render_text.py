@@ -1,6 +1,7 @@
-"""The plan for a terminal or a CI log: the summary line first, blocked items always listed with
+"""The plan for a terminal or a CI log: the summary line of the whole plan first, then a part
+per platform and project (its counts, then its sections): blocked items always listed with
 their reason, destructive items marked, large groups collapsed to one line per folder (all
-listed with `show_all`), unmanaged aliases, and the apply estimate last."""
+listed with `show_all`); unmanaged aliases, and the apply estimate last."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from reconciler.plan.render_common import (
     folder_groups,
     folder_label,
     human_bytes,
+    parts,
     plural,
     reason_shown,
     sections,
@@ -37,14 +39,17 @@ def render_text(plan: Plan, *, show_all: bool = False) -> str:
             f"{plan.destructive_count} destructive item(s): moves delete the platform copy, "
             "replaces overwrite an object."
         )
-    for action, items in sections(plan, include_in_sync=show_all):
-        lines += ["", f"{SECTION_TITLES[action]} ({len(items)}):"]
-        lines += _section(action, items, show_all=show_all)
+    several = len(plan.platforms) > 1
+    for part in parts(plan):
+        lines += ["", f"== {part.title}: {part.counts}"]
+        for action, items in sections(part.items, include_in_sync=show_all):
+            lines += ["", f"{SECTION_TITLES[action]} ({len(items)}):"]
+            lines += _section(action, items, show_all=show_all)
     if plan.unmanaged_aliases:
         lines += ["", f"Unmanaged aliases on managed volumes ({len(plan.unmanaged_aliases)}):"]
         lines += [
-            f"  {a.project}:{a.path} -> {a.volume}:{a.location} (no manifest declares it; "
-            "left alone)"
+            f"  {f'{a.platform}: ' if several else ''}{a.project}:{a.path} -> "
+            f"{a.volume}:{a.location} (no manifest declares it; left alone)"
             for a in plan.unmanaged_aliases
         ]
     lines += ["", f"Legend: {LEGEND}", estimate_line(plan)]

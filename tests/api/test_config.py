@@ -66,10 +66,12 @@ def test_profile_option_then_env_then_default(tmp_path: Path) -> None:
     assert default.token == FILE_TOKEN and default.endpoint == "https://api.sbgenomics.com/v2"
 
 
-def test_manifest_platform_beats_profile_endpoint(tmp_path: Path) -> None:
+def test_a_profile_token_goes_to_its_own_endpoint_whatever_the_manifest_says(
+    tmp_path: Path,
+) -> None:
     path = credentials(tmp_path, PROFILES)
     config = resolve_config(platform="aws-eu", profile="work", credentials_path=path, env={})
-    assert config.endpoint == "https://eu-api.sbgenomics.com/v2"
+    assert config.endpoint == "https://work.example.org/v2"
     assert config.token == "work-token-cccccccccccccccc"
 
 

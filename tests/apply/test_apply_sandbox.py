@@ -74,7 +74,7 @@ def test_moves_and_copies_converge_and_a_second_apply_sends_nothing(lab, capsys)
     assert creates(sandbox) == {"move": 1, "copy": 1}  # nothing new sent
     assert "5 in-sync" in second.out
     planned = pipeline.plan_from_manifests([str(manifest)])
-    planned.client.close()
+    planned.connections.close()
     assert plan_exit_code(planned.plan, detailed=True) == 0
 
 

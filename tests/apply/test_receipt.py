@@ -52,6 +52,7 @@ def outcome(n: int, result: Result, job: str | None) -> ItemOutcome:
         job_differences=(),
         last_failure=None,
         fingerprint="f",
+        platform="aws-us",
     )
     return ItemOutcome(item, result=result, job_id=job, job_state="COMPLETED" if job else None)
 

@@ -24,7 +24,7 @@ def saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_sandbox: Any) ->
     use_sandbox(monkeypatch, sandbox, tmp_path)
     manifest = write_manifest(tmp_path / "manifests", [MOVES])
     planned = pipeline.plan_from_manifests([str(manifest)])
-    planned.client.close()
+    planned.connections.close()
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(dump_plan(planned.plan), encoding="utf-8")
     return sandbox, data, manifest, plan_file

@@ -24,7 +24,7 @@ from reconciler.plan.io import (
     plan_json_schema,
     plan_schema_text,
 )
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Plan, PlatformTarget
 from reconciler.plan.planner import PlanContext, build_plan
 
 from .helpers import VOLUME, fid, file, job, live, manifests, rule
@@ -99,10 +99,12 @@ def test_a_coerced_value_is_refused() -> None:
         load_plan(json.dumps(data))
 
 
-def test_another_format_version_is_refused() -> None:
+@pytest.mark.parametrize("version", [1, 3])
+def test_another_format_version_is_refused(version: int) -> None:
+    """Version 1 plans (one endpoint, items without a platform) are older: re-plan."""
     data = json.loads(dump_plan(sample_plan()))
-    data["format_version"] = 2
-    with pytest.raises(PlanFileError, match="format_version 2 is not 1"):
+    data["format_version"] = version
+    with pytest.raises(PlanFileError, match=rf"format_version {version} is not 2.*plan --out"):
         load_plan(json.dumps(data))
 
 
@@ -205,6 +207,7 @@ def test_the_digest_is_the_sha256_of_the_whole_canonical_json(count: int) -> Non
     the compact JSON of the whole plan (what the schema's description promises)."""
     plan = sample_plan()
     items = (plan.items * (count // len(plan.items) + 1))[:count]
-    plan = dataclasses.replace(plan, items=items, endpoint='https://x/"items":[]/v2')
+    odd = PlatformTarget('https://x/"items":[]/v2', 'https://x/"items":[]/v2')
+    plan = dataclasses.replace(plan, items=items, platforms=(odd,))
     whole = TypeAdapter(Plan).dump_json(plan, exclude={"digest"})
     assert plan_digest(plan) == hashlib.sha256(whole).hexdigest()

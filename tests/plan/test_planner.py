@@ -10,7 +10,14 @@ import pytest
 from reconciler.manifest.models import EffectiveProperties, ExportRule, Guards, Mode
 from reconciler.plan import decide as decide_module
 from reconciler.plan.exit_codes import plan_exit_code
-from reconciler.plan.model import Action, BlockedReason, Plan, PlanItem, ReasonCode
+from reconciler.plan.model import (
+    Action,
+    BlockedReason,
+    Plan,
+    PlanItem,
+    PlatformTarget,
+    ReasonCode,
+)
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.state import LiveState
 
@@ -615,15 +622,18 @@ def test_guards_take_the_smallest_limit() -> None:
 
 
 def test_context_and_manifests_are_recorded() -> None:
-    context = PlanContext("9.9", endpoint="https://x/v2", manifests_commit="abc123", planned_at="t")
+    context = PlanContext(
+        "9.9", endpoint="https://x/v2", manifests_commit="abc123", planned_at="t", platform="cgc"
+    )
     plan = build_plan(manifests(rule(fid(1))), live([F1]), context=context)
-    assert (plan.tool_version, plan.endpoint, plan.manifests_commit, plan.planned_at) == (
+    assert {item.platform for item in plan.items} == {"cgc"}
+    assert (plan.tool_version, plan.platforms, plan.manifests_commit, plan.planned_at) == (
         "9.9",
-        "https://x/v2",
+        (PlatformTarget("cgc", "https://x/v2"),),
         "abc123",
         "t",
     )
-    assert plan.manifests_digest == "d" * 64 and plan.format_version == 1
+    assert plan.manifests_digest == "d" * 64 and plan.format_version == 2
     assert len(plan.digest) == 64
 
 
