@@ -19,7 +19,7 @@ import requests
 
 from reconciler import cli, pipeline
 from reconciler.api import transport
-from reconciler.api.config import resolve_config
+from reconciler.api.config import resolve_platforms
 from reconciler.sandbox.server import Sandbox
 from tests.tls import self_signed_context
 
@@ -289,8 +289,8 @@ def drip(connection: socket.socket, stop: threading.Event) -> None:
 def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         pipeline,
-        "resolve_config",
-        functools.partial(resolve_config, connect_timeout=1.0, read_timeout=1.0),
+        "resolve_platforms",
+        functools.partial(resolve_platforms, connect_timeout=1.0, read_timeout=1.0),
     )
     monkeypatch.setattr(transport, "RetryPolicy", FAST_RETRY)
 
