@@ -1,0 +1,143 @@
+"""Which (endpoint, token) pair serves a platform: a table of what the operator set up and what
+a manifest names, against the pair chosen or the refusal (`reconciler/api/trust.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from reconciler.api.trust import Setup, allow_list, env_suffix, pair_for, platform_key
+from reconciler.errors import ConfigError
+
+CGC = "https://cgc-api.sbgenomics.com/v2"
+AWS_US = "https://api.sbgenomics.com/v2"
+PRIVATE = "https://sb.private.example/v2"
+PATH = Path("/home/u/.sevenbridges/credentials")
+
+
+def setup(
+    env: Mapping[str, str] | None = None,
+    profiles: Mapping[str, Mapping[str, str]] | None = None,
+    *,
+    profile: str | None = None,
+    trusted: tuple[str, ...] = (),
+) -> Setup:
+    return Setup(
+        env=env or {},
+        profiles=profiles,
+        credentials_path=PATH,
+        profile=profile,
+        profile_from_flag=profile is not None,
+        trusted=trusted,
+    )
+
+
+@pytest.mark.parametrize(
+    ("platform", "operator", "expected"),
+    [
+        # The platform's own variables, and its own endpoint variable first.
+        ("cgc", setup({"SB_AUTH_TOKEN_CGC": "t1"}), (CGC, "t1", "SB_AUTH_TOKEN_CGC")),
+        (
+            "cgc",
+            setup({"SB_AUTH_TOKEN_CGC": "t1", "SB_API_ENDPOINT_CGC": "http://127.0.0.1:9/v2"}),
+            ("http://127.0.0.1:9/v2", "t1", "SB_AUTH_TOKEN_CGC"),
+        ),
+        # The operator's SB_API_ENDPOINT serves every platform (sandbox, proxy).
+        (
+            "cgc",
+            setup({"SB_AUTH_TOKEN": "t", "SB_API_ENDPOINT": "http://127.0.0.1:8/v2"}),
+            ("http://127.0.0.1:8/v2", "t", "SB_AUTH_TOKEN"),
+        ),
+        # A profile named like the platform beats SB_AUTH_TOKEN alone.
+        (
+            "cgc",
+            setup({"SB_AUTH_TOKEN": "t"}, {"cgc": {"auth_token": "p"}}),
+            (CGC, "p", f"{PATH} [cgc]"),
+        ),
+        # A short name pairs SB_AUTH_TOKEN alone with its official host.
+        ("cgc", setup({"SB_AUTH_TOKEN": "t"}), (CGC, "t", "SB_AUTH_TOKEN")),
+        # A URL that is an official host is that platform.
+        (CGC + "/", setup({"SB_AUTH_TOKEN_CGC": "t1"}), (CGC, "t1", "SB_AUTH_TOKEN_CGC")),
+        # A profile's token goes to its own api_endpoint.
+        (
+            "cgc",
+            setup({}, {"cgc": {"auth_token": "p", "api_endpoint": PRIVATE}}),
+            (PRIVATE, "p", f"{PATH} [cgc]"),
+        ),
+        # No platform: aws-us, and [default] serves it with its own endpoint.
+        (
+            None,
+            setup({}, {"default": {"auth_token": "d", "api_endpoint": CGC}}),
+            (CGC, "d", f"{PATH} [default]"),
+        ),
+        # A URL named by a platform's endpoint variable gets that platform's token.
+        (
+            PRIVATE,
+            setup({"SB_API_ENDPOINT_LAB": PRIVATE, "SB_AUTH_TOKEN_LAB": "l", "SB_AUTH_TOKEN": "t"}),
+            (PRIVATE, "l", "SB_AUTH_TOKEN_LAB"),
+        ),
+        # A URL named by a profile's api_endpoint gets the profile's token.
+        (
+            PRIVATE,
+            setup({"SB_AUTH_TOKEN": "t"}, {"lab": {"auth_token": "p", "api_endpoint": PRIVATE}}),
+            (PRIVATE, "p", f"{PATH} [lab]"),
+        ),
+        # A URL on the allow-list gets the general token.
+        (
+            PRIVATE,
+            setup({"SB_AUTH_TOKEN": "t"}, trusted=(PRIVATE,)),
+            (PRIVATE, "t", "SB_AUTH_TOKEN"),
+        ),
+    ],
+)
+def test_the_pair_chosen(
+    platform: str | None, operator: Setup, expected: tuple[str, str, str]
+) -> None:
+    pair = pair_for(platform, operator)
+    assert (pair.endpoint, pair.token, pair.token_source) == expected
+
+
+def test_a_default_profile_of_another_platform_is_not_used() -> None:
+    operator = setup({}, {"default": {"auth_token": "d", "api_endpoint": AWS_US}})
+    with pytest.raises(ConfigError) as caught:
+        pair_for("cgc", operator, declared_at="m.yaml:2:1")
+    assert str(caught.value).startswith(
+        f"m.yaml:2:1: no API token for cgc: looked in SB_AUTH_TOKEN_CGC, SB_AUTH_TOKEN, [cgc] "
+        f"and [default] in {PATH}; [default] is for aws-us (its api_endpoint), not cgc; "
+    )
+
+
+@pytest.mark.parametrize(
+    "operator",
+    [
+        setup({"SB_AUTH_TOKEN": "t"}),
+        setup({"SB_AUTH_TOKEN": "t", "SB_API_ENDPOINT": "http://127.0.0.1:8/v2"}),
+        setup({"SB_AUTH_TOKEN": "t"}, {"default": {"auth_token": "d", "api_endpoint": CGC}}),
+        setup({"SB_AUTH_TOKEN": "t"}, trusted=("https://sb.private.example/v3",)),
+    ],
+    ids=["token only", "SB_API_ENDPOINT elsewhere", "a profile elsewhere", "another URL trusted"],
+)
+def test_a_url_nobody_names_is_refused(operator: Setup) -> None:
+    with pytest.raises(ConfigError) as caught:
+        pair_for("https://127.0.0.1:8443/v2", operator, declared_at="m.yaml:2:11")
+    message = str(caught.value)
+    assert message.startswith("m.yaml:2:11: platform https://127.0.0.1:8443/v2 is not an endpoint")
+    assert "--trust-endpoint https://127.0.0.1:8443/v2" in message
+    assert "RECONCILER_TRUSTED_ENDPOINTS" in message and "\n" not in message
+
+
+def test_names_and_keys() -> None:
+    assert env_suffix("aws-us") == "AWS_US"
+    assert platform_key(None) == "aws-us"
+    assert platform_key("HTTPS://CGC-API.sbgenomics.com/v2/") == "cgc"
+    assert platform_key(PRIVATE + "/") == PRIVATE
+    listed = {"RECONCILER_TRUSTED_ENDPOINTS": "https://b.example/v2, http://127.0.0.1:9/v2"}
+    assert allow_list(["https://A.example/v2/"], listed) == (
+        "https://a.example/v2",
+        "https://b.example/v2",
+        "http://127.0.0.1:9/v2",
+    )
+    with pytest.raises(ConfigError, match="RECONCILER_TRUSTED_ENDPOINTS: plain http"):
+        allow_list([], {"RECONCILER_TRUSTED_ENDPOINTS": "http://example.org/v2"})
