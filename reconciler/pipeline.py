@@ -12,6 +12,7 @@ saved plan between them; `plan_from_manifests` runs them all.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from concurrent import futures
@@ -33,6 +34,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.planner import PlanContext, build_plan, combine
 from reconciler.state import LiveJob
 
+logger = logging.getLogger(__name__)
 PIN_VARIABLE = "RECONCILER_PLATFORM"
 S = TypeVar("S")
 T = TypeVar("T")
@@ -165,6 +167,14 @@ def connect(
         manifests, profile=profile, ca_bundle=ca_bundle, trusted=trusted, pin=pin, warn=warn
     )
     shares = by_platform(manifests) or {key: manifests for key in configs}
+    for key, config in configs.items():
+        logger.info(
+            "%s: %s (endpoint from %s, token from %s)",
+            key,
+            config.endpoint,
+            config.endpoint_source,
+            config.token_source,
+        )
     return Connections(
         Connection(key, shares[key], ApiClient(config)) for key, config in configs.items()
     )

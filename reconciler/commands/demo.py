@@ -102,8 +102,16 @@ def run(args: argparse.Namespace) -> int:
 
     data_dir = Path(tempfile.mkdtemp(prefix="reconciler-demo-"))
     sandbox = start(data_dir / "sandbox", port=0, job_pace=DEMO_JOB_SECONDS)
+    # A platform's own pair (SB_AUTH_TOKEN_CGC, ...) would be chosen before the sandbox's, and
+    # a pin or an allow-list is not the demo's: none of them may reach the demo's steps.
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SB_AUTH_TOKEN_", "SB_API_ENDPOINT_"))
+        and k not in ("RECONCILER_PLATFORM", "RECONCILER_TRUSTED_ENDPOINTS")
+    }
     env = {
-        **os.environ,
+        **inherited,
         "SB_API_ENDPOINT": sandbox.url,
         "SB_AUTH_TOKEN": sandbox.token,
         "PYTHONUNBUFFERED": "1",
