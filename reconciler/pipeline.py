@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import subprocess
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent import futures
 from dataclasses import dataclass
@@ -180,14 +181,24 @@ def connect(
     )
 
 
-def side_by_side(tasks: Sequence[S], work: Callable[[S], T]) -> list[T]:
+def side_by_side(
+    tasks: Sequence[S], work: Callable[[S], T], *, cancel: threading.Event | None = None
+) -> list[T]:
     """`work` for each task (one per platform), a thread each, results in the same order.
-    Every task is waited for; then the first error raised is raised again."""
+    Every task is waited for; then the first error raised is raised again. Interrupted
+    (Ctrl-C) while waiting, `cancel` is set for the tasks to stop at their next pause, they
+    are waited for, and the interruption goes on."""
     if len(tasks) == 1:
         return [work(tasks[0])]
     with futures.ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="platform") as pool:
         running = [pool.submit(work, task) for task in tasks]
-        futures.wait(running)
+        try:
+            futures.wait(running)
+        except BaseException:
+            if cancel is not None:
+                cancel.set()
+            futures.wait(running)
+            raise
     return [f.result() for f in running]
 
 

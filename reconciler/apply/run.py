@@ -8,6 +8,7 @@ with its own client, rate budget and journal run), write one receipt. The comman
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +98,8 @@ def apply(
             raise GuardError("apply cancelled; nothing was applied")
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
         several = len(connections) > 1
+        cancel = threading.Event()
+        pause = _cancellable(sleep, cancel) if several else sleep
 
         def run_platform(index: int, connection: Connection) -> None:
             mine = [o for o in outcomes if o.item.platform == connection.platform]
@@ -126,7 +129,7 @@ def apply(
                     connection.client,
                     journal,
                     clock=clock,
-                    sleep=sleep,
+                    sleep=pause,
                     progress=progress if busy else None,
                     settings=options.engine,
                 )
@@ -134,7 +137,7 @@ def apply(
                 journal.write("end", exit_code=_exit_code(mine))
 
         numbered: list[tuple[int, Connection]] = list(enumerate(connections))
-        side_by_side(numbered, lambda task: run_platform(task[0], task[1]))
+        side_by_side(numbered, lambda task: run_platform(task[0], task[1]), cancel=cancel)
         exit_code = _exit_code(outcomes)
         info = receipt.RunInfo(
             run_id=run_id,
@@ -151,6 +154,24 @@ def apply(
         )
         path = receipt.write(options.state_dir, outcomes, info, exit_code=exit_code)
     return Applied(plan, outcomes, path, exit_code)
+
+
+def _cancellable(
+    sleep: Callable[[float], None], cancel: threading.Event
+) -> Callable[[float], None]:
+    """`sleep` for an engine in a platform's thread: once `cancel` is set (Ctrl-C in the main
+    thread), its next pause raises KeyboardInterrupt there, so it stops as it would have on
+    the main thread (calls in flight are still journaled)."""
+
+    def pause(seconds: float) -> None:
+        if sleep is time.sleep:
+            cancel.wait(seconds)
+        else:
+            sleep(seconds)
+        if cancel.is_set():
+            raise KeyboardInterrupt
+
+    return pause
 
 
 def _exit_code(outcomes: Sequence[ItemOutcome]) -> int:
