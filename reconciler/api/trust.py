@@ -5,8 +5,8 @@ A manifest's `platform` only selects a pair. The pairs, first found wins, for a 
 S (env suffix N: S in capitals, `-` as `_`; official host H):
 
 1. `SB_AUTH_TOKEN_<N>`, sent to `SB_API_ENDPOINT_<N>`, else `SB_API_ENDPOINT`, else H;
-2. `SB_AUTH_TOKEN` when `SB_API_ENDPOINT` is set: that endpoint serves every platform (the
-   sandbox, a proxy), unless `SB_API_ENDPOINT_<N>` names another for S;
+2. `SB_AUTH_TOKEN` when `SB_API_ENDPOINT` is set, sent there: that endpoint serves every
+   platform (the sandbox, a proxy);
 3. the profile named by `--profile` / `SB_PROFILE`: its token, sent to an operator-set
    endpoint variable, else its `api_endpoint`, else H;
 4. the profile `[S]`, the same way;
@@ -208,9 +208,12 @@ def _short_name(name: str, setup: Setup, subject: str, *, named: bool) -> Pair:
     if token:
         return pair(token, f"{TOKEN_VARIABLE}_{suffix}", None, "")
     general = setup.env.get(TOKEN_VARIABLE, "").strip()
-    if general and setup.env.get(ENDPOINT_VARIABLE, "").strip():
+    shared = setup.env.get(ENDPOINT_VARIABLE, "").strip()
+    if general and shared:
+        # The pair of the two variables, whatever SB_API_ENDPOINT_<N> says.
         search.variable(TOKEN_VARIABLE)
-        return pair(general, TOKEN_VARIABLE, None, "")
+        endpoint = check_endpoint(shared, ENDPOINT_VARIABLE)
+        return Pair(endpoint, general, ENDPOINT_VARIABLE, TOKEN_VARIABLE)
     path = setup.credentials_path
     candidates = [setup.profile] if setup.profile else []
     candidates.append(name)

@@ -50,6 +50,18 @@ def setup(
             setup({"SB_AUTH_TOKEN": "t", "SB_API_ENDPOINT": "http://127.0.0.1:8/v2"}),
             ("http://127.0.0.1:8/v2", "t", "SB_AUTH_TOKEN"),
         ),
+        # ... and SB_AUTH_TOKEN goes there only, never to another platform's endpoint.
+        (
+            "cgc",
+            setup(
+                {
+                    "SB_AUTH_TOKEN": "t",
+                    "SB_API_ENDPOINT": "http://127.0.0.1:8/v2",
+                    "SB_API_ENDPOINT_CGC": "http://127.0.0.1:9/v2",
+                }
+            ),
+            ("http://127.0.0.1:8/v2", "t", "SB_AUTH_TOKEN"),
+        ),
         # A profile named like the platform beats SB_AUTH_TOKEN alone.
         (
             "cgc",
