@@ -115,7 +115,7 @@ def test_a_manifest_url_on_the_allow_list_is_used(
     )
 
     assert ran.code == 2, ran.err
-    assert f"== {proxy.url}, project {PROJECTS['cgc']}: 3 to copy" in ran.out
+    assert f"\n== {proxy.url}, project {PROJECTS['cgc']}: 3 to copy (3.0 kB)\n\n" in ran.out
     assert proxy.seen  # every call went through the trusted URL
 
 

@@ -77,7 +77,8 @@ def test_two_platforms_through_credentials_profiles(
     assert text.startswith(f"Plan: 0 to move, {2 * FILES} to copy")
     assert sum(line.startswith("Plan:") for line in text.splitlines()) == 1
     for platform, sandbox in labs.items():
-        assert f"== {platform} at {sandbox.url}, project {PROJECTS[platform]}: " in text
+        assert f"== {platform}, project {PROJECTS[platform]}: " in text
+        assert f": {FILES} to copy (3.0 kB)\n   at {sandbox.url}\n" in text
     assert_each_platform_converged(labs)
 
 
@@ -154,8 +155,9 @@ def test_two_platforms_through_one_sandbox_endpoint(
 
     text = converge_in_one_run(capsys, folder, tmp_path / "state")
 
-    assert f"== cgc at {sandbox.url}, project {PROJECTS['cgc']}" in text
-    assert f"== cavatica at {sandbox.url}, project {PROJECTS['cavatica']}" in text
+    for platform in ("cgc", "cavatica"):
+        assert f"== {platform}, project {PROJECTS[platform]}: {FILES} to copy" in text
+    assert text.count(f"   at {sandbox.url}\n") == 2
     assert objects_on(sandbox) == {
         f"{p}/{p}-{n}.dat" for p in ("cgc", "cavatica") for n in range(FILES)
     }
@@ -259,7 +261,8 @@ def test_renderers_show_a_part_per_platform_and_project(
     text = run_cli(capsys, "plan", "--format", fmt, str(folder)).out
 
     found: Callable[[str], int] = text.find
-    first, second = (found(f"cgc at {sandbox.url}, project {p}") for p in PROJECTS.values())
+    first, second = (found(f"cgc, project {p}") for p in PROJECTS.values())
     assert 0 < first < second, text
     assert sum("Plan: " in line for line in text.splitlines()) == 1
+    assert text.count(sandbox.url) == 2  # the endpoint, with each part
     assert VOLUME in text

@@ -101,10 +101,14 @@ class Part:
 
     @property
     def title(self) -> str:
-        where = self.platform
+        return f"{self.platform}, project {self.project}"
+
+    @property
+    def endpoint_shown(self) -> str | None:
+        """The endpoint, unless the platform is named by it already."""
         if self.endpoint and self.endpoint.rstrip("/") != self.platform.rstrip("/"):
-            where += f" at {self.endpoint}"
-        return f"{where}, project {self.project}"
+            return self.endpoint
+        return None
 
     @property
     def counts(self) -> str:

@@ -71,7 +71,8 @@ def render_markdown(plan: Plan, *, show_all: bool = False, max_chars: int = MAX_
     several = len(plan.platforms) > 1
     for part in parts(plan):
         note.add("")
-        note.add(f"**{_cell(part.title)}**: {part.counts}")
+        at = f" at `{_cell(part.endpoint_shown)}`" if part.endpoint_shown else ""
+        note.add(f"**{_cell(part.title)}**{at}: {part.counts}")
         for action, items in sections(part.items, include_in_sync=True):
             _section(note, action, items, show_all=show_all)
     if plan.unmanaged_aliases:

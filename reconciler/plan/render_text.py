@@ -42,6 +42,8 @@ def render_text(plan: Plan, *, show_all: bool = False) -> str:
     several = len(plan.platforms) > 1
     for part in parts(plan):
         lines += ["", f"== {part.title}: {part.counts}"]
+        if part.endpoint_shown:
+            lines.append(f"   at {part.endpoint_shown}")
         for action, items in sections(part.items, include_in_sync=show_all):
             lines += ["", f"{SECTION_TITLES[action]} ({len(items)}):"]
             lines += _section(action, items, show_all=show_all)
