@@ -188,8 +188,8 @@ def side_by_side(
     Every task is waited for; then the first error raised is raised again. Interrupted
     (Ctrl-C) while waiting, `cancel` is set for the tasks to stop at their next pause, they
     are waited for, and the interruption goes on."""
-    if len(tasks) == 1:
-        return [work(tasks[0])]
+    if len(tasks) <= 1:
+        return [work(task) for task in tasks]
     with futures.ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="platform") as pool:
         running = [pool.submit(work, task) for task in tasks]
         try:
