@@ -266,3 +266,37 @@ def test_renderers_show_a_part_per_platform_and_project(
     assert sum("Plan: " in line for line in text.splitlines()) == 1
     assert text.count(sandbox.url) == 2  # the endpoint, with each part
     assert VOLUME in text
+
+
+def test_one_platform_blocked_does_not_stop_the_other(
+    make_sandbox: MakeSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys
+) -> None:
+    folder = tmp_path / "manifests"
+    for platform in ("cgc", "cavatica"):
+        write_manifest(folder, platform)
+    without_volume = {**seed("cavatica"), "volumes": []}
+    labs = {"cgc": make_sandbox(seed=seed("cgc")), "cavatica": make_sandbox(seed=without_volume)}
+    clean_environment(monkeypatch, tmp_path)
+    for platform, sandbox in labs.items():
+        monkeypatch.setenv(f"SB_API_ENDPOINT_{platform.upper()}", sandbox.url)
+        monkeypatch.setenv(f"SB_AUTH_TOKEN_{platform.upper()}", TOKENS[platform])
+
+    applied = run_cli(
+        capsys, "apply", "--yes", "--format", "json", "--state-dir", str(tmp_path / "s"),
+        str(folder),
+    )  # fmt: skip
+
+    assert applied.code == 1
+    assert objects_on(labs["cgc"]) == {f"cgc/cgc-{n}.dat" for n in range(FILES)}
+    report = json.loads(applied.out)
+    assert report["summary"] == {"blocked": FILES, "completed": FILES}
+    assert {(i["platform"], i["result"]) for i in report["items"]} == {
+        ("cavatica", "blocked"),
+        ("cgc", "completed"),
+    }
+    text = run_cli(capsys, "apply", "--yes", "--state-dir", str(tmp_path / "s"), str(folder))
+    assert text.code == 1
+    assert text.out.startswith(f"Apply: {FILES} blocked, {FILES} in-sync")
+    lines = text.out.splitlines()
+    assert sum(line.startswith("  cavatica: file ") and "blocked" in line for line in lines) == 3
+    assert sum(line.startswith("  cgc: file ") and "in-sync" in line for line in lines) == 3

@@ -51,13 +51,17 @@ def render_text(outcomes: Sequence[ItemOutcome], *, receipt: Path | None) -> str
     counts = summary_counts(outcomes)
     head = ", ".join(f"{n} {name}" for name, n in counts.items()) or "nothing to apply"
     lines = [f"Apply: {head}" + (f" (receipt: {receipt})" if receipt else "")]
+    # Several platforms: each line says which (their file ids and volumes may look alike).
+    several = len({o.item.platform for o in outcomes}) > 1
     for result in RESULT_ORDER:
         group = [o for o in outcomes if o.result is result]
         if not group:
             continue
         limit = OK_LINES if result in (Result.COMPLETED, Result.IN_SYNC) else PROBLEM_LINES
         lines.append(f"{result} ({len(group)}):")
-        lines.extend("  " + line(o) for o in group[:limit])
+        lines.extend(
+            f"  {o.item.platform}: {line(o)}" if several else f"  {line(o)}" for o in group[:limit]
+        )
         rest = group[limit:]
         if rest:
             volumes = Counter(o.item.destination.volume for o in rest)
