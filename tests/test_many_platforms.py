@@ -219,7 +219,7 @@ def test_the_missing_token_error_names_the_profiles_read(
     assert planned.code == 1
     assert (
         f"{folder / 'cgc.yaml'}:2:1: no API token for cgc: looked in SB_AUTH_TOKEN_CGC, "
-        f"SB_AUTH_TOKEN, [work] and [cgc] and [default] in {credentials}; set "
+        f"SB_AUTH_TOKEN, [work], [cgc] and [default] in {credentials}; set "
         f"SB_AUTH_TOKEN_CGC or put auth_token under [cgc] in {credentials} "
         "(profile 'work' from --profile)"
     ) in planned.err

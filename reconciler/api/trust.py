@@ -159,7 +159,9 @@ class _Search:
         if self.profiles:
             path = self.setup.credentials_path
             missing = " (the file does not exist)" if self.setup.profiles is None else ""
-            places.append(f"{' and '.join(self.profiles)} in {path}{missing}")
+            names = ", ".join(self.profiles[:-1])
+            names = f"{names} and {self.profiles[-1]}" if names else self.profiles[-1]
+            places.append(f"{names} in {path}{missing}")
         notes = f"; {'; '.join(self.notes)}" if self.notes else ""
         return ", ".join(places) + notes
 
