@@ -110,8 +110,14 @@ def test_two_platforms_through_their_own_variables_and_a_saved_plan(
     )
     assert applied.code == 0, applied.err + applied.out
     assert_each_platform_converged(labs)
-    again = run_cli(capsys, "plan", "--detailed-exitcode", str(folder))
+    again = run_cli(capsys, "plan", "--verbose", "--detailed-exitcode", str(folder))
     assert again.code == 0, again.out
+    for platform, sandbox in labs.items():
+        name = platform.upper()
+        assert (
+            f"{platform}: {sandbox.url} (endpoint from SB_API_ENDPOINT_{name}, token from "
+            f"SB_AUTH_TOKEN_{name})"
+        ) in again.err
 
     receipt = json.loads((tmp_path / "s" / "receipt.json").read_text(encoding="utf-8"))
     assert {i["platform"] for i in receipt["items"]} == {"cgc", "cavatica"}
