@@ -254,6 +254,7 @@ def _url(url: str, setup: Setup, subject: str) -> Pair:
     """A URL that is no platform's official host: only a pair or the allow-list may name it."""
     env, path = setup.env, setup.credentials_path
     named_by: list[str] = []
+    search = _Search(setup)
     # An endpoint variable that names it, with its own token.
     variables = sorted(n for n in env if n.startswith(f"{ENDPOINT_VARIABLE}_"))
     for name in [ENDPOINT_VARIABLE, *variables]:
@@ -261,7 +262,7 @@ def _url(url: str, setup: Setup, subject: str) -> Pair:
         if value and normalise(value) == url:
             named_by.append(name)
             token_name = TOKEN_VARIABLE + name[len(ENDPOINT_VARIABLE) :]
-            token = env.get(token_name, "").strip()
+            token = search.variable(token_name)
             if token:
                 return Pair(check_endpoint(value, name), token, name, token_name)
     # A profile whose api_endpoint names it, with the profile's token.
@@ -273,8 +274,9 @@ def _url(url: str, setup: Setup, subject: str) -> Pair:
         if own and normalise(own) == url:
             source = f"{path} [{profile}] api_endpoint"
             named_by.append(source)
-            token = section.get("auth_token", "").strip()
-            if token:
+            found = search.profile(profile)
+            if found is not None:
+                token = found["auth_token"].strip()
                 return Pair(check_endpoint(own, source), token, source, f"{path} [{profile}]")
     if url in setup.trusted:
         named_by.append("the allow-list")
@@ -286,16 +288,15 @@ def _url(url: str, setup: Setup, subject: str) -> Pair:
             f"{TRUSTED_ENDPOINTS_VARIABLE}"
         )
     # Named without its own token: the operator trusts it with the general token.
-    search = _Search(setup)
     endpoint = check_endpoint(url, f"{subject}platform")
     source = f"platform {url} (trusted by {named_by[0]})"
     general = search.variable(TOKEN_VARIABLE)
     if general:
         return Pair(endpoint, general, source, TOKEN_VARIABLE)
     for profile in [p for p in (setup.profile, "default") if p]:
-        found = search.profile(profile)
-        if found is not None:
-            return Pair(endpoint, found["auth_token"].strip(), source, f"{path} [{profile}]")
+        chosen = search.profile(profile)
+        if chosen is not None:
+            return Pair(endpoint, chosen["auth_token"].strip(), source, f"{path} [{profile}]")
     raise ConfigError(
         f"{subject}no API token for {url}: looked in {search.where()}; set {TOKEN_VARIABLE} "
         f"or name {url} as api_endpoint of a profile with its auth_token"

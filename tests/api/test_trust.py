@@ -153,3 +153,16 @@ def test_names_and_keys() -> None:
     )
     with pytest.raises(ConfigError, match="RECONCILER_TRUSTED_ENDPOINTS: plain http"):
         allow_list([], {"RECONCILER_TRUSTED_ENDPOINTS": "http://example.org/v2"})
+
+
+def test_a_trusted_url_without_a_token_names_everything_read() -> None:
+    operator = setup(
+        {"SB_API_ENDPOINT_LAB": PRIVATE},
+        {"lab": {"api_endpoint": PRIVATE}, "default": {"api_endpoint": AWS_US}},
+    )
+    with pytest.raises(ConfigError) as caught:
+        pair_for(PRIVATE, operator, declared_at="m.yaml:2:1")
+    assert str(caught.value).startswith(
+        f"m.yaml:2:1: no API token for {PRIVATE}: looked in SB_AUTH_TOKEN_LAB, SB_AUTH_TOKEN, "
+        f"[lab] and [default] in {PATH}; "
+    )
