@@ -164,10 +164,6 @@ def _check_one_endpoint_per_token(pairs: Mapping[str, Pair]) -> None:
             )
 
 
-def _names(profiles: Mapping[str, object]) -> str:
-    return ", ".join(sorted(profiles)) or "none"
-
-
 def _read_credentials(path: Path, warn: Callable[[str], None]) -> dict[str, dict[str, str]] | None:
     try:
         text = path.read_text(encoding="utf-8")
