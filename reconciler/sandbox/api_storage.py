@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 
-from . import access
+from . import access, errors
 from .errors import bad_request, not_found
-from .objects import location_problem
+from .objects import key_problem
 from .paging import page_of, page_window, with_params
 from .protocol import ApiRequest, ApiResponse, Services
 from .resources import object_resource, prefix_resource, select_fields, volume_resource
@@ -23,7 +23,7 @@ def _volume(ctx: Services, request: ApiRequest, match: dict[str, str]) -> Row:
     volume_id = f"{match['owner']}/{match['volume']}"
     volume = access.volume_for(ctx.store, request.username, volume_id)
     if volume is None:
-        raise not_found(f"volume {volume_id} not found")
+        raise not_found(f"volume {volume_id} not found", errors.VOLUME_NOT_FOUND)
     return volume
 
 
@@ -70,10 +70,10 @@ def list_objects(ctx: Services, request: ApiRequest, match: dict[str, str]) -> A
 def get_object(ctx: Services, request: ApiRequest, match: dict[str, str]) -> ApiResponse:
     volume = _volume(ctx, request, match)
     location = request.param("location")
-    if problem := location_problem(location):
+    service = volume["service"]
+    if problem := key_problem(service.get("prefix", ""), location):
         raise bad_request(problem)
     assert location is not None
-    service = volume["service"]
     stored = ctx.objects.get(service["bucket"], service.get("prefix", ""), location)
     if stored is None:
         raise not_found(f"object {volume['id']}:{location} not found")

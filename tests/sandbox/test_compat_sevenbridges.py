@@ -122,7 +122,7 @@ def test_submit_export_move_turns_the_file_into_an_alias(api: Api, sandbox: Sand
     moved = api.files.get(bam(3))
     assert moved.storage.type == "VOLUME"
     path = sandbox.object_path(OUTPUT, "bams/sample3.bam")
-    assert path.parts[-4:] == ("projects", "rna-seq", "bams", "sample3.bam")
+    assert path.is_relative_to(sandbox.data_dir / "objects")
     assert path.stat().st_size == 10889474105
     assert path.stat().st_blocks == 0  # sparse: no disk cost
 

@@ -229,7 +229,7 @@ def test_single_create_answers_the_item_error(sandbox: Sandbox) -> None:
     http = session(sandbox)
     refused = http.post(f"{sandbox.url}/storage/exports", json=item(PUBLIC_FASTA, OUTPUT, "p.fa"))
     assert refused.status_code == 403
-    assert refused.json()["code"] == 9103
+    assert refused.json()["code"] == 9006
     created = http.post(
         f"{sandbox.url}/storage/exports?copy_only=true", json=item(counts(1), OUTPUT, "s.tsv")
     )
