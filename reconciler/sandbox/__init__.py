@@ -6,7 +6,7 @@ It is an independent implementation of that contract and imports nothing from th
     handler.py     HTTP/1.1 plumbing: read a request, write a response (or lose it on purpose)
     app.py         the request pipeline: auth, rate limit, faults, routing, error bodies
     routes.py      the route table; api_files.py, api_storage.py, api_exports.py: the endpoints
-    control.py     /_sandbox/ endpoints (loopback only): settings and the request log
+    control.py     /_sandbox/ endpoints (loopback, token, loopback Host): settings, request log
     exports.py     per-item export rules, job creation and job completion
     jobs.py        the background runner that moves jobs PENDING -> RUNNING -> COMPLETED|FAILED
     store.py       sqlite3 state in the data folder (WAL; survives restart and SIGKILL)

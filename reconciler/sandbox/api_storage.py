@@ -7,7 +7,7 @@ import binascii
 
 from . import access, errors
 from .errors import bad_request, not_found
-from .objects import key_problem
+from .objects import location_problem
 from .paging import page_of, page_window, with_params
 from .protocol import ApiRequest, ApiResponse, Services
 from .resources import object_resource, prefix_resource, select_fields, volume_resource
@@ -70,10 +70,11 @@ def list_objects(ctx: Services, request: ApiRequest, match: dict[str, str]) -> A
 def get_object(ctx: Services, request: ApiRequest, match: dict[str, str]) -> ApiResponse:
     volume = _volume(ctx, request, match)
     location = request.param("location")
-    service = volume["service"]
-    if problem := key_problem(service.get("prefix", ""), location):
+    if problem := location_problem(location):
         raise bad_request(problem)
     assert location is not None
+    service = volume["service"]
+    # A key over the length limit cannot exist: not found, like any absent object.
     stored = ctx.objects.get(service["bucket"], service.get("prefix", ""), location)
     if stored is None:
         raise not_found(f"object {volume['id']}:{location} not found")

@@ -112,6 +112,7 @@ class Sandbox:
             store, objects, faults, self.url, self._jobs.wake, time.time
         )
         self.token = store.first_token() or ""
+        self._server.control_token = self.token
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": POLL_INTERVAL},
