@@ -24,7 +24,7 @@ from reconciler.plan.io import (
     plan_json_schema,
     plan_schema_text,
 )
-from reconciler.plan.model import Plan
+from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.planner import PlanContext, build_plan
 
 from .helpers import VOLUME, fid, file, job, live, manifests, rule
@@ -101,8 +101,8 @@ def test_a_coerced_value_is_refused() -> None:
 
 def test_another_format_version_is_refused() -> None:
     data = json.loads(dump_plan(sample_plan()))
-    data["format_version"] = 2
-    with pytest.raises(PlanFileError, match="format_version 2 is not 1"):
+    data["format_version"] = FORMAT_VERSION + 1
+    with pytest.raises(PlanFileError, match=f"is not {FORMAT_VERSION}, .*; re-plan"):
         load_plan(json.dumps(data))
 
 
