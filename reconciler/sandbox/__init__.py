@@ -10,7 +10,7 @@ It is an independent implementation of that contract and imports nothing from th
     exports.py     per-item export rules, job creation and job completion
     jobs.py        the background runner that moves jobs PENDING -> RUNNING -> COMPLETED|FAILED
     store.py       sqlite3 state in the data folder (WAL; survives restart and SIGKILL)
-    objects.py     volume objects as real sparse files under the data folder
+    objects.py     volume objects: keys indexed in the store, sparse files named by hash
     seed.py        YAML seed loading; demo_seed.yaml ships with the package
     faults.py      the fault switches and pacing settings; ratelimit.py: per-token windows
     requestlog.py  JSON-lines request log; resources.py: JSON rendering; paging.py: offset/limit
