@@ -27,6 +27,7 @@ from reconciler.cli import main
 from reconciler.gitops.reports import terraform_report
 from reconciler.plan.io import dump_plan, plan_digest
 from reconciler.plan.model import (
+    FORMAT_VERSION,
     Action,
     ActionTotal,
     ApplyEstimate,
@@ -75,7 +76,7 @@ CODE_QUALITY_SCHEMA: dict[str, Any] = {
 def make_plan(counts: dict[Action, int]) -> Plan:
     summary = tuple(ActionTotal(action=a, count=n, bytes=0) for a, n in counts.items())
     plan = Plan(
-        format_version=1,
+        format_version=FORMAT_VERSION,
         tool_version="0.1.0",
         endpoint=None,
         manifests_commit=None,
