@@ -120,16 +120,15 @@ class ObjectStore:
             parent = os.open(self.data_dir, _DIR_FLAGS & ~os.O_NOFOLLOW)
             opened.append(parent)
             for name in (OBJECTS_DIR, shard):
-                if create:
-                    with contextlib.suppress(FileExistsError):
-                        os.mkdir(name, 0o755, dir_fd=parent)
                 try:
                     parent = os.open(name, _DIR_FLAGS, dir_fd=parent)
                 except FileNotFoundError:
-                    if create:
-                        raise
-                    yield None
-                    return
+                    if not create:
+                        yield None
+                        return
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(name, 0o755, dir_fd=parent)
+                    parent = os.open(name, _DIR_FLAGS, dir_fd=parent)
                 opened.append(parent)
             yield parent
         finally:
