@@ -2,7 +2,9 @@
 
 An item is checked against the state at creation time (sbg-api.md): the file (exists and in
 reach, not a folder, not an alias, not public), the volume (exists and in reach, active, RW,
-not GCS, same location as the project) and the destination (free, or `overwrite`). Accepted
+not GCS, same location as the project), the key (at most 1,024 bytes with the volume's
+prefix), the properties (encryption, canned ACL, storage class) and the destination (free, or
+`overwrite`). Each refusal carries the platform's published code (see errors.py). Accepted
 items become PENDING jobs with their deadlines fixed at creation, so a restart changes nothing.
 """
 
