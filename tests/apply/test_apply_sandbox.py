@@ -309,3 +309,19 @@ def test_a_declared_storage_class_is_sent_and_recorded_an_undeclared_one_is_not(
         "sse_aws_kms_key_id",
         "aws_canned_acl",
     }
+
+
+def test_a_location_with_a_300_byte_segment_converges(lab, capsys) -> None:
+    segment = "long-" + "é" * 147 + "x"  # 300 bytes of UTF-8
+    assert len(segment.encode()) == 300
+    deep = {**COPIES, "location": f"{segment}/{{name}}"}
+    sandbox, _, manifest = lab({"copies": 2}, [deep])
+
+    first = run_cli(capsys, *apply_args(manifest))
+    second = run_cli(capsys, *apply_args(manifest))
+
+    assert first.code == 0, first.err
+    assert "2 completed" in first.out
+    assert sandbox.object_path(VOLUME, f"{segment}/f0001.dat").stat().st_size == 1000
+    assert second.code == 0, second.err
+    assert "2 in-sync" in second.out
