@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from . import errors
 from .errors import ApiFailure, bad_request, not_found, unexpected
+from .ids import iso
 from .protocol import ApiRequest, ApiResponse, Services
 from .ratelimit import Quota, RateLimiter
 from .routes import resolve
@@ -71,7 +72,9 @@ class App:
         if method != "GET":
             failure = ApiFailure(405, errors.METHOD_NOT_ALLOWED, f"{method} is not allowed here")
             return _failure(failure, quota.headers())
-        rate = {"limit": quota.limit, "remaining": quota.remaining, "reset": quota.reset}
+        # `reset` as sevenbridges-python reads it (a DateTimeField, sbg-api.md: "read its
+        # models when in doubt"); the X-RateLimit-Reset header keeps Unix seconds.
+        rate = {"limit": quota.limit, "remaining": quota.remaining, "reset": iso(quota.reset)}
         # The sandbox runs no tasks: no instance is ever in use.
         body = {"rate": rate, "instance_limit": {"limit": 0, "remaining": 0}}
         return Outcome(200, body, quota.headers())

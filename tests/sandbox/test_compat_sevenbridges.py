@@ -192,6 +192,7 @@ def test_rate_limit_is_read_without_counting(api: Api, sandbox: Sandbox) -> None
     assert before.rate.limit == 1000
     assert before.rate.remaining == 999
     assert before.instance_limit is not None
+    assert isinstance(before.rate.reset, datetime.datetime)
     assert api.limit == 1000
     assert api.remaining == 999  # each read is a GET /v2/rate_limit that counts nothing
     reset = api.reset_time

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -273,6 +274,8 @@ def test_rate_limit_endpoint_counts_nothing_and_answers_over_the_limit(
     assert [http.get(f"{sandbox.url}/user").status_code for _ in range(3)] == [200, 200, 429]
     over = http.get(f"{sandbox.url}/rate_limit").json()
     assert over["rate"] == {"limit": 2, "remaining": 0, "reset": over["rate"]["reset"]}
+    reset = int(quota.headers["X-RateLimit-Reset"])
+    assert over["rate"]["reset"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(reset))
     assert set(over) == {"rate", "instance_limit"}
     assert requests.get(f"{sandbox.url}/rate_limit").status_code == 401
     assert http.post(f"{sandbox.url}/rate_limit").status_code == 405
