@@ -100,7 +100,9 @@ def main() -> int:
             seeded = time.perf_counter() - started
             http = requests.Session()
             http.headers["X-SBG-Auth-Token"] = "bench-token"
-            http.post(f"{url.removesuffix('/v2')}/_sandbox/config", json={"rate_limit": 10**9})
+            # Control calls carry the sandbox's token (the seed's first) like every caller.
+            control = f"{url.removesuffix('/v2')}/_sandbox/config"
+            http.post(control, json={"rate_limit": 10**9}).raise_for_status()
             folder = http.get(f"{url}/files", params={"project": PROJECT, "limit": 1}).json()
             folder_id = folder["items"][0]["id"]
             per_folder = args.files // FOLDERS

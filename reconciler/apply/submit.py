@@ -31,7 +31,8 @@ def target(item: PlanItem) -> Target:
 
 
 def export_body(item: PlanItem) -> dict[str, Any]:
-    """The create item exactly as the plan shows it: all three properties, always explicit."""
+    """The create item exactly as the plan shows it: the three properties always explicit,
+    the storage class only when the plan declares one."""
     return {
         "source": {"file": item.source.file_id},
         "destination": {"volume": item.destination.volume, "location": item.destination.location},

@@ -8,6 +8,7 @@ stderr. The fault flags set the same settings as `POST /_sandbox/config`.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
 import shlex
 import signal
@@ -67,6 +68,13 @@ SETTINGS = (
 )  # fmt: skip
 
 
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     # The sandbox logs on its own logger, apart from the client side's (configured by cli.py).
     log_handler = logging.StreamHandler(sys.stderr)
@@ -76,6 +84,13 @@ def run(args: argparse.Namespace) -> int:
     sandbox_log.setLevel(logging.DEBUG if args.verbose else logging.INFO)
     sandbox_log.propagate = False
     settings = {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
+    if not _loopback(args.host):
+        print(
+            f"warning: --host {args.host} is not a loopback address: the sandbox is then "
+            "reachable from the network, and its printed token is no secret",
+            file=sys.stderr,
+            flush=True,
+        )
     try:
         sandbox = start(
             args.data, seed=args.seed, reset=args.reset, host=args.host, port=args.port, **settings

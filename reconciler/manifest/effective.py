@@ -21,7 +21,7 @@ from reconciler.manifest.positions import MapPos, SeqPos, start_of, unpack
 
 def merge_properties(*layers: Properties | None) -> EffectiveProperties:
     """Later layers override earlier ones key by key; unset keys keep the API's defaults."""
-    merged = EffectiveProperties().as_dict()
+    merged: dict[str, str | None] = {**EffectiveProperties().as_dict(), "aws_storage_class": None}
     for layer in layers:
         if layer is not None:
             for key in layer.model_fields_set:

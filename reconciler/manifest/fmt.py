@@ -36,7 +36,7 @@ ENTRY_ORDER = (
     "description",
 )
 DEFAULTS_ORDER = ("volume", "mode", "overwrite", "properties")
-PROPERTIES_ORDER = ("sse_algorithm", "sse_aws_kms_key_id", "aws_canned_acl")
+PROPERTIES_ORDER = ("sse_algorithm", "sse_aws_kms_key_id", "aws_canned_acl", "aws_storage_class")
 WHERE_ORDER = ("metadata", "tags")
 
 

@@ -116,6 +116,13 @@ def _one(error: ErrorDetails, loc: Sequence[str | int], positions: Pos) -> Probl
             + ", ".join(models.CANNED_ACLS),
             "canned-acl",
         )
+    if kind == "literal_error" and loc and loc[-1] == "aws_storage_class":
+        return Problem(
+            _at(node),
+            f"{where}: unknown S3 storage class {_shown(error['input'])}: use one of "
+            + ", ".join(models.STORAGE_CLASSES),
+            "storage-class",
+        )
     if kind == "string_type" and loc[-1:] == ("file",) and isinstance(error["input"], int | float):
         # An all-digit ID (or one like 1234e567...) is a number to YAML.
         return Problem(

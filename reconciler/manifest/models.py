@@ -44,6 +44,21 @@ CannedAcl = Literal[
     "log-delivery-write",
 ]
 CANNED_ACLS: tuple[str, ...] = get_args(CannedAcl)
+# S3 storage classes (S3 API reference, PutObject `x-amz-storage-class`).
+StorageClass = Literal[
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+]
+STORAGE_CLASSES: tuple[str, ...] = get_args(StorageClass)
 
 
 class Mode(StrEnum):
@@ -74,6 +89,11 @@ class Properties(_Strict):
         default=None, description="KMS key id or ARN; only with sse_algorithm aws:kms."
     )
     aws_canned_acl: CannedAcl | None = Field(default=None, description="An S3 canned ACL name.")
+    aws_storage_class: StorageClass | None = Field(
+        default=None,
+        description="An S3 storage class (STANDARD, STANDARD_IA, GLACIER_IR, ...); sent only "
+        "when declared, else the volume's default applies. null undoes a default's.",
+    )
 
 
 class Where(_Strict):
@@ -187,18 +207,23 @@ class Position:
 
 @dataclass(frozen=True, slots=True)
 class EffectiveProperties:
-    """All three keys, concrete: what is sent is what the plan shows."""
+    """All three keys, concrete, plus the storage class when one is declared: what is sent is
+    what the plan shows."""
 
     sse_algorithm: str | None = "AES256"
     sse_aws_kms_key_id: str | None = None
     aws_canned_acl: str | None = None
+    aws_storage_class: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
-        return {
+        sent = {
             "sse_algorithm": self.sse_algorithm,
             "sse_aws_kms_key_id": self.sse_aws_kms_key_id,
             "aws_canned_acl": self.aws_canned_acl,
         }
+        if self.aws_storage_class is not None:
+            sent["aws_storage_class"] = self.aws_storage_class
+        return sent
 
 
 SelectorKind = Literal["file", "path", "glob"]

@@ -253,7 +253,7 @@ def _in_flight(
     wanted = properties.as_dict()
     differences: tuple[str, ...] = ()
     # A plain comparison first: deepdiff is far too slow to run on every item.
-    if job.overwrite != overwrite or dict(job.properties) != wanted:
+    if job.overwrite != overwrite or _ran(job, wanted) != wanted:
         differences = job_differences(job, overwrite, wanted)
     others = f" (and {jobs_here - 1} more jobs here)" if jobs_here > 1 else ""
     differs = f"; differs from the manifest in {', '.join(differences)}" if differences else ""
@@ -266,11 +266,20 @@ def _in_flight(
     )
 
 
+def _ran(job: LiveJob, wanted: dict[str, str | None]) -> dict[str, str | None]:
+    """The job's properties as the manifest can compare them: a storage class the manifest
+    does not declare is the volume's default, whatever it is, and no difference."""
+    ran = dict(job.properties)
+    if "aws_storage_class" not in wanted:
+        ran.pop("aws_storage_class", None)
+    return ran
+
+
 def job_differences(
     job: LiveJob, overwrite: bool, wanted: dict[str, str | None]
 ) -> tuple[str, ...]:
     """`field: job X, manifest Y` for every field where the job differs from the manifest."""
-    ran: dict[str, Any] = {"overwrite": job.overwrite, "properties": dict(job.properties)}
+    ran: dict[str, Any] = {"overwrite": job.overwrite, "properties": _ran(job, wanted)}
     declared: dict[str, Any] = {"overwrite": overwrite, "properties": wanted}
     # Imported here: it is needed only when a job differs, and importing it costs ~0.1 s at
     # every start of plan and apply.

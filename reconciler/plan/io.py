@@ -82,7 +82,7 @@ def load_plan(text_or_path: str | os.PathLike[str]) -> Plan:
     if version != FORMAT_VERSION or isinstance(version, bool):
         raise PlanFileError(
             f"{origin}: plan format_version {version!r} is not {FORMAT_VERSION}, the only one "
-            f"this reconciler reads; {_REPLAN} with this version"
+            f"this reconciler reads; re-plan: {_REPLAN} with this version"
         )
     try:
         # Strict: "100" is not a size; an edit must not slip through by coercion.

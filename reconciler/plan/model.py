@@ -3,7 +3,7 @@
 A plan is built by `planner.build_plan` (pure), saved and loaded by `io.py`, rendered by the
 `render_*` modules and executed by the apply engine, which reads nothing but the plan. Every
 item carries everything a bulk export create call needs (source file, destination, mode,
-overwrite, all three properties) plus a fingerprint of the live state it was planned against,
+overwrite, the properties) plus a fingerprint of the live state it was planned against,
 so apply can skip an item whose world has changed since the review.
 
 The models are frozen stdlib dataclasses with slots: a plan may hold 100,000 items, and pydantic
@@ -19,7 +19,8 @@ from pydantic import ConfigDict
 
 from reconciler.manifest.models import Mode
 
-# 2: items and unmanaged aliases name their platform; `platforms` replaces `endpoint`.
+# 2: items and unmanaged aliases name their platform; `platforms` replaces `endpoint`;
+# properties carry aws_storage_class.
 FORMAT_VERSION = 2
 
 # Foreign or hand-extended plans must not load silently: unknown keys are refused.
@@ -101,20 +102,27 @@ class Destination:
 
 @dataclass(frozen=True, slots=True)
 class ExportProperties:
-    """The three keys sent with every export, always explicit."""
+    """The three keys sent with every export, always explicit, and the storage class, sent
+    only when the manifest declares one (null here: not sent, the volume's default applies).
+    """
 
     __pydantic_config__ = _FORBID
 
     sse_algorithm: str | None
     sse_aws_kms_key_id: str | None
     aws_canned_acl: str | None
+    aws_storage_class: str | None
 
     def as_dict(self) -> dict[str, str | None]:
-        return {
+        """The `properties` of the create item, exactly as sent."""
+        sent = {
             "sse_algorithm": self.sse_algorithm,
             "sse_aws_kms_key_id": self.sse_aws_kms_key_id,
             "aws_canned_acl": self.aws_canned_acl,
         }
+        if self.aws_storage_class is not None:
+            sent["aws_storage_class"] = self.aws_storage_class
+        return sent
 
 
 @dataclass(frozen=True, slots=True)

@@ -195,7 +195,10 @@ class _PropertiesCache:
         found = self._cache.get(props)
         if found is None:
             found = self._cache[props] = ExportProperties(
-                props.sse_algorithm, props.sse_aws_kms_key_id, props.aws_canned_acl
+                props.sse_algorithm,
+                props.sse_aws_kms_key_id,
+                props.aws_canned_acl,
+                props.aws_storage_class,
             )
         return found
 

@@ -155,6 +155,12 @@ def destination_label(item: PlanItem) -> str:
     return f"{item.destination.volume}:{item.destination.location}"
 
 
+def storage_class_label(item: PlanItem) -> str:
+    """` (storage class X)` when the item declares one, else nothing."""
+    storage_class = item.properties.aws_storage_class
+    return f" (storage class {storage_class})" if storage_class else ""
+
+
 def size_label(item: PlanItem) -> str:
     return human_bytes(item.source.size) if item.source.size is not None else "size unknown"
 

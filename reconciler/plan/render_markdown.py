@@ -22,6 +22,7 @@ from reconciler.plan.render_common import (
     sections,
     size_label,
     source_label,
+    storage_class_label,
     summary_line,
 )
 
@@ -156,7 +157,8 @@ def _row(item: PlanItem) -> str:
         why = f"**{item.reason_code.value}**: {why} ({', '.join(item.declared_at)})"
     return (
         f"| `{MARKERS[item.action]}` | `{_cell(source_label(item))}` | "
-        f"`{_cell(destination_label(item))}` | {size_label(item)} | {_cell(why)} |"
+        f"`{_cell(destination_label(item))}`{_cell(storage_class_label(item))} | "
+        f"{size_label(item)} | {_cell(why)} |"
     )
 
 

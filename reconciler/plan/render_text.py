@@ -26,6 +26,7 @@ from reconciler.plan.render_common import (
     sections,
     size_label,
     source_label,
+    storage_class_label,
     summary_line,
 )
 
@@ -68,9 +69,11 @@ def _section(action: Action, items: Sequence[PlanItem], *, show_all: bool) -> li
             continue
         folders = folder_groups(group)
         total = sum(i.source.size or 0 for i in group)
+        classes = sorted({c for i in group if (c := i.properties.aws_storage_class)})
+        stored_as = f" (storage class {', '.join(classes)})" if classes else ""
         lines.append(
-            f"  {MARKERS[action]} {plural(len(group), 'file')} ({human_bytes(total)}) to {volume}, "
-            "by destination folder (--show-all lists each):"
+            f"  {MARKERS[action]} {plural(len(group), 'file')} ({human_bytes(total)}) to {volume}"
+            f"{stored_as}, by destination folder (--show-all lists each):"
         )
         for folder in folders[:MAX_FOLDER_LINES]:
             size = human_bytes(folder.bytes)
@@ -87,7 +90,10 @@ def _section(action: Action, items: Sequence[PlanItem], *, show_all: bool) -> li
 
 def _item_line(item: PlanItem) -> str:
     marker = MARKERS[item.action]
-    line = f"  {marker:>3} {source_label(item)} -> {destination_label(item)} ({size_label(item)})"
+    line = (
+        f"  {marker:>3} {source_label(item)} -> {destination_label(item)}"
+        f"{storage_class_label(item)} ({size_label(item)})"
+    )
     if item.action in (Action.REPLACE, Action.IN_SYNC, Action.IN_FLIGHT):
         line += f" [{item.mode.value}]"
     reason = reason_shown(item)

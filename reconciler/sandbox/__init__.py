@@ -6,11 +6,11 @@ It is an independent implementation of that contract and imports nothing from th
     handler.py     HTTP/1.1 plumbing: read a request, write a response (or lose it on purpose)
     app.py         the request pipeline: auth, rate limit, faults, routing, error bodies
     routes.py      the route table; api_files.py, api_storage.py, api_exports.py: the endpoints
-    control.py     /_sandbox/ endpoints (loopback only): settings and the request log
+    control.py     /_sandbox/ endpoints (loopback, token, loopback Host): settings, request log
     exports.py     per-item export rules, job creation and job completion
     jobs.py        the background runner that moves jobs PENDING -> RUNNING -> COMPLETED|FAILED
     store.py       sqlite3 state in the data folder (WAL; survives restart and SIGKILL)
-    objects.py     volume objects as real sparse files under the data folder
+    objects.py     volume objects: keys indexed in the store, sparse files named by hash
     seed.py        YAML seed loading; demo_seed.yaml ships with the package
     faults.py      the fault switches and pacing settings; ratelimit.py: per-token windows
     requestlog.py  JSON-lines request log; resources.py: JSON rendering; paging.py: offset/limit

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import errors
 from .api_files import MAX_BULK, id_list
 from .errors import ApiFailure, bad_request, not_found
 from .exports import create_exports
@@ -12,6 +13,7 @@ from .protocol import ApiRequest, ApiResponse, Services
 from .resources import export_resource, select_fields
 
 STATES = ("PENDING", "RUNNING", "COMPLETED", "FAILED")
+MAX_STATES = 4  # `state` may be repeated, up to 4 times, and matches any of them
 
 
 def _copy_only(request: ApiRequest) -> bool:
@@ -64,7 +66,8 @@ def bulk_get_exports(ctx: Services, request: ApiRequest, _: dict[str, str]) -> A
             "SELECT * FROM exports WHERE id = ? AND owner = ?", (export_id, request.username)
         )
         if job is None:
-            entries.append({"error": not_found(f"export {export_id} not found").body()})
+            missing = not_found(f"export {export_id} not found", errors.EXPORT_NOT_FOUND)
+            entries.append({"error": missing.body()})
         else:
             entries.append({"resource": export_resource(job, ctx.base)})
     return ApiResponse(200, {"items": entries})
@@ -75,22 +78,26 @@ def get_export(ctx: Services, request: ApiRequest, match: dict[str, str]) -> Api
         "SELECT * FROM exports WHERE id = ? AND owner = ?", (match["id"], request.username)
     )
     if job is None:
-        raise not_found(f"export {match['id']} not found")
+        raise not_found(f"export {match['id']} not found", errors.EXPORT_NOT_FOUND)
     return ApiResponse(200, select_fields(export_resource(job, ctx.base), request.param("fields")))
 
 
 def list_exports(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
     offset, limit = page_window(request)
     where, params = ["owner = ?"], [request.username]
-    volume, state = request.param("volume"), request.param("state")
+    volume = request.param("volume")
+    states = [state for state in request.query.get("state", []) if state]
     if volume:
         where.append("volume = ?")
         params.append(volume)
-    if state:
+    if len(states) > MAX_STATES:
+        raise bad_request(f"state: at most {MAX_STATES} states, got {len(states)}")
+    for state in states:
         if state not in STATES:
             raise bad_request(f"state must be one of {', '.join(STATES)}, got {state!r}")
-        where.append("state = ?")
-        params.append(state)
+    if states:
+        where.append(f"state IN ({','.join('?' * len(states))})")
+        params += states
     condition = " AND ".join(where)
     total = int(ctx.store.scalar(f"SELECT COUNT(*) FROM exports WHERE {condition}", params))
     jobs = ctx.store.read(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import access
+from . import access, errors
 from .errors import bad_request, not_found
 from .ids import FILE_ID
 from .paging import page_of, page_window, paged
@@ -29,7 +29,7 @@ def get_project(ctx: Services, request: ApiRequest, match: dict[str, str]) -> Ap
     project_id = f"{match['owner']}/{match['project']}"
     project = access.project_for(ctx.store, request.username, project_id)
     if project is None:
-        raise not_found(f"project {project_id} not found")
+        raise not_found(f"project {project_id} not found", errors.PROJECT_NOT_FOUND)
     return ApiResponse(
         200, select_fields(project_resource(project, ctx.base), request.param("fields"))
     )
@@ -62,20 +62,40 @@ def list_files(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResp
     project_id, parent_id = request.param("project"), request.param("parent")
     if (project_id is None) == (parent_id is None):
         raise bad_request("give exactly one of project= or parent=")
-    offset, limit = page_window(request)
     if project_id is not None:
-        project = access.project_for(ctx.store, request.username, project_id)
-        if project is None:
-            raise not_found(f"project {project_id} not found")
-        parent = str(project["root_folder"])
+        parent = _root_folder(ctx, request, project_id)
     else:
         assert parent_id is not None
-        folder = access.file_for(ctx.store, request.username, parent_id)
-        if folder is None:
-            raise not_found(f"folder {parent_id} not found")
-        if folder["type"] != "folder":
-            raise bad_request(f"parent {parent_id} is a file, not a folder")
-        parent = parent_id
+        parent = _folder(ctx, request, parent_id)
+    return _children(ctx, request, parent)
+
+
+def list_folder(ctx: Services, request: ApiRequest, match: dict[str, str]) -> ApiResponse:
+    """`GET /files/{id}/list`: a folder's direct children (the official `folder.list_files()`)."""
+    return _children(ctx, request, _folder(ctx, request, match["id"]))
+
+
+def _root_folder(ctx: Services, request: ApiRequest, project_id: str) -> str:
+    if project_id.count("/") != 1 or "" in project_id.split("/"):
+        message = f"project id {project_id!r} is not owner/project"
+        raise bad_request(message, errors.PROJECT_ID_MALFORMED)
+    project = access.project_for(ctx.store, request.username, project_id)
+    if project is None:
+        raise not_found(f"project {project_id} not found", errors.PROJECT_NOT_FOUND)
+    return str(project["root_folder"])
+
+
+def _folder(ctx: Services, request: ApiRequest, folder_id: str) -> str:
+    folder = access.file_for(ctx.store, request.username, folder_id)
+    if folder is None:
+        raise not_found(f"folder {folder_id} not found", errors.FILE_NOT_FOUND)
+    if folder["type"] != "folder":
+        raise bad_request(f"{folder_id} is a file, not a folder")
+    return folder_id
+
+
+def _children(ctx: Services, request: ApiRequest, parent: str) -> ApiResponse:
+    offset, limit = page_window(request)
     where, params = _filters(request)
     condition = " AND ".join(["parent = ?", *where])
     total = int(
@@ -93,7 +113,7 @@ def list_files(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResp
 def get_file(ctx: Services, request: ApiRequest, match: dict[str, str]) -> ApiResponse:
     found = access.file_for(ctx.store, request.username, match["id"])
     if found is None:
-        raise not_found(f"file {match['id']} not found")
+        raise not_found(f"file {match['id']} not found", errors.FILE_NOT_FOUND)
     return ApiResponse(200, select_fields(file_resource(found, ctx.base), request.param("fields")))
 
 
@@ -115,7 +135,8 @@ def bulk_get_files(ctx: Services, request: ApiRequest, _: dict[str, str]) -> Api
             else None
         )
         if found is None:
-            items.append({"error": not_found(f"file {file_id} not found").body()})
+            missing = not_found(f"file {file_id} not found", errors.FILE_NOT_FOUND)
+            items.append({"error": missing.body()})
         else:
             items.append({"resource": file_resource(found, ctx.base)})
     return ApiResponse(200, {"items": items})

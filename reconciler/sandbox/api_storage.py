@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from . import access
+from . import access, errors
 from .errors import bad_request, not_found
 from .objects import location_problem
 from .paging import page_of, page_window, with_params
@@ -23,7 +23,7 @@ def _volume(ctx: Services, request: ApiRequest, match: dict[str, str]) -> Row:
     volume_id = f"{match['owner']}/{match['volume']}"
     volume = access.volume_for(ctx.store, request.username, volume_id)
     if volume is None:
-        raise not_found(f"volume {volume_id} not found")
+        raise not_found(f"volume {volume_id} not found", errors.VOLUME_NOT_FOUND)
     return volume
 
 
@@ -74,6 +74,7 @@ def get_object(ctx: Services, request: ApiRequest, match: dict[str, str]) -> Api
         raise bad_request(problem)
     assert location is not None
     service = volume["service"]
+    # A key over the length limit cannot exist: not found, like any absent object.
     stored = ctx.objects.get(service["bucket"], service.get("prefix", ""), location)
     if stored is None:
         raise not_found(f"object {volume['id']}:{location} not found")

@@ -2,7 +2,8 @@
 routing, injected 5xx, the endpoint, and the error body for whatever went wrong.
 
 Order matters and follows sbg-api.md: a 401 is answered before the rate limit counts (it does
-not count); every authenticated call counts, 429s included.
+not count); `GET /v2/rate_limit` answers the quota without counting; every other authenticated
+call counts, 429s included.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from .errors import ApiFailure, bad_request
+from . import errors
+from .errors import ApiFailure, bad_request, not_found, unexpected
+from .ids import iso
 from .protocol import ApiRequest, ApiResponse, Services
 from .ratelimit import Quota, RateLimiter
 from .routes import resolve
@@ -23,6 +26,7 @@ from .routes import resolve
 log = logging.getLogger(__name__)
 
 TOKEN_HEADER = "x-sbg-auth-token"
+RATE_LIMIT_PATH = "/v2/rate_limit"
 
 
 @dataclass
@@ -52,12 +56,28 @@ class App:
         username = ctx.store.username_for(token) if token else None
         if token is None or username is None:
             quota = self.limiter.peek(token, now, settings.rate_limit, settings.rate_window)
-            failure = ApiFailure(401, 401, "missing or unknown X-SBG-Auth-Token")
+            failure = ApiFailure(401, errors.UNAUTHORIZED, "missing or unknown X-SBG-Auth-Token")
             return _failure(failure, quota.headers())
+        if urlsplit(target).path.rstrip("/") == RATE_LIMIT_PATH:
+            return self._rate_limit(method, token, now)
         quota = self.limiter.hit(token, now, settings.rate_limit, settings.rate_window)
         outcome = self._authenticated(method, target, body, username, quota)
         outcome.headers.update(quota.headers())
         return outcome
+
+    def _rate_limit(self, method: str, token: str, now: float) -> Outcome:
+        """The caller's quota, as the official client's `api.rate_limit.get()` reads it."""
+        settings = self.services.faults.settings
+        quota = self.limiter.peek(token, now, settings.rate_limit, settings.rate_window)
+        if method != "GET":
+            failure = ApiFailure(405, errors.METHOD_NOT_ALLOWED, f"{method} is not allowed here")
+            return _failure(failure, quota.headers())
+        # `reset` as sevenbridges-python reads it (a DateTimeField, sbg-api.md: "read its
+        # models when in doubt"); the X-RateLimit-Reset header keeps Unix seconds.
+        rate = {"limit": quota.limit, "remaining": quota.remaining, "reset": iso(quota.reset)}
+        # The sandbox runs no tasks: no instance is ever in use.
+        body = {"rate": rate, "instance_limit": {"limit": 0, "remaining": 0}}
+        return Outcome(200, body, quota.headers())
 
     def _authenticated(
         self, method: str, target: str, raw_body: bytes, username: str, quota: Quota
@@ -65,18 +85,23 @@ class App:
         ctx = self.services
         settings = ctx.faults.settings
         if quota.exceeded:
-            return _failure(ApiFailure(429, 1000, "rate limit exceeded; wait for the reset"))
+            return _failure(
+                ApiFailure(429, errors.RATE_LIMITED, "rate limit exceeded; wait for the reset")
+            )
         if settings.maintenance:
-            return _failure(ApiFailure(503, 0, "the platform is under maintenance"))
+            return _failure(
+                ApiFailure(503, errors.MAINTENANCE, "the platform is under maintenance")
+            )
         parts = urlsplit(target)
         resolved = resolve(method, parts.path)
         if resolved is None:
-            return _failure(ApiFailure(404, 404, f"no such resource: {parts.path}"))
+            return _failure(not_found(f"no such resource: {parts.path}"))
         if isinstance(resolved, str):
-            return _failure(ApiFailure(405, 405, f"{method} is not allowed on {parts.path}"))
+            message = f"{method} is not allowed on {parts.path}"
+            return _failure(ApiFailure(405, errors.METHOD_NOT_ALLOWED, message))
         route, match = resolved
         if ctx.faults.inject_error(route.kind):
-            return _failure(ApiFailure(500, 1, "internal server error (injected by the sandbox)"))
+            return _failure(unexpected("internal server error (injected by the sandbox)"))
         try:
             body = self._json(method, raw_body)
             request = ApiRequest(
@@ -92,7 +117,7 @@ class App:
             return _failure(failure)
         except Exception:
             log.exception("%s %s failed", method, parts.path)
-            return _failure(ApiFailure(500, 1, "internal sandbox error (a bug in the sandbox)"))
+            return _failure(unexpected("internal sandbox error (a bug in the sandbox)"))
         return Outcome(response.status, response.body, dict(response.headers), response.lose)
 
     @staticmethod
@@ -103,4 +128,6 @@ class App:
         try:
             return json.loads(raw or b"null")
         except ValueError:
-            raise bad_request("the request body is not valid JSON") from None
+            raise bad_request(
+                "the request body is not valid JSON", errors.UNDECODABLE_BODY
+            ) from None

@@ -1,18 +1,28 @@
-"""The control endpoints under `/_sandbox/`, for loopback clients only.
+"""The control endpoints under `/_sandbox/`: loopback clients with the sandbox's token only.
 
 GET  /_sandbox/config     the current settings (faults.Settings) as JSON
 POST /_sandbox/config     change some settings: a JSON object of name -> value
 GET  /_sandbox/requests   the request log, as a JSON list
+
+Every route, whatever its method, is checked here before it is dispatched: the client must be
+on loopback, the `Host` header (and `Origin`, when sent) must name a loopback host, and the
+sandbox's token must be in the `X-SBG-Auth-Token` header (never the query). The token alone is
+not enough, since the demo token is public; the Host check is what stops a web page in the
+user's browser from reaching the control port through DNS rebinding.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 import json
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from .app import Outcome
-from .errors import ApiFailure, SettingsError, bad_request
+from . import errors
+from .app import TOKEN_HEADER, Outcome
+from .errors import ApiFailure, SettingsError, bad_request, not_found
 from .faults import Faults
 from .requestlog import RequestLog
 
@@ -24,11 +34,47 @@ def _loopback(client: str) -> bool:
         return False
 
 
-def handle(
-    faults: Faults, requests: RequestLog, method: str, path: str, body: bytes, client: str
-) -> Outcome:
+def _loopback_host(value: str | None, *, with_scheme: bool) -> bool:
+    """True for `127.0.0.1:PORT`, `[::1]:PORT`, `localhost` (or, for Origin, with a scheme)."""
+    if not value:
+        return False
+    try:
+        hostname = urlsplit(value if with_scheme else f"//{value}").hostname
+    except ValueError:
+        return False
+    if hostname is None:
+        return False
+    return hostname == "localhost" or _loopback(hostname)
+
+
+def refusal(client: str, headers: Mapping[str, str], token: str) -> ApiFailure | None:
+    """Why a control request may not be served, or None. `headers` have lower-case names."""
     if not _loopback(client):
-        return Outcome(403, ApiFailure(403, 403, "control endpoints answer loopback only").body())
+        return ApiFailure(403, errors.FORBIDDEN, "control endpoints answer loopback only")
+    if not _loopback_host(headers.get("host"), with_scheme=False):
+        return ApiFailure(403, errors.FORBIDDEN, "control endpoints need a loopback Host header")
+    origin = headers.get("origin")
+    if origin is not None and not _loopback_host(origin, with_scheme=True):
+        return ApiFailure(403, errors.FORBIDDEN, "control endpoints refuse foreign origins")
+    given = headers.get(TOKEN_HEADER, "")
+    if not token or not hmac.compare_digest(given.encode(), token.encode()):
+        message = "control endpoints need the sandbox's token in the X-SBG-Auth-Token header"
+        return ApiFailure(401, errors.UNAUTHORIZED, message)
+    return None
+
+
+def handle(
+    faults: Faults,
+    requests: RequestLog,
+    method: str,
+    path: str,
+    body: bytes,
+    client: str,
+    headers: Mapping[str, str],
+    token: str,
+) -> Outcome:
+    if failure := refusal(client, headers, token):
+        return Outcome(failure.status, failure.body())
     try:
         return Outcome(200, _dispatch(faults, requests, method, path, body))
     except ApiFailure as failure:
@@ -50,4 +96,4 @@ def _dispatch(faults: Faults, requests: RequestLog, method: str, path: str, body
         return faults.update(changes).to_dict()
     if path == "/_sandbox/requests" and method == "GET":
         return requests.entries()
-    raise ApiFailure(404, 404, f"no such control endpoint: {method} {path}")
+    raise not_found(f"no such control endpoint: {method} {path}")

@@ -2,7 +2,9 @@
 
 An item is checked against the state at creation time (sbg-api.md): the file (exists and in
 reach, not a folder, not an alias, not public), the volume (exists and in reach, active, RW,
-not GCS, same location as the project) and the destination (free, or `overwrite`). Accepted
+not GCS, same location as the project), the key (at most 1,024 bytes with the volume's
+prefix), the properties (encryption, canned ACL, storage class) and the destination (free, or
+`overwrite`). Each refusal carries the platform's published code (see errors.py). Accepted
 items become PENDING jobs with their deadlines fixed at creation, so a restart changes nothing.
 """
 
@@ -12,11 +14,11 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from . import access
-from .errors import ApiFailure, bad_request
+from . import access, errors
+from .errors import ApiFailure, bad_request, not_found
 from .faults import Settings
 from .ids import new_export_id
-from .objects import ObjectStore, location_problem
+from .objects import ObjectStore, key_problem, location_problem
 from .store import Row, Store, decode, encode
 
 PUBLIC_KEY = "sbg_public_files_category"
@@ -25,7 +27,18 @@ DEFAULT_PROPERTIES: dict[str, Any] = {
     "sse_aws_kms_key_id": None,
     "aws_canned_acl": None,
 }
+STORAGE_CLASS = "aws_storage_class"  # recorded when given or a volume default; never invented
 SSE_ALGORITHMS = ("AES256", "aws:kms", None)
+# S3 canned ACLs (AWS S3 user guide, "Canned ACL") and storage classes (S3 API reference,
+# PutObject x-amz-storage-class).
+CANNED_ACLS = (
+    "private", "public-read", "public-read-write", "aws-exec-read", "authenticated-read",
+    "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write",
+)  # fmt: skip
+STORAGE_CLASSES = (
+    "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+    "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,14 +73,37 @@ def parse_item(item: Any) -> ExportItem:
 
 
 def _properties(given: dict[str, Any], volume: Row) -> dict[str, Any]:
+    """The item's properties over the volume's defaults; invalid values are refused per item
+    with the platform's codes (9032 encryption, 9022 canned ACL, 9024 storage class)."""
     defaults = volume["service"].get("properties") or {}
     merged = {
         key: given.get(key, defaults.get(key, value)) for key, value in DEFAULT_PROPERTIES.items()
     }
+    storage_class = given.get(STORAGE_CLASS, defaults.get(STORAGE_CLASS))
+    if storage_class is not None:
+        merged[STORAGE_CLASS] = storage_class
     if merged["sse_algorithm"] not in SSE_ALGORITHMS:
-        raise bad_request(f"properties.sse_algorithm {merged['sse_algorithm']!r} is not supported")
-    if merged["sse_aws_kms_key_id"] is not None and merged["sse_algorithm"] != "aws:kms":
-        raise bad_request("properties.sse_aws_kms_key_id needs sse_algorithm aws:kms")
+        raise bad_request(
+            f"properties.sse_algorithm {merged['sse_algorithm']!r} is not supported",
+            errors.INVALID_SSE,
+        )
+    kms_key = merged["sse_aws_kms_key_id"]
+    if kms_key is not None and (
+        not isinstance(kms_key, str) or merged["sse_algorithm"] != "aws:kms"
+    ):
+        raise bad_request(
+            "properties.sse_aws_kms_key_id needs sse_algorithm aws:kms", errors.INVALID_SSE
+        )
+    if merged["aws_canned_acl"] is not None and merged["aws_canned_acl"] not in CANNED_ACLS:
+        raise bad_request(
+            f"properties.aws_canned_acl {merged['aws_canned_acl']!r} is not an S3 canned ACL",
+            errors.INVALID_CANNED_ACL,
+        )
+    if storage_class is not None and storage_class not in STORAGE_CLASSES:
+        raise bad_request(
+            f"properties.aws_storage_class {storage_class!r} is not an S3 storage class",
+            errors.INVALID_STORAGE_CLASS,
+        )
     return merged
 
 
@@ -77,43 +113,53 @@ def check_item(
     """The file, volume and properties of an acceptable item; ApiFailure otherwise."""
     file = access.file_for(store, username, item.file_id)
     if file is None:
-        raise ApiFailure(404, 5002, f"file {item.file_id} not found")
+        raise not_found(
+            f"file {item.file_id} not found or not accessible",
+            errors.EXPORT_FILE_NOT_FOUND,
+        )
+    not_exportable = errors.NOT_EXPORTABLE
     if file["type"] == "folder":
-        raise ApiFailure(400, 9101, f"file {item.file_id} is a folder; folders cannot be exported")
+        raise bad_request(
+            f"file {item.file_id} is a folder; folders cannot be exported", not_exportable
+        )
     if file["storage"]["type"] != "PLATFORM":
-        raise ApiFailure(400, 9102, f"file {item.file_id} is an alias; it cannot be exported")
+        raise bad_request(f"file {item.file_id} is an alias; it cannot be exported", not_exportable)
     if PUBLIC_KEY in file["metadata"]:
-        raise ApiFailure(403, 9103, f"file {item.file_id} is a public file; it cannot be exported")
+        message = f"file {item.file_id} is a public file; it cannot be exported"
+        raise ApiFailure(403, not_exportable, message)
     volume = access.volume_for(store, username, item.volume)
     if volume is None:
-        raise ApiFailure(404, 9104, f"volume {item.volume} not found")
+        raise not_found(f"volume {item.volume} not found", errors.VOLUME_NOT_FOUND)
     if not volume["active"]:
-        raise ApiFailure(400, 9106, f"volume {item.volume} is not active")
+        message = f"volume {item.volume} is not active; it is not configured for writing"
+        raise bad_request(message, errors.VOLUME_INACTIVE)
     if volume["access_mode"] != "RW":
-        raise ApiFailure(403, 9105, f"volume {item.volume} is read-only (access_mode RO)")
+        message = f"volume {item.volume} is read-only (access_mode RO)"
+        raise ApiFailure(403, errors.VOLUME_NOT_WRITABLE, message)
     service = volume["service"]
     if service.get("type") == "gcs":
-        raise ApiFailure(
-            400, 9107, f"volume {item.volume}: export to Google Cloud Storage is not supported"
+        raise bad_request(
+            f"volume {item.volume}: export to Google Cloud Storage is not supported",
+            errors.CROSS_CLOUD,
         )
     project = store.read_one("SELECT location FROM projects WHERE id = ?", (file["project"],))
     if project is None or project["location"] != volume["location"]:
-        raise ApiFailure(
-            400,
-            9108,
+        raise bad_request(
             f"volume {item.volume} is not in the project's location; "
             "export only to a volume in the same cloud provider and region",
+            errors.CROSS_LOCATION,
         )
     bucket, prefix = str(service["bucket"]), str(service.get("prefix", ""))
-    if objects.path(bucket, prefix, item.location).is_dir():
-        raise ApiFailure(409, 9109, f"{item.volume}:{item.location} is a prefix of other objects")
-    if blocker := objects.blocked_by_object(bucket, prefix, item.location):
-        raise ApiFailure(409, 9109, f"{item.volume}:{blocker} is an object, not a prefix")
+    if problem := key_problem(prefix, item.location):
+        raise bad_request(f"destination.{problem}")
+    properties = _properties(item.properties, volume)
     if not item.overwrite and objects.occupied(bucket, prefix, item.location):
         raise ApiFailure(
-            409, 9109, f"{item.volume}:{item.location} already exists and overwrite is false"
+            409,
+            errors.DESTINATION_EXISTS,
+            f"{item.volume}:{item.location} already exists and overwrite is false",
         )
-    return file, volume, _properties(item.properties, volume)
+    return file, volume, properties
 
 
 def insert_job(

@@ -37,6 +37,7 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self, address: tuple[str, int], app: App, faults: Faults, requests: RequestLog
     ) -> None:
         self.app, self.faults, self.requests = app, faults, requests
+        self.control_token = ""  # the sandbox's token, set once the state is open
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, SandboxHandler)
@@ -97,6 +98,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send(Outcome(400, bad_request("bad Content-Length").body()), request_id)
             return
         body = self.rfile.read(length) if length > 0 else b""
+        headers = {key.lower(): value for key, value in self.headers.items()}
         if urlsplit(self.path).path.startswith("/_sandbox/"):
             outcome = control.handle(
                 self.server.faults,
@@ -105,10 +107,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 urlsplit(self.path).path,
                 body,
                 self.client_address[0],
+                headers,
+                self.server.control_token,
             )
             self._send(outcome, request_id)
             return
-        headers = {key.lower(): value for key, value in self.headers.items()}
         outcome = self.server.app.handle(self.command, self.path, headers, body)
         entry: dict[str, Any] = {
             "time": time.time(),

@@ -13,7 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from .errors import ApiFailure
+from . import errors
+from .errors import ApiFailure, unexpected
 from .faults import Faults
 from .ids import iso
 from .objects import ObjectStore
@@ -35,7 +36,7 @@ def _finish(
     conn: sqlite3.Connection, objects: ObjectStore, faults: Faults, job: Row, now: float
 ) -> None:
     if job["doomed"] or job["file_id"] in faults.settings.fail_files:
-        _fail(conn, job, ApiFailure(500, 1, f"export of file {job['file_id']} failed"), now)
+        _fail(conn, job, unexpected(f"export of file {job['file_id']} failed"), now)
         return
     found = conn.execute("SELECT * FROM files WHERE id = ?", (job["file_id"],)).fetchone()
     volume = conn.execute("SELECT * FROM volumes WHERE id = ?", (job["volume"],)).fetchone()
@@ -43,14 +44,14 @@ def _finish(
     if file is None or volume is None or file["storage"]["type"] != "PLATFORM":
         # Another job moved the file (or it went away) while this one was in flight.
         message = f"file {job['file_id']} is no longer on the platform"
-        _fail(conn, job, ApiFailure(409, 9102, message), now)
+        _fail(conn, job, ApiFailure(409, errors.NOT_EXPORTABLE, message), now)
         return
     service = decode(volume)["service"]
     try:
         objects.write(service["bucket"], service.get("prefix", ""), job["location"], file["size"])
     except OSError as exc:
         message = f"{job['volume']}:{job['location']}: cannot write the object ({exc.strerror})"
-        _fail(conn, job, ApiFailure(409, 9109, message), now)
+        _fail(conn, job, unexpected(message), now)
         return
     if not job["copy_only"]:
         file["storage"] = {"type": "VOLUME", "volume": job["volume"], "location": job["location"]}

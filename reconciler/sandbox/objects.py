@@ -1,17 +1,34 @@
-"""Volume objects as real files under `<data>/objects/<bucket>/<prefix><location>`.
+"""Volume objects: an index of keys in the state database, and one real sparse file per object.
 
-Objects are sparse: `os.truncate` gives them their declared size without using disk. A listing
-walks one directory, with `/` as the delimiter: files are items, directories are prefixes.
+A key is the volume's prefix plus the location, as S3 stores it: up to 1,024 UTF-8 bytes, any
+segment length, any Unicode. File names never come from a key: an object lives at
+`<data>/objects/<2 hex>/<sha256 of bucket and key>`, so no key can reach outside the folder or
+run into a file-name limit. Every file is opened relative to a directory descriptor with
+`O_NOFOLLOW`, so a symlink planted under `objects/` is never followed: writing through it
+fails, and reading treats it as no object. `os.ftruncate` gives an object its declared size
+without using disk.
+
+Listings follow S3 with `/` as the delimiter: keys directly under the queried prefix are items,
+deeper levels are prefixes, in key order (the UTF-8 byte order, which is code point order).
 Locations are relative to the volume; the volume's prefix is added here and shown nowhere else.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .store import Store
+
 OBJECTS_DIR = "objects"
+MAX_KEY_BYTES = 1024
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 @dataclass(frozen=True)
@@ -36,75 +53,173 @@ def location_problem(location: object) -> str | None:
         return f"location {location!r} must be a relative key that does not end with '/'"
     if any(part in ("", ".", "..") for part in location.split("/")):
         return f"location {location!r} has an empty, '.' or '..' segment"
+    try:
+        location.encode()
+    except UnicodeEncodeError:
+        return f"location {location!r} is not valid Unicode"
     return None
 
 
-def _base(prefix: str) -> str:
-    return prefix if not prefix or prefix.endswith("/") else prefix + "/"
+def prefix_problem(prefix: object) -> str | None:
+    """Why a volume prefix cannot hold objects (absolute, or a '..' segment), or None."""
+    if not isinstance(prefix, str):
+        return "prefix must be a string"
+    if prefix.startswith("/") or ".." in prefix.split("/") or "\0" in prefix:
+        return f"prefix {prefix!r} must be relative, without '..' segments"
+    return None
+
+
+def object_key(prefix: str, location: str) -> str:
+    """The full key: the volume's prefix (with its trailing `/`) plus the location."""
+    return (prefix if not prefix or prefix.endswith("/") else prefix + "/") + location
+
+
+def key_problem(prefix: str, location: object) -> str | None:
+    """Why `location` on a volume with `prefix` is not a key the API accepts, or None."""
+    if problem := location_problem(location):
+        return problem
+    assert isinstance(location, str)
+    size = len(object_key(prefix, location).encode())
+    if size > MAX_KEY_BYTES:
+        return (
+            f"location {location[:40]!r}...: the key with the volume's prefix is {size} bytes,"
+            f" over {MAX_KEY_BYTES}"
+        )
+    return None
+
+
+def _after_prefix(prefix: str) -> str:
+    """The least string above every key that starts with `prefix` (which ends with '/')."""
+    return prefix[:-1] + chr(ord("/") + 1)
 
 
 class ObjectStore:
     """Reads and writes the objects of every volume (by bucket and prefix)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, store: Store) -> None:
+        self.data_dir = data_dir
         self.root = data_dir / OBJECTS_DIR
+        self._store = store
+
+    @staticmethod
+    def _name(bucket: str, key: str) -> tuple[str, str]:
+        digest = hashlib.sha256(f"{bucket}\0{key}".encode()).hexdigest()
+        return digest[:2], digest
 
     def path(self, bucket: str, prefix: str, location: str) -> Path:
-        return self.root / bucket / (_base(prefix) + location)
+        """Where the object's file is (or would be); for inspection, never opened by path."""
+        shard, name = self._name(bucket, object_key(prefix, location))
+        return self.root / shard / name
 
-    def write(self, bucket: str, prefix: str, location: str, size: int) -> Path:
-        path = self.path(bucket, prefix, location)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb"):
-            pass
-        os.truncate(path, size)
-        return path
+    @contextlib.contextmanager
+    def _shard(self, shard: str, create: bool) -> Iterator[int | None]:
+        """A descriptor of `objects/<shard>`, every level opened without following a symlink
+        (None when it does not exist and `create` is false)."""
+        opened: list[int] = []
+        try:
+            parent = os.open(self.data_dir, _DIR_FLAGS & ~os.O_NOFOLLOW)
+            opened.append(parent)
+            for name in (OBJECTS_DIR, shard):
+                try:
+                    parent = os.open(name, _DIR_FLAGS, dir_fd=parent)
+                except FileNotFoundError:
+                    if not create:
+                        yield None
+                        return
+                    with contextlib.suppress(FileExistsError):
+                        os.mkdir(name, 0o755, dir_fd=parent)
+                    parent = os.open(name, _DIR_FLAGS, dir_fd=parent)
+                opened.append(parent)
+            yield parent
+        finally:
+            for fd in reversed(opened):
+                os.close(fd)
+
+    def write(self, bucket: str, prefix: str, location: str, size: int) -> None:
+        """Write (or replace) the object; OSError when its file cannot be written safely."""
+        key = object_key(prefix, location)
+        shard, name = self._name(bucket, key)
+        with self._shard(shard, create=True) as folder:
+            fd = os.open(name, _FILE_FLAGS, 0o644, dir_fd=folder)
+            try:
+                os.ftruncate(fd, size)
+            finally:
+                os.close(fd)
+        self._store.execute(
+            "INSERT OR IGNORE INTO objects (bucket, key) VALUES (?, ?)", (bucket, key)
+        )
+
+    def _stat(self, bucket: str, key: str) -> os.stat_result | None:
+        shard, name = self._name(bucket, key)
+        try:
+            with self._shard(shard, create=False) as folder:
+                if folder is None:
+                    return None
+                found = os.stat(name, dir_fd=folder, follow_symlinks=False)
+        except OSError:
+            return None
+        return found if stat.S_ISREG(found.st_mode) else None
+
+    def _object(self, bucket: str, key: str, location: str) -> StoredObject | None:
+        found = self._stat(bucket, key)
+        if found is None:
+            return None
+        return StoredObject(location, found.st_size, found.st_mtime)
 
     def get(self, bucket: str, prefix: str, location: str) -> StoredObject | None:
-        path = self.path(bucket, prefix, location)
-        if not path.is_file():
+        key = object_key(prefix, location)
+        if not self._indexed(bucket, key):
             return None
-        stat = path.stat()
-        return StoredObject(location, stat.st_size, stat.st_mtime)
+        return self._object(bucket, key, location)
 
     def occupied(self, bucket: str, prefix: str, location: str) -> bool:
-        """True when an object, or a deeper level of objects, already sits at `location`."""
-        return self.path(bucket, prefix, location).exists()
+        """True when an object already sits at `location`."""
+        return self.get(bucket, prefix, location) is not None
 
-    def blocked_by_object(self, bucket: str, prefix: str, location: str) -> str | None:
-        """An existing object that is a parent 'directory' of `location`, if any."""
-        parts = location.split("/")[:-1]
-        for depth in range(1, len(parts) + 1):
-            candidate = "/".join(parts[:depth])
-            if self.path(bucket, prefix, candidate).is_file():
-                return candidate
-        return None
+    def _indexed(self, bucket: str, key: str) -> bool:
+        return bool(
+            self._store.scalar("SELECT 1 FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+        )
+
+    def _next_key(self, bucket: str, bound: str, inclusive: bool) -> str | None:
+        found = self._store.scalar(
+            f"SELECT key FROM objects WHERE bucket = ? AND key {'>=' if inclusive else '>'} ?"
+            " ORDER BY key LIMIT 1",
+            (bucket, bound),
+        )
+        return None if found is None else str(found)
 
     def list(
         self, bucket: str, prefix: str, query_prefix: str, limit: int, after: str | None
     ) -> Listing:
-        """Entries directly under `query_prefix`, in key order, after the key `after`."""
-        directory, _, start = query_prefix.rpartition("/")
-        folder = self.root / bucket / (_base(prefix) + directory)
-        lead = directory + "/" if directory else ""
-        entries: list[tuple[str, os.DirEntry[str]]] = []
-        if folder.is_dir():
-            with os.scandir(folder) as scan:
-                for entry in scan:
-                    if not entry.name.startswith(start):
-                        continue
-                    key = lead + entry.name + ("/" if entry.is_dir() else "")
-                    if after is None or key > after:
-                        entries.append((key, entry))
-        entries.sort(key=lambda pair: pair[0])
+        """Entries directly under `query_prefix`, in key order, after the key `after` (a
+        location, or a prefix ending in '/' whose whole level is then skipped)."""
+        base = object_key(prefix, "")
+        lead = base + query_prefix
+        bound, inclusive = lead, True
+        if after is not None and base + after >= lead:
+            full = base + after
+            bound, inclusive = (_after_prefix(full), True) if full.endswith("/") else (full, False)
+        entries: list[str] = []  # locations, and prefixes ending in '/'
+        while len(entries) <= limit:
+            key = self._next_key(bucket, bound, inclusive)
+            if key is None or not key.startswith(lead):
+                break
+            slash = key.find("/", len(lead))
+            if slash < 0:
+                entries.append(key[len(base) :])
+                bound, inclusive = key, False
+            else:
+                level = key[: slash + 1]
+                entries.append(level[len(base) :])
+                bound, inclusive = _after_prefix(level), True
         page = entries[:limit]
         items: list[StoredObject] = []
         prefixes: list[str] = []
-        for key, entry in page:
-            if key.endswith("/"):
-                prefixes.append(key)
-            else:
-                stat = entry.stat()
-                items.append(StoredObject(key, stat.st_size, stat.st_mtime))
-        last_key = page[-1][0] if len(entries) > limit else None
+        for entry in page:
+            if entry.endswith("/"):
+                prefixes.append(entry)
+            elif found := self._object(bucket, base + entry, entry):
+                items.append(found)
+        last_key = page[-1] if len(entries) > limit else None
         return Listing(items, prefixes, last_key)

@@ -34,6 +34,7 @@ ROUTES = (
     _route("GET", "/projects/{owner}/{project}", api_files.get_project),
     _route("GET", "/files", api_files.list_files),
     _route("GET", "/files/{id}", api_files.get_file),
+    _route("GET", "/files/{id}/list", api_files.list_folder),
     _route("POST", "/bulk/files/get", api_files.bulk_get_files),
     _route("GET", "/storage/volumes", api_storage.list_volumes),
     _route("GET", "/storage/volumes/{owner}/{volume}", api_storage.get_volume),

@@ -28,12 +28,12 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from .errors import ApiFailure, SeedError
+from .errors import SeedError, unexpected
 from .ids import derived_id, iso, new_export_id
-from .objects import ObjectStore, location_problem
+from .objects import ObjectStore, key_problem, prefix_problem
 from .seed_files import SEED_TIME, seed_files
 from .seed_files import require as _require
-from .store import Store, decode, encode
+from .store import OBJECTS_LAYOUT, Store, decode, encode
 
 DEMO_SEED = "demo_seed.yaml"
 
@@ -101,11 +101,12 @@ def apply_seed(store: Store, objects: ObjectStore, seed: Mapping[str, Any]) -> N
             if volume is None:
                 raise SeedError(f"seed: {where}: unknown volume {entry['volume']!r}")
             location = _require(entry, where, "location")
-            if problem := location_problem(location):
+            if problem := key_problem(volume["prefix"], location):
                 raise SeedError(f"seed: {where}: {problem}")
             objects.write(volume["bucket"], volume["prefix"], location, int(entry.get("size", 0)))
         _seed_exports(conn, seed, str(tokens[0]["username"]))
         conn.execute("INSERT INTO meta VALUES ('seeded', ?)", (iso(time.time()),))
+        conn.execute("INSERT INTO meta VALUES ('objects_layout', ?)", (OBJECTS_LAYOUT,))
 
 
 def _seed_projects(conn: sqlite3.Connection, seed: Mapping[str, Any]) -> dict[str, str]:
@@ -139,6 +140,8 @@ def _seed_volumes(conn: sqlite3.Connection, seed: Mapping[str, Any]) -> dict[str
             raise SeedError(f"seed: {where}.service: bucket {bucket!r} is not a bucket name")
         service.setdefault("type", "s3")
         service.setdefault("prefix", "")
+        if problem := prefix_problem(service["prefix"]):
+            raise SeedError(f"seed: {where}.service: {problem}")
         service.setdefault("properties", {"sse_algorithm": "AES256"})
         service.pop("credentials", None)
         volumes[volume] = {"bucket": bucket, "prefix": str(service["prefix"])}
@@ -176,7 +179,7 @@ def _seed_exports(conn: sqlite3.Connection, seed: Mapping[str, Any], default_own
             result = encode(decode(found))
         error = None
         if state == "FAILED":
-            error = encode(ApiFailure(500, 1, str(entry.get("error", "export failed"))).body())
+            error = encode(unexpected(str(entry.get("error", "export failed"))).body())
         terminal = state in ("COMPLETED", "FAILED")
         conn.execute(
             "INSERT INTO exports (id, owner, file_id, volume, location, overwrite, copy_only,"

@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import SeedError
 from .ids import FILE_ID, derived_id
-from .objects import ObjectStore, location_problem
+from .objects import ObjectStore, key_problem
 from .store import encode
 
 SEED_TIME = "2024-01-15T09:30:00Z"
@@ -66,10 +66,9 @@ def seed_files(
         )
         if storage.get("type") == "VOLUME":
             volume = volumes.get(str(storage.get("volume")))
-            if volume is None or location_problem(storage.get("location")):
+            if volume is None or key_problem(volume["prefix"], storage.get("location")):
                 raise SeedError(f"seed: {where}: an alias needs a known volume and a location")
-            object_path = objects.path(volume["bucket"], volume["prefix"], storage["location"])
-            if not object_path.exists():
+            if not objects.occupied(volume["bucket"], volume["prefix"], storage["location"]):
                 objects.write(
                     volume["bucket"], volume["prefix"], storage["location"], entry.get("size", 0)
                 )

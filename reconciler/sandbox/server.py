@@ -28,7 +28,7 @@ from .protocol import Services
 from .ratelimit import RateLimiter
 from .requestlog import LOG_NAME, RequestLog
 from .seed import apply_seed, load_seed
-from .store import DB_NAME, Row, Store
+from .store import DB_NAME, OBJECTS_LAYOUT, Row, Store
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +60,18 @@ def open_state(
     if reset:
         _reset(data_dir)
     store = Store(data_dir)
-    objects = ObjectStore(data_dir)
+    objects = ObjectStore(data_dir, store)
     try:
         if store.is_seeded():
             if seed is not None:
                 raise StateExistsError(
                     f"{data_dir} already holds sandbox state; drop --seed to resume it,"
                     " or add --reset to start over from the seed"
+                )
+            if store.objects_layout() != OBJECTS_LAYOUT:
+                raise StateExistsError(
+                    f"{data_dir} holds state of an older sandbox that stored objects by path;"
+                    " add --reset to start over from the seed"
                 )
         elif seed is not None or use_demo:
             apply_seed(store, objects, load_seed(seed))
@@ -91,7 +96,7 @@ class Sandbox:
     ) -> None:
         self.data_dir = data_dir
         self.faults = faults
-        self._store, self._lock = store, lock
+        self._store, self._lock, self._objects = store, lock, objects
         self._requests = RequestLog(data_dir)
         self._jobs = JobRunner(store, objects, faults)
         services = Services(store, objects, faults, "", self._jobs.wake, time.time)
@@ -107,6 +112,7 @@ class Sandbox:
             store, objects, faults, self.url, self._jobs.wake, time.time
         )
         self.token = store.first_token() or ""
+        self._server.control_token = self.token
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": POLL_INTERVAL},
@@ -149,9 +155,7 @@ class Sandbox:
         if volume is None:
             raise SandboxError(f"volume {volume_id} not found")
         service = volume["service"]
-        return ObjectStore(self.data_dir).path(
-            service["bucket"], service.get("prefix", ""), location
-        )
+        return self._objects.path(service["bucket"], service.get("prefix", ""), location)
 
     def wait_for_jobs(self, timeout: float = 30.0) -> None:
         """Block until no job is PENDING or RUNNING."""

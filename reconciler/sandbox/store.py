@@ -46,7 +46,12 @@ CREATE TABLE IF NOT EXISTS exports (
     started_on TEXT, finished_on TEXT, result TEXT, error TEXT, doomed INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS exports_by_state ON exports (state, run_at, done_at);
 CREATE INDEX IF NOT EXISTS exports_by_volume ON exports (owner, volume, state);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (bucket, key)) WITHOUT ROWID;
 """
+# Data folders seeded before objects were indexed by key keep them as a tree of paths that
+# this sandbox no longer reads; they are refused rather than shown empty.
+OBJECTS_LAYOUT = "2"
 
 # Columns holding JSON text, decoded on the way out.
 _JSON_COLUMNS = frozenset(
@@ -95,6 +100,11 @@ class Store:
             found = self._conn.execute(sql, params).fetchone()
             return None if found is None else found[0]
 
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """One write: part of the transaction in progress on this thread, else committed."""
+        with self._lock:
+            self._conn.execute(sql, params)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic write; everything inside commits together or not at all."""
@@ -111,6 +121,10 @@ class Store:
 
     def is_seeded(self) -> bool:
         return self.scalar("SELECT value FROM meta WHERE key = 'seeded'") is not None
+
+    def objects_layout(self) -> str | None:
+        layout = self.scalar("SELECT value FROM meta WHERE key = 'objects_layout'")
+        return None if layout is None else str(layout)
 
     def first_token(self) -> str | None:
         token = self.scalar("SELECT token FROM tokens ORDER BY position LIMIT 1")

@@ -289,3 +289,39 @@ def test_on_a_terminal_apply_shows_the_plan_and_asks(
     assert creates(sandbox) == sent
     if code:
         assert "apply cancelled; nothing was applied" in ran.err
+
+
+def test_a_declared_storage_class_is_sent_and_recorded_an_undeclared_one_is_not(
+    lab, capsys
+) -> None:
+    cold = {**COPIES, "properties": {"aws_storage_class": "GLACIER_IR"}}
+    sandbox, _, manifest = lab({"moves": 1, "copies": 2}, [MOVES, cold])
+
+    ran = run_cli(capsys, *apply_args(manifest))
+
+    assert ran.code == 0, ran.err
+    jobs = sandbox.query("SELECT location, properties FROM exports ORDER BY location")
+    by_location = {j["location"]: j["properties"] for j in jobs}
+    assert by_location["c/f0000.dat"]["aws_storage_class"] == "GLACIER_IR"
+    assert by_location["c/f0001.dat"]["aws_storage_class"] == "GLACIER_IR"
+    assert set(by_location["m/f0000.dat"]) == {
+        "sse_algorithm",
+        "sse_aws_kms_key_id",
+        "aws_canned_acl",
+    }
+
+
+def test_a_location_with_a_300_byte_segment_converges(lab, capsys) -> None:
+    segment = "long-" + "é" * 147 + "x"  # 300 bytes of UTF-8
+    assert len(segment.encode()) == 300
+    deep = {**COPIES, "location": f"{segment}/{{name}}"}
+    sandbox, _, manifest = lab({"copies": 2}, [deep])
+
+    first = run_cli(capsys, *apply_args(manifest))
+    second = run_cli(capsys, *apply_args(manifest))
+
+    assert first.code == 0, first.err
+    assert "2 completed" in first.out
+    assert sandbox.object_path(VOLUME, f"{segment}/f0001.dat").stat().st_size == 1000
+    assert second.code == 0, second.err
+    assert "2 in-sync" in second.out

@@ -45,7 +45,7 @@ def outcome(n: int, result: Result, job: str | None) -> ItemOutcome:
         object_uri=f"s3://out/a/f{n}.bam",
         mode=Mode.MOVE,
         overwrite=False,
-        properties=ExportProperties("AES256", None, None),
+        properties=ExportProperties("AES256", None, None, None),
         declared_at=("m.yaml:3:5",),
         destructive=True,
         job_id=None,

@@ -427,6 +427,19 @@ CASES: list[Case] = [
         "canned-acl",
         schema_rejects=True,
     ),
+    Case(
+        "storage class",
+        entry(
+            "file: 65a1f0c0e4b0d1a2b3c40001",
+            "location: a",
+            "properties: {aws_storage_class: glacier}",
+        ),
+        8,
+        37,
+        "unknown S3 storage class 'glacier': use one of STANDARD, REDUCED_REDUNDANCY",
+        "storage-class",
+        schema_rejects=True,
+    ),
     # --- selector --------------------------------------------------------------------------
     Case(
         "no selector",

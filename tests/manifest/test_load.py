@@ -53,6 +53,20 @@ def test_full_manifest_gives_merged_rules(tmp_path: Path) -> None:
     assert loaded.manifests[0].header.guards.max_bytes == 1_500_000_000_000
 
 
+def test_storage_class_is_inherited_overridden_and_sent_only_when_declared() -> None:
+    defaults = Properties.model_validate({"aws_storage_class": "GLACIER_IR"})
+    inherited = merge_properties(defaults, None)
+    assert inherited.aws_storage_class == "GLACIER_IR"
+    assert inherited.as_dict()["aws_storage_class"] == "GLACIER_IR"
+    entry = Properties.model_validate({"aws_storage_class": "STANDARD_IA"})
+    assert merge_properties(defaults, entry).aws_storage_class == "STANDARD_IA"
+    undone = merge_properties(defaults, Properties.model_validate({"aws_storage_class": None}))
+    assert undone.as_dict() == {
+        "sse_algorithm": "AES256", "sse_aws_kms_key_id": None, "aws_canned_acl": None
+    }  # fmt: skip
+    assert merge_properties().as_dict() == undone.as_dict()
+
+
 def test_properties_merge_key_by_key() -> None:
     defaults = Properties.model_validate({"sse_algorithm": "aws:kms", "sse_aws_kms_key_id": "k"})
     entry = Properties.model_validate({"aws_canned_acl": "private"})

@@ -25,8 +25,8 @@ SETTINGS = settings(
 KEYS = [
     "version", "platform", "project", "labels", "guards", "defaults", "exports", "file", "path",
     "glob", "exclude", "where", "allow_empty", "location", "volume", "mode", "overwrite",
-    "properties", "sse_algorithm", "sse_aws_kms_key_id", "aws_canned_acl", "metadata", "tags",
-    "max_moves", "max_bytes", "description", "overwrit", "<<", "",
+    "properties", "sse_algorithm", "sse_aws_kms_key_id", "aws_canned_acl", "aws_storage_class",
+    "metadata", "tags", "max_moves", "max_bytes", "description", "overwrit", "<<", "",
 ]  # fmt: skip
 scalars = st.one_of(
     st.none(),

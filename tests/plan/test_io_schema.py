@@ -24,7 +24,7 @@ from reconciler.plan.io import (
     plan_json_schema,
     plan_schema_text,
 )
-from reconciler.plan.model import Plan, PlatformTarget
+from reconciler.plan.model import FORMAT_VERSION, Plan, PlatformTarget
 from reconciler.plan.planner import PlanContext, build_plan
 
 from .helpers import VOLUME, fid, file, job, live, manifests, rule
@@ -99,12 +99,12 @@ def test_a_coerced_value_is_refused() -> None:
         load_plan(json.dumps(data))
 
 
-@pytest.mark.parametrize("version", [1, 3])
+@pytest.mark.parametrize("version", [FORMAT_VERSION - 1, FORMAT_VERSION + 1])
 def test_another_format_version_is_refused(version: int) -> None:
     """Version 1 plans (one endpoint, items without a platform) are older: re-plan."""
     data = json.loads(dump_plan(sample_plan()))
     data["format_version"] = version
-    with pytest.raises(PlanFileError, match=rf"format_version {version} is not 2.*plan --out"):
+    with pytest.raises(PlanFileError, match=f"is not {FORMAT_VERSION}, .*; re-plan"):
         load_plan(json.dumps(data))
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pytest
 
+from reconciler.apply.submit import export_body
+from reconciler.errors import PlanFileError
 from reconciler.manifest.models import EffectiveProperties, ExportRule, Guards, Mode
 from reconciler.plan import decide as decide_module
 from reconciler.plan.exit_codes import plan_exit_code
+from reconciler.plan.io import dump_plan, load_plan
 from reconciler.plan.model import (
+    FORMAT_VERSION,
     Action,
     BlockedReason,
     Plan,
@@ -19,6 +24,8 @@ from reconciler.plan.model import (
     ReasonCode,
 )
 from reconciler.plan.planner import PlanContext, build_plan
+from reconciler.plan.render_markdown import render_markdown
+from reconciler.plan.render_text import render_text
 from reconciler.state import LiveState
 
 from .helpers import PROJECT, VOLUME, fid, file, job, live, manifests, rule, volume
@@ -633,7 +640,7 @@ def test_context_and_manifests_are_recorded() -> None:
         "abc123",
         "t",
     )
-    assert plan.manifests_digest == "d" * 64 and plan.format_version == 2
+    assert plan.manifests_digest == "d" * 64 and plan.format_version == FORMAT_VERSION
     assert len(plan.digest) == 64
 
 
@@ -666,3 +673,42 @@ def test_exit_codes(
     rules: tuple[ExportRule, ...], state: LiveState, detailed: bool, code: int
 ) -> None:
     assert plan_exit_code(plan_for(rules, state), detailed) == code
+
+
+def test_a_declared_storage_class_is_planned_shown_and_sent_and_an_undeclared_one_is_not() -> None:
+    glacier = EffectiveProperties(aws_storage_class="GLACIER_IR")
+    rules = (rule(fid(1), location="cold.bam", properties=glacier), rule(fid(2), location="w.bam"))
+    plan = plan_for(rules, live([file(1), file(2)]))
+    cold, warm = sorted(plan.items, key=lambda i: i.destination.location)
+    assert cold.properties.aws_storage_class == "GLACIER_IR"
+    assert export_body(cold)["properties"]["aws_storage_class"] == "GLACIER_IR"
+    assert "aws_storage_class" not in export_body(warm)["properties"]
+    assert set(export_body(warm)["properties"]) == {
+        "sse_algorithm", "sse_aws_kms_key_id", "aws_canned_acl"
+    }  # fmt: skip
+    assert "cold.bam (storage class GLACIER_IR)" in render_text(plan)
+    assert "w.bam (storage" not in render_text(plan)
+    assert "(storage class GLACIER_IR)" in render_markdown(plan)
+
+
+def test_a_storage_class_is_part_of_the_saved_plans_digest() -> None:
+    glacier = EffectiveProperties(aws_storage_class="GLACIER_IR")
+    plan = plan_for((rule(fid(1), location="cold.bam", properties=glacier),), live([file(1)]))
+    data = json.loads(dump_plan(plan))
+    assert data["items"][0]["properties"]["aws_storage_class"] == "GLACIER_IR"
+    assert load_plan(json.dumps(data)) == plan
+    data["items"][0]["properties"]["aws_storage_class"] = "DEEP_ARCHIVE"
+    with pytest.raises(PlanFileError, match="digest does not match"):
+        load_plan(json.dumps(data))
+
+
+def test_a_jobs_storage_class_matters_only_when_the_manifest_declares_one() -> None:
+    props = {"sse_algorithm": "AES256", "sse_aws_kms_key_id": None, "aws_canned_acl": None}
+    running = job("j1", 1, DEST, properties={**props, "aws_storage_class": "STANDARD"})
+    assert only_item(MOVE1, live([F1], jobs=[running])).job_differences == ()
+    glacier = EffectiveProperties(aws_storage_class="GLACIER_IR")
+    declared = (rule(fid(1), properties=glacier),)
+    item = only_item(declared, live([F1], jobs=[running]))
+    assert item.job_differences == (
+        "properties.aws_storage_class: job 'STANDARD', manifest 'GLACIER_IR'",
+    )

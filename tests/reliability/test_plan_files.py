@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from reconciler import cli
+from reconciler.plan.model import FORMAT_VERSION
 from reconciler.sandbox.server import Sandbox
 
 from .secret import SECRET_TOKEN, with_secret_token
@@ -38,6 +39,13 @@ def nested(index: int, outer: str, key: str, value: Any) -> Callable[[dict[str, 
     return lambda data: data["items"][index][outer].update({key: value})
 
 
+def before_storage_classes(data: dict[str, Any]) -> None:
+    """The plan as format 1 wrote it: no `aws_storage_class` in the items' properties."""
+    data["format_version"] = 1
+    for item in data["items"]:
+        del item["properties"]["aws_storage_class"]
+
+
 DIGEST = "the plan's digest does not match its content (edited by hand or damaged)"
 
 REFUSED: list[tuple[str, Edit, str]] = [
@@ -51,15 +59,15 @@ REFUSED: list[tuple[str, Edit, str]] = [
      DIGEST),
     ("digest recomputed by a careless tool", data_edit(lambda d: d.update(digest="f" * 64)),
      DIGEST),
-    ("newer format", data_edit(lambda d: d.update(format_version=3)),
-     "plan format_version 3 is not 2, the only one this reconciler reads"),
-    ("older format", data_edit(lambda d: d.update(format_version=1)),
-     "plan format_version 1 is not 2, the only one this reconciler reads; run `reconciler "
-     "plan --out FILE` again"),
-    ("format as text", data_edit(lambda d: d.update(format_version="2")),
-     "plan format_version '2' is not 2"),
+    ("newer format", data_edit(lambda d: d.update(format_version=FORMAT_VERSION + 1)),
+     f"plan format_version {FORMAT_VERSION + 1} is not {FORMAT_VERSION}, the only one this "
+     "reconciler reads; re-plan"),
+    ("saved before storage classes", data_edit(before_storage_classes),
+     "plan format_version 1 is not"),
+    ("format as text", data_edit(lambda d: d.update(format_version=str(FORMAT_VERSION))),
+     f"plan format_version '{FORMAT_VERSION}' is not {FORMAT_VERSION}"),
     ("format as boolean", data_edit(lambda d: d.update(format_version=True)),
-     "plan format_version True is not 2"),
+     f"plan format_version True is not {FORMAT_VERSION}"),
     ("no digest", data_edit(lambda d: d.pop("digest")),
      "not a valid plan (digest: Field required)"),
     ("an unknown field", data_edit(lambda d: d.update(approved_by="me")),

@@ -50,6 +50,23 @@ def session(sandbox: Sandbox) -> requests.Session:
     return http
 
 
+def control(
+    sandbox: Sandbox,
+    name: str,
+    settings: dict[str, Any] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> requests.Response:
+    """A `/_sandbox/NAME` control request made as every caller must make it: the sandbox's
+    token in the X-SBG-Auth-Token header, a loopback Host (requests takes it from the URL).
+    A POST when `settings` are given, else a GET; `headers` add to or replace those sent."""
+    url = sandbox.url.removesuffix("/v2") + f"/_sandbox/{name}"
+    sent = {"X-SBG-Auth-Token": sandbox.token, **(headers or {})}
+    if settings is None:
+        return requests.get(url, headers=sent)
+    return requests.post(url, json=settings, headers=sent)
+
+
 def item(file_id: str, volume: str, location: str, overwrite: bool = False) -> dict[str, Any]:
     return {
         "source": {"file": file_id},

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+import sqlite3
 import time
 
 import pytest
 from sevenbridges import Api
-from sevenbridges.errors import NotFound
+from sevenbridges.errors import BadRequest, Conflict, NotFound, SbgError
 
 from reconciler.sandbox.server import Sandbox
 
-from .helpers import ALIAS_FASTQ, ARCHIVE, GCS, OUTPUT, PROJECT, bam, counts, vcf
+from .helpers import ALIAS_FASTQ, ARCHIVE, GCS, OUTPUT, PROJECT, MakeSandbox, bam, counts, vcf
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -122,7 +124,7 @@ def test_submit_export_move_turns_the_file_into_an_alias(api: Api, sandbox: Sand
     moved = api.files.get(bam(3))
     assert moved.storage.type == "VOLUME"
     path = sandbox.object_path(OUTPUT, "bams/sample3.bam")
-    assert path.parts[-4:] == ("projects", "rna-seq", "bams", "sample3.bam")
+    assert path.is_relative_to(sandbox.data_dir / "objects")
     assert path.stat().st_size == 10889474105
     assert path.stat().st_blocks == 0  # sparse: no disk cost
 
@@ -182,3 +184,142 @@ def test_exports_query_by_volume_and_state(api: Api) -> None:
     assert "SeedRawFastqExport00000000000001" in on_archive
     assert api.exports.query(volume=OUTPUT, state="PENDING").total == 0
     assert api.exports.get(ids[0]).state == "COMPLETED"
+
+
+def test_rate_limit_is_read_without_counting(api: Api, sandbox: Sandbox) -> None:
+    assert api.users.me().username == "rfranklin"  # one counted call
+    before = api.rate_limit.get()
+    assert before.rate.limit == 1000
+    assert before.rate.remaining == 999
+    assert before.instance_limit is not None
+    assert isinstance(before.rate.reset, datetime.datetime)
+    assert api.limit == 1000
+    assert api.remaining == 999  # each read is a GET /v2/rate_limit that counts nothing
+    reset = api.reset_time
+    assert isinstance(reset, datetime.datetime)
+    assert reset > datetime.datetime.now()
+    assert api.rate_limit.get().rate.remaining == 999
+    paths = [entry["path"] for entry in sandbox.request_log()]
+    assert paths.count("/v2/rate_limit") == 5
+
+
+def test_folder_list_files(api: Api) -> None:
+    results = next(f for f in api.files.query(project=PROJECT) if f.name == "results")
+    listed = results.list_files(limit=4)
+    assert len(listed) == 4 and listed.total == 10
+    names = [f.name for f in listed.all()]
+    assert names == [f"sample{n}" for n in range(1, 9)] + ["summary", "tmp"]
+    sample1 = next(f for f in listed.all() if f.name == "sample1")
+    assert bam(1) in {f.id for f in sample1.list_files()}
+
+
+def test_exports_query_for_two_states_at_once(make_sandbox: MakeSandbox) -> None:
+    sandbox = make_sandbox(job_pace=600)  # jobs stay in flight for the whole test
+    api = Api(url=sandbox.url, token=sandbox.token, debug=True)
+    records = api.exports.bulk_submit(
+        [
+            {"file": counts(1), "volume": OUTPUT, "location": "s/one.tsv"},
+            {"file": counts(2), "volume": OUTPUT, "location": "s/two.tsv"},
+        ],
+        copy_only=True,
+    )
+    running, pending = (r.resource.id for r in records)
+    # One job is made RUNNING in the state itself: no waiting on the job runner's clock.
+    with sqlite3.connect(sandbox.db_path) as db:
+        db.execute("UPDATE exports SET state = 'RUNNING' WHERE id = ?", (running,))
+    in_flight = api.exports.query(state=["PENDING", "RUNNING"])
+    assert {e.id: e.state for e in in_flight.all()} == {running: "RUNNING", pending: "PENDING"}
+    assert in_flight.total == 2
+    assert [e.id for e in api.exports.query(state="RUNNING").all()] == [running]
+    finished = api.exports.query(state=["COMPLETED", "FAILED"])
+    assert {e.state for e in finished.all()} == {"COMPLETED"}  # the two seeded jobs
+    with pytest.raises(BadRequest):
+        api.exports.query(state=["PENDING", "RUNNING", "COMPLETED", "FAILED", "PENDING"])
+
+
+def _refusal(api: Api, properties: dict[str, object]) -> SbgError:
+    with pytest.raises(SbgError) as raised:
+        api.exports.submit_export(
+            file=bam(1), volume=OUTPUT, location="props.bam", properties=properties
+        )
+    return raised.value
+
+
+def test_invalid_canned_acl_and_storage_class_are_refused(api: Api) -> None:
+    acl = _refusal(api, {"aws_canned_acl": "owner-full"})
+    assert (acl.status, acl.code) == (400, 9022)
+    storage = _refusal(api, {"aws_storage_class": "FROZEN"})
+    assert (storage.status, storage.code) == (400, 9024)
+    sse = _refusal(api, {"sse_algorithm": "DES"})
+    assert (sse.status, sse.code) == (400, 9032)
+    [record] = api.exports.bulk_submit(
+        [{"file": bam(1), "volume": OUTPUT, "location": "b.bam",
+          "properties": {"aws_storage_class": "glacier"}}]
+    )  # fmt: skip
+    assert not record.valid and record.error.code == 9024
+
+
+def test_storage_class_is_recorded_and_returned(api: Api, sandbox: Sandbox) -> None:
+    export = api.exports.submit_export(
+        file=counts(5),
+        volume=OUTPUT,
+        location="cold/counts5.tsv",
+        properties={"aws_storage_class": "GLACIER_IR", "aws_canned_acl": "private"},
+        copy_only=True,
+    )
+    assert export.properties["aws_storage_class"] == "GLACIER_IR"
+    assert api.exports.get(export.id).properties["aws_canned_acl"] == "private"
+    job = sandbox.export(export.id)
+    assert job is not None and job["properties"]["aws_storage_class"] == "GLACIER_IR"
+    plain = api.exports.submit_export(
+        file=counts(6), volume=OUTPUT, location="warm/counts6.tsv", copy_only=True
+    )
+    assert plain.properties["aws_storage_class"] is None  # not given, no volume default
+
+
+def test_existing_destination_with_overwrite_false_is_9107(api: Api) -> None:
+    with pytest.raises(Conflict) as raised:
+        api.exports.submit_export(
+            file=bam(2), volume=OUTPUT, location="legacy/old_counts.tsv", overwrite=False
+        )
+    assert raised.value.code == 9107
+
+
+def test_missing_project_volume_and_job_answer_the_published_codes(api: Api) -> None:
+    for call, code in (
+        (lambda: api.projects.get("rfranklin/nope"), 3002),
+        (lambda: api.volumes.get("rfranklin/nope"), 9007),
+        (lambda: api.exports.get("NoSuchExportJob00000000000000001"), 9008),
+        (lambda: api.files.get("0" * 24), 5002),
+    ):
+        with pytest.raises(NotFound) as raised:
+            call()
+        assert raised.value.code == code
+    [record] = api.exports.bulk_get(["NoSuchExportJob00000000000000001"])
+    assert record.error.code == 9008
+    [missing] = api.exports.bulk_submit(
+        [
+            {"file": "0" * 24, "volume": OUTPUT, "location": "m.bam"},
+        ]
+    )
+    assert missing.error.code == 9109
+    [nowhere] = api.exports.bulk_submit([{"file": bam(1), "volume": "a/b", "location": "m.bam"}])
+    assert nowhere.error.code in (9007, 9104)
+
+
+def test_export_to_a_key_with_a_300_byte_segment_completes_and_is_listed(
+    api: Api, sandbox: Sandbox
+) -> None:
+    segment = "s" * 150 + "é" * 75  # 300 bytes of UTF-8
+    location = f"long/{segment}.bam"
+    assert len(segment.encode()) == 300
+    export = api.exports.submit_export(
+        file=bam(6), volume=OUTPUT, location=location, copy_only=True
+    )
+    [done] = _wait_completed(api, [export.id])
+    assert done.state == "COMPLETED"
+    volume = api.volumes.get(OUTPUT)
+    assert [o.location for o in volume.list(prefix="long/")] == [location]
+    info = volume.get_volume_object_info(location)
+    assert info.metadata["size"] == api.files.get(bam(6)).size
+    assert sandbox.object_path(OUTPUT, location).stat().st_size == info.metadata["size"]

@@ -58,18 +58,18 @@ def around(sandbox_item: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    ("bad", "status", "words"),
+    ("bad", "status", "code", "words"),
     [
-        (item("0" * 24, OUTPUT, "x"), 404, "not found"),
-        (item(PUBLIC_FASTA, OUTPUT, "ref.fa"), 403, "public file"),
-        (item(ALIAS_FASTQ, OUTPUT, "raw.fastq.gz"), 400, "alias"),
-        (item(bam(1), "rfranklin/nope", "x.bam"), 404, "volume rfranklin/nope not found"),
-        (item(bam(1), READONLY, "x.bam"), 403, "read-only"),
-        (item(bam(1), INACTIVE, "x.bam"), 400, "not active"),
-        (item(bam(1), GCS, "x.bam"), 400, "Google Cloud Storage"),
-        (item(bam(1), EU, "x.bam"), 400, "location"),
-        (item(bam(1), OUTPUT, "legacy/old_counts.tsv"), 409, "already exists"),
-        (item(bam(1), OUTPUT, "../escape.bam"), 400, "segment"),
+        (item("0" * 24, OUTPUT, "x"), 404, 9109, "not found"),
+        (item(PUBLIC_FASTA, OUTPUT, "ref.fa"), 403, 9006, "public file"),
+        (item(ALIAS_FASTQ, OUTPUT, "raw.fastq.gz"), 400, 9006, "alias"),
+        (item(bam(1), "rfranklin/nope", "x.bam"), 404, 9007, "volume rfranklin/nope not found"),
+        (item(bam(1), READONLY, "x.bam"), 403, 9026, "read-only"),
+        (item(bam(1), INACTIVE, "x.bam"), 400, 9101, "not active"),
+        (item(bam(1), GCS, "x.bam"), 400, 9027, "Google Cloud Storage"),
+        (item(bam(1), EU, "x.bam"), 400, 9028, "location"),
+        (item(bam(1), OUTPUT, "legacy/old_counts.tsv"), 409, 9107, "already exists"),
+        (item(bam(1), OUTPUT, "../escape.bam"), 400, 90000, "segment"),
     ],
     ids=[
         "file-not-found", "public", "alias", "volume-not-found", "read-only", "inactive",
@@ -77,10 +77,11 @@ def around(sandbox_item: dict[str, Any]) -> list[dict[str, Any]]:
     ],
 )  # fmt: skip
 def test_rule_fails_only_its_item(
-    sandbox: Sandbox, bad: dict[str, Any], status: int, words: str
+    sandbox: Sandbox, bad: dict[str, Any], status: int, code: int, words: str
 ) -> None:
     entries = bulk_create(sandbox, around(bad))
     assert_only_middle_fails(entries, status, words)
+    assert entries[1]["error"]["code"] == code
     sandbox.wait_for_jobs()
     states = [row["state"] for row in sandbox.query("SELECT state FROM exports WHERE seq > 2")]
     assert states == ["COMPLETED", "COMPLETED"]
@@ -164,15 +165,39 @@ def test_moved_file_cannot_be_exported_again(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.parametrize(
-    "properties",
-    [{"sse_algorithm": "DES"}, {"sse_algorithm": "AES256", "sse_aws_kms_key_id": "k"}],
+    ("properties", "code"),
+    [
+        ({"sse_algorithm": "DES"}, 9032),
+        ({"sse_algorithm": "AES256", "sse_aws_kms_key_id": "k"}, 9032),
+        ({"aws_canned_acl": "owner-full"}, 9022),
+        ({"aws_canned_acl": "PRIVATE"}, 9022),
+        ({"aws_storage_class": "glacier"}, 9024),
+        ({"aws_storage_class": 3}, 9024),
+    ],
 )
 def test_unusable_properties_fail_only_their_item(
-    sandbox: Sandbox, properties: dict[str, Any]
+    sandbox: Sandbox, properties: dict[str, Any], code: int
 ) -> None:
     bad = item(bam(1), OUTPUT, "props.bam")
     bad["properties"] = properties
-    assert_only_middle_fails(bulk_create(sandbox, around(bad)), 400, "properties")
+    entries = bulk_create(sandbox, around(bad))
+    assert_only_middle_fails(entries, 400, "properties")
+    assert entries[1]["error"]["code"] == code
+
+
+def test_a_storage_class_is_recorded_and_a_volume_default_applies(
+    make_sandbox: MakeSandbox,
+) -> None:
+    seed = two_user_seed()
+    seed["volumes"][0]["service"]["properties"] = {"aws_storage_class": "STANDARD_IA"}
+    sandbox = make_sandbox(seed)
+    declared = item("a" * 24, "alice/v", "declared")
+    declared["properties"]["aws_storage_class"] = "GLACIER_IR"
+    given, inherited = bulk_create(sandbox, [declared, item("a" * 24, "alice/v", "inherited")])
+    assert given["resource"]["properties"]["aws_storage_class"] == "GLACIER_IR"
+    assert inherited["resource"]["properties"]["aws_storage_class"] == "STANDARD_IA"
+    jobs = {j["location"]: j for j in sandbox.query("SELECT * FROM exports")}
+    assert jobs["declared"]["properties"]["aws_storage_class"] == "GLACIER_IR"
 
 
 def test_omitted_properties_take_the_volume_defaults(sandbox: Sandbox) -> None:
@@ -229,7 +254,7 @@ def test_single_create_answers_the_item_error(sandbox: Sandbox) -> None:
     http = session(sandbox)
     refused = http.post(f"{sandbox.url}/storage/exports", json=item(PUBLIC_FASTA, OUTPUT, "p.fa"))
     assert refused.status_code == 403
-    assert refused.json()["code"] == 9103
+    assert refused.json()["code"] == 9006
     created = http.post(
         f"{sandbox.url}/storage/exports?copy_only=true", json=item(counts(1), OUTPUT, "s.tsv")
     )

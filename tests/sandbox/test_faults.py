@@ -9,24 +9,20 @@ from typing import Any
 import pytest
 import requests
 
-from reconciler.sandbox import control
+from reconciler.sandbox import control as control_routes
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.requestlog import RequestLog
 from reconciler.sandbox.server import Sandbox
 
-from .helpers import OUTPUT, MakeSandbox, bam, counts, item, session, two_user_seed
+from .helpers import OUTPUT, MakeSandbox, bam, control, counts, item, session, two_user_seed
 
 pytestmark = pytest.mark.timeout(30)
 
 BULK = "/bulk/storage/exports/create"
 
 
-def control_url(sandbox: Sandbox, name: str) -> str:
-    return sandbox.url.removesuffix("/v2") + f"/_sandbox/{name}"
-
-
 def set_config(sandbox: Sandbox, **settings: Any) -> requests.Response:
-    return requests.post(control_url(sandbox, "config"), json=settings)
+    return control(sandbox, "config", settings)
 
 
 def test_rate_limit_headers_and_429(make_sandbox: MakeSandbox) -> None:
@@ -176,13 +172,13 @@ def test_jobs_of_given_files_fail_after_acceptance(sandbox: Sandbox) -> None:
 
 
 def test_control_config_round_trip_and_validation(sandbox: Sandbox) -> None:
-    current = requests.get(control_url(sandbox, "config")).json()
+    current = control(sandbox, "config").json()
     assert current["rate_limit"] == 1000 and current["rate_window"] == 300.0
     assert set_config(sandbox, nonsense=1).status_code == 400
     assert set_config(sandbox, read_error_rate=2).status_code == 400
     assert set_config(sandbox, fail_files=["short"]).status_code == 400
     assert set_config(sandbox, maintenance="yes").status_code == 400
-    assert requests.get(control_url(sandbox, "config")).json() == current
+    assert control(sandbox, "config").json() == current
     changed = set_config(sandbox, rate_limit=7).json()
     assert changed["rate_limit"] == 7
     assert session(sandbox).get(f"{sandbox.url}/user").headers["X-RateLimit-Limit"] == "7"
@@ -190,8 +186,8 @@ def test_control_config_round_trip_and_validation(sandbox: Sandbox) -> None:
 
 def test_request_log(sandbox: Sandbox) -> None:
     session(sandbox).get(f"{sandbox.url}/files/{bam(1)}?fields=id")
-    requests.get(control_url(sandbox, "config"))  # control calls are not logged
-    [entry] = requests.get(control_url(sandbox, "requests")).json()
+    control(sandbox, "config")  # control calls are not logged
+    [entry] = control(sandbox, "requests").json()
     assert entry["method"] == "GET"
     assert entry["path"] == f"/v2/files/{bam(1)}?fields=id"
     assert entry["status"] == 200
@@ -202,8 +198,59 @@ def test_request_log(sandbox: Sandbox) -> None:
 
 def test_control_endpoints_answer_loopback_only(tmp_path: Any) -> None:
     faults, log = Faults(), RequestLog(tmp_path)
-    remote = control.handle(faults, log, "GET", "/_sandbox/config", b"", "10.1.2.3")
-    assert remote.status == 403
-    local = control.handle(faults, log, "GET", "/_sandbox/config", b"", "127.0.0.1")
-    assert local.status == 200
-    assert control.handle(faults, log, "GET", "/_sandbox/config", b"", "::1").status == 200
+    local = {"host": "127.0.0.1:8080", "x-sbg-auth-token": "t"}
+
+    def status(client: str, headers: dict[str, str]) -> int:
+        return control_routes.handle(
+            faults, log, "GET", "/_sandbox/config", b"", client, headers, "t"
+        ).status
+
+    assert status("10.1.2.3", local) == 403
+    assert status("127.0.0.1", local) == 200
+    assert status("::1", {**local, "host": "[::1]:8080"}) == 200
+    assert status("127.0.0.1", {**local, "host": "localhost:1"}) == 200
+    assert status("127.0.0.1", {**local, "origin": "http://127.0.0.1:8080"}) == 200
+    assert status("127.0.0.1", {**local, "host": "evil.example:8080"}) == 403
+    assert status("127.0.0.1", {**local, "host": "127.0.0.1.evil.example"}) == 403
+    assert status("127.0.0.1", {"x-sbg-auth-token": "t"}) == 403
+    assert status("127.0.0.1", {**local, "origin": "https://evil.example"}) == 403
+    assert status("127.0.0.1", {**local, "x-sbg-auth-token": "wrong"}) == 401
+    assert status("127.0.0.1", {"host": "127.0.0.1:8080"}) == 401
+    assert status("127.0.0.1", {**local, "x-sbg-auth-token": ""}) == 401
+
+
+@pytest.mark.parametrize("name", ["config", "requests", "anything-added-later"])
+def test_every_control_route_needs_the_token_and_a_loopback_host(
+    sandbox: Sandbox, name: str
+) -> None:
+    url = sandbox.url.removesuffix("/v2") + f"/_sandbox/{name}"
+    no_token = requests.get(url)
+    assert no_token.status_code == 401
+    assert no_token.json()["code"] == 90001
+    wrong = control(sandbox, name, headers={"X-SBG-Auth-Token": "sandbox-demo-token-guess"})
+    assert wrong.status_code == 401
+    in_query = requests.get(url, params={"token": sandbox.token})
+    assert in_query.status_code == 401  # the query is never read
+    rebound = control(sandbox, name, headers={"Host": f"attacker.example:{sandbox.port}"})
+    assert rebound.status_code == 403
+    assert rebound.json()["code"] == 90002
+    changed = requests.post(url, json={"maintenance": True})
+    assert changed.status_code == 401
+    assert sandbox.settings()["maintenance"] is False
+    allowed = control(sandbox, name)
+    assert allowed.status_code == (404 if name == "anything-added-later" else 200)
+
+
+def test_a_host_other_than_loopback_is_warned_about(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler import cli
+
+    # 192.0.2.1 (TEST-NET-1) is on no interface here: the warning comes, then binding fails,
+    # so nothing ever listens beyond loopback.
+    code = cli.main(["sandbox", "--host", "192.0.2.1", "--port", "0", "--data", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "--host 192.0.2.1 is not a loopback address" in err
+    assert "reachable from the network" in err
+    assert "Traceback" not in err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -198,7 +199,8 @@ def test_volume_listing_prefix_and_delimiter(sandbox: Sandbox) -> None:
     assert partial["prefixes"] == []
     # The volume prefix stays invisible, but the objects are written underneath it.
     assert sandbox.object_path(OUTPUT, "a/b/two.tsv").is_file()
-    assert "projects/rna-seq/a/b/two.tsv" in str(sandbox.object_path(OUTPUT, "a/b/two.tsv"))
+    [key] = sandbox.query("SELECT key FROM objects WHERE key LIKE '%two.tsv'")
+    assert key["key"] == "projects/rna-seq/a/b/two.tsv"
 
 
 def test_volume_listing_continuation(sandbox: Sandbox) -> None:
@@ -257,3 +259,74 @@ def test_exports_list_filters_and_bounds(sandbox: Sandbox) -> None:
 def test_unknown_path_and_method(sandbox: Sandbox) -> None:
     assert get(sandbox, "/nothing/here").status_code == 404
     assert session(sandbox).delete(f"{sandbox.url}/files/{bam(1)}").status_code == 405
+
+
+def test_rate_limit_endpoint_counts_nothing_and_answers_over_the_limit(
+    make_sandbox: Any,
+) -> None:
+    sandbox = make_sandbox(rate_limit=2, rate_window=600)
+    http = session(sandbox)
+    for _ in range(5):
+        quota = http.get(f"{sandbox.url}/rate_limit")
+        assert quota.status_code == 200
+        assert quota.json()["rate"]["remaining"] == 2
+        assert quota.headers["X-RateLimit-Remaining"] == "2"
+    assert [http.get(f"{sandbox.url}/user").status_code for _ in range(3)] == [200, 200, 429]
+    over = http.get(f"{sandbox.url}/rate_limit").json()
+    assert over["rate"] == {"limit": 2, "remaining": 0, "reset": over["rate"]["reset"]}
+    reset = int(quota.headers["X-RateLimit-Reset"])
+    assert over["rate"]["reset"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(reset))
+    assert set(over) == {"rate", "instance_limit"}
+    assert requests.get(f"{sandbox.url}/rate_limit").status_code == 401
+    assert http.post(f"{sandbox.url}/rate_limit").status_code == 405
+
+
+def test_folder_list_endpoint(sandbox: Sandbox) -> None:
+    listed = get(sandbox, f"/files/{folder_id(sandbox, 'sample1')}/list", limit=3)
+    assert listed.headers["X-Total-Matching-Query"] == "4"
+    assert len(listed.json()["items"]) == 3
+    assert listed.json()["links"][0]["rel"] == "next"
+    not_a_folder = get(sandbox, f"/files/{bam(1)}/list")
+    assert not_a_folder.status_code == 400
+    missing = get(sandbox, f"/files/{'0' * 24}/list")
+    assert (missing.status_code, missing.json()["code"]) == (404, 5002)
+
+
+def test_exports_state_repeated_up_to_four(sandbox: Sandbox) -> None:
+    both = get(sandbox, "/storage/exports", state=["COMPLETED", "FAILED"])
+    assert both.headers["X-Total-Matching-Query"] == "2"
+    none = get(sandbox, "/storage/exports", state=["PENDING", "RUNNING"])
+    assert none.headers["X-Total-Matching-Query"] == "0"
+    four = get(sandbox, "/storage/exports", state=["PENDING", "RUNNING", "COMPLETED", "FAILED"])
+    assert four.headers["X-Total-Matching-Query"] == "2"
+    five = get(sandbox, "/storage/exports", state=["PENDING"] * 5)
+    assert (five.status_code, five.json()["code"]) == (400, 90000)
+    assert get(sandbox, "/storage/exports", state=["COMPLETED", "DONE"]).status_code == 400
+
+
+def test_missing_and_malformed_ids_answer_the_published_codes(sandbox: Sandbox) -> None:
+    cases = [
+        ("/projects/rfranklin/nope", {}, 404, 3002),
+        ("/files", {"project": "rfranklin/nope"}, 404, 3002),
+        ("/files", {"project": "noslash"}, 400, 3012),
+        ("/files", {"parent": "0" * 24}, 404, 5002),
+        (f"/files/{'0' * 24}", {}, 404, 5002),
+        ("/storage/volumes/rfranklin/nope", {}, 404, 9007),
+        ("/storage/volumes/rfranklin/nope/list", {}, 404, 9007),
+        ("/storage/exports/NoSuchJob", {}, 404, 9008),
+        ("/nothing/here", {}, 404, 90003),
+        ("/storage/exports", {"limit": 0}, 400, 90000),
+    ]
+    for path, params, status, code in cases:
+        answer = get(sandbox, path, **params)
+        assert (answer.status_code, answer.json()["code"]) == (status, code), path
+    undecodable = session(sandbox).post(
+        f"{sandbox.url}/bulk/files/get",
+        data=b"{not json",
+        headers={"Content-Type": "application/json"},
+    )
+    assert (undecodable.status_code, undecodable.json()["code"]) == (400, 90009)
+    wrong_method = session(sandbox).delete(f"{sandbox.url}/files/{bam(1)}")
+    assert wrong_method.json()["code"] == 90006
+    anonymous = requests.get(f"{sandbox.url}/user")
+    assert anonymous.json()["code"] == 90001

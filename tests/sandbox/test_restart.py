@@ -118,8 +118,9 @@ def test_state_survives_sigkill_and_running_jobs_carry_on(
     assert found.status_code == 200
     wait_state(http, second.url, copied_id, "COMPLETED")
     assert http.get(f"{second.url}/files/{counts(3)}").json()["storage"]["type"] == "PLATFORM"
-    objects = tmp_path / "objects" / "rfranklin-lab-results" / "projects" / "rna-seq"
-    assert (objects / "c.tsv").is_file() and (objects / "k.bam").is_file()
+    for location in ("c.tsv", "k.bam"):
+        found = http.get(f"{second.url}/storage/volumes/{OUTPUT}/object?location={location}")
+        assert found.json()["metadata"]["size"] > 0
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
