@@ -76,7 +76,11 @@ def _fresh_venv(tmp_path: Path, wheel: Path) -> Path:
     _run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", wheel])
     purelib = "import sysconfig; print(sysconfig.get_path('purelib'))"
     site = Path(_run([python, "-c", purelib]).stdout.strip())
-    ours = dict.fromkeys([sysconfig.get_path("purelib"), sysconfig.get_path("platlib")])
+    # Wherever this environment's packages are: its venv, the system's, the user's site.
+    ours = dict.fromkeys(
+        [sysconfig.get_path("purelib"), sysconfig.get_path("platlib")]
+        + [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
+    )
     (site / "test-dependencies.pth").write_text("".join(f"{p}\n" for p in ours), encoding="utf-8")
     return venv
 
