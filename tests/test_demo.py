@@ -57,3 +57,14 @@ def test_demo_in_an_empty_folder_keeps_its_folder_on_request(
     assert named == ["examples/blocked/", "manifests/", ".reconciler/receipt.json", ".sandbox/"]
     for path in named:
         assert (kept / path).exists(), path
+
+
+def test_without_paths_commands_read_manifests_of_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate"]) == 1  # the packaged examples are the demo's, not a default
+    assert "manifests: no such file or folder" in capsys.readouterr().err
+    copy_example("manifests", tmp_path)
+    assert main(["validate"]) == 0
+    assert capsys.readouterr().out.endswith(": valid\n")
