@@ -7,8 +7,10 @@ Results go to stdout; diagnostics and progress go to stderr, in every command.
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
+from argparse import Namespace
 from collections.abc import Callable, Sequence
 
 from reconciler import __version__
@@ -34,6 +36,7 @@ COMMANDS = (
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
+VERBOSE = "debug logs on stderr (secrets redacted)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         "locations; plan and apply the bulk exports that make it so.",
     )
     parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
+    # Before the command as well as after it: `reconciler -v plan` and `reconciler plan -v`.
+    parser.add_argument("-v", "--verbose", action="store_true", dest="verbose_first", help=VERBOSE)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         module = importlib.import_module(f"reconciler.commands.{name}")
@@ -50,14 +55,40 @@ def build_parser() -> argparse.ArgumentParser:
     for command_parser in subparsers.choices.values():
         if "--verbose" in command_parser._option_string_actions:
             continue  # the command defines its own (the sandbox: log every request)
-        command_parser.add_argument(
-            "-v", "--verbose", action="store_true", help="debug logs on stderr (secrets redacted)"
-        )
+        command_parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE)
     return parser
 
 
+def parse_arguments(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> Namespace:
+    """Parse, with a command's own usage on its usage errors (argparse leaves options a command
+    does not know to the top level, which would print the top-level usage)."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command_parser = _command_parsers(parser)[args.command]
+        command_parser.error(_unrecognized(command_parser, unknown))
+    args.verbose = args.verbose or args.verbose_first
+    return args
+
+
+def _command_parsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def _unrecognized(command_parser: argparse.ArgumentParser, unknown: Sequence[str]) -> str:
+    message = f"unrecognized arguments: {' '.join(unknown)}"
+    options = list(command_parser._option_string_actions)
+    guesses = [
+        guess
+        for given in unknown
+        if given.startswith("--")
+        for guess in difflib.get_close_matches(given.partition("=")[0], options, n=1)
+    ]
+    return message + (f" (did you mean {' or '.join(guesses)}?)" if guesses else "")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_arguments(build_parser(), argv)
     configure_logging(verbose=args.verbose)
     return dispatch(args.func, args)
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from reconciler import __version__, cli
 from reconciler.errors import ConfigError
+from reconciler.redact import configure_logging
 
 
 def run_module(*argv: str) -> subprocess.CompletedProcess[str]:
@@ -94,3 +97,38 @@ def test_every_command_accepts_verbose() -> None:
     assert len(commands.choices) == len(cli.COMMANDS)
     for name, command_parser in commands.choices.items():
         assert "--verbose" in command_parser._option_string_actions, name
+
+
+@pytest.mark.parametrize(
+    ("argv", "verbose"),
+    [
+        (["-v", "validate"], True),
+        (["--verbose", "plan", "x.yaml"], True),
+        (["plan", "-v"], True),
+        (["plan"], False),
+        (["-v", "sandbox"], True),  # the sandbox's own --verbose (log every request)
+        (["sandbox"], False),
+    ],
+)
+def test_verbose_before_or_after_the_command(argv: list[str], verbose: bool) -> None:
+    assert cli.parse_arguments(cli.build_parser(), argv).verbose is verbose
+
+
+def test_verbose_before_the_command_turns_on_debug_logs(tmp_path: Path) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("version: 1\nproject: me/p\nexports: []\n", encoding="utf-8")
+    try:
+        assert cli.main(["-v", "validate", str(manifest)]) == 0
+        assert logging.getLogger("reconciler").isEnabledFor(logging.DEBUG)
+    finally:
+        configure_logging(verbose=False)
+
+
+def test_a_usage_error_shows_the_commands_own_usage() -> None:
+    result = run_module("plan", "--formt", "json")
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: reconciler plan ")
+    assert result.stderr.rstrip().splitlines()[-1] == (
+        "reconciler plan: error: unrecognized arguments: --formt (did you mean --format?)"
+    )
+    assert result.stdout == ""

@@ -223,7 +223,7 @@ def test_the_saved_plan_renders_again_and_costs_few_calls(
     sandbox, plan, saved = planned
     assert cli.main(["show", str(saved)]) == 0
     text = capsys.readouterr().out
-    summary = text.splitlines()[0]
+    summary = text.replace("\n    ", " ").splitlines()[0]  # wrapped at 100 columns
     assert summary.startswith("Plan: 1 to move")
     assert "1 to replace" in summary and "1 in flight" in summary
     # Both files of the duplicate destination are blocked: one more item than locations.

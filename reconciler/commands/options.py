@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 
 from reconciler.api.trust import TRUSTED_ENDPOINTS_VARIABLE as TRUSTED_VARIABLE
 from reconciler.manifest.load import DEFAULT_PATH
 from reconciler.pipeline import PIN_VARIABLE
+
+_DURATION = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ms|s|m|min|h)?")
+_SECONDS_PER = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 
 
 def add_manifest_paths(parser: argparse.ArgumentParser) -> None:
@@ -57,3 +61,14 @@ def add_platforms(parser: argparse.ArgumentParser) -> None:
 def pin(args: argparse.Namespace) -> str | None:
     """The pinned platform: `--platform`, else `RECONCILER_PLATFORM`."""
     return args.platform or os.environ.get(PIN_VARIABLE) or None
+
+
+def duration(text: str) -> float:
+    """A duration flag's value in seconds: `200ms`, `0.2s`, `5m`, `1h`; a bare number is seconds."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration: give seconds (0.2) or a number with a unit "
+            "(200ms, 0.2s, 5m, 1h)"
+        )
+    return float(match["number"]) * _SECONDS_PER[match["unit"] or "s"]

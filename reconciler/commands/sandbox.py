@@ -17,11 +17,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from reconciler.commands.options import duration
 from reconciler.errors import ConfigError
 from reconciler.sandbox.errors import SandboxError
+from reconciler.sandbox.faults import Settings
 from reconciler.sandbox.server import start
 
 DEFAULT_DATA = ".sandbox"
+DEFAULTS = Settings()
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}s"
 
 
 def register(subparsers: Any) -> None:
@@ -31,34 +38,91 @@ def register(subparsers: Any) -> None:
         description="Serve a local, faithful Seven Bridges API v2 sandbox. With no --seed and "
         "an empty data folder it loads the bundled demo seed.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=0, help="port (0: any free port)")
-    parser.add_argument("--data", type=Path, default=Path(DEFAULT_DATA), help="state folder")
-    parser.add_argument("--seed", type=Path, help="seed file (YAML) for an empty data folder")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="port (default: %(default)s, any free port)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(DEFAULT_DATA),
+        metavar="DIR",
+        help="state folder (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=Path,
+        metavar="FILE",
+        help="seed file (YAML) for an empty data folder (default: the bundled demo seed)",
+    )
     parser.add_argument("--reset", action="store_true", help="drop existing state first")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
-    faults = parser.add_argument_group("faults and pacing (also at /_sandbox/config)")
-    faults.add_argument("--job-pace", type=float, help="seconds from job creation to its end")
-    faults.add_argument("--latency", type=float, help="seconds added to every API request")
-    faults.add_argument("--read-error-rate", type=float, help="share of reads answered 500")
-    faults.add_argument("--write-error-rate", type=float, help="share of writes answered 500")
-    faults.add_argument("--maintenance", action="store_true", default=None, help="answer 503")
+    faults = parser.add_argument_group(
+        "faults and pacing (also at /_sandbox/config)",
+        "A DURATION is a number with a unit, 200ms, 0.2s, 5m or 1h; a bare number is seconds.",
+    )
+    faults.add_argument(
+        "--job-pace",
+        type=duration,
+        metavar="DURATION",
+        help=f"from a job's creation to its end (default: {_seconds(DEFAULTS.job_pace)})",
+    )
+    faults.add_argument(
+        "--latency",
+        type=duration,
+        metavar="DURATION",
+        help="added to every API request, e.g. 200ms; a bare number is seconds "
+        f"(default: {_seconds(DEFAULTS.latency)})",
+    )
+    faults.add_argument(
+        "--read-error-rate",
+        type=float,
+        metavar="SHARE",
+        help=f"share of reads answered 500, 0 to 1 (default: {DEFAULTS.read_error_rate:g})",
+    )
+    faults.add_argument(
+        "--write-error-rate",
+        type=float,
+        metavar="SHARE",
+        help=f"share of writes answered 500, 0 to 1 (default: {DEFAULTS.write_error_rate:g})",
+    )
+    faults.add_argument(
+        "--maintenance", action="store_true", default=None, help="answer 503 (default: off)"
+    )
     faults.add_argument(
         "--lose-responses",
         type=int,
         metavar="N",
-        help="drop the response of the next N bulk creates after committing them",
+        help="drop the response of the next N bulk creates after committing them "
+        f"(default: {DEFAULTS.lose_responses})",
     )
     faults.add_argument(
         "--fail-file",
         action="append",
         dest="fail_files",
         metavar="FILE_ID",
-        help="jobs of this file fail after acceptance (repeatable)",
+        help="jobs of this file fail after acceptance (repeatable; default: none)",
     )
-    faults.add_argument("--rate-limit", type=int, help="requests per window per token")
-    faults.add_argument("--rate-window", type=float, help="rate limit window in seconds")
-    faults.add_argument("--random-seed", type=int, help="make injected faults deterministic")
+    faults.add_argument(
+        "--rate-limit",
+        type=int,
+        metavar="N",
+        help=f"requests per window per token (default: {DEFAULTS.rate_limit})",
+    )
+    faults.add_argument(
+        "--rate-window",
+        type=duration,
+        metavar="DURATION",
+        help=f"the rate limit's window (default: {_seconds(DEFAULTS.rate_window)})",
+    )
+    faults.add_argument(
+        "--random-seed",
+        type=int,
+        metavar="N",
+        help="make injected faults deterministic (default: a random seed)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -75,6 +139,11 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def settings_from(args: argparse.Namespace) -> dict[str, Any]:
+    """The fault and pacing settings the flags set; the others keep the sandbox's defaults."""
+    return {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
+
+
 def run(args: argparse.Namespace) -> int:
     # The sandbox logs on its own logger, apart from the client side's (configured by cli.py).
     log_handler = logging.StreamHandler(sys.stderr)
@@ -83,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     sandbox_log.handlers[:] = [log_handler]
     sandbox_log.setLevel(logging.DEBUG if args.verbose else logging.INFO)
     sandbox_log.propagate = False
-    settings = {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
+    settings = settings_from(args)
     if not _loopback(args.host):
         print(
             f"warning: --host {args.host} is not a loopback address: the sandbox is then "

@@ -1,7 +1,8 @@
 """The plan for a terminal or a CI log: the summary line of the whole plan first, then a part
 per platform and project (its counts, then its sections): blocked items always listed with
 their reason, destructive items marked, large groups collapsed to one line per folder (all
-listed with `show_all`); unmanaged aliases, and the apply estimate last."""
+listed with `show_all`); unmanaged aliases, and the apply estimate last. Lines fit 100 columns
+(`reconciler.wrap`): a long item wraps onto indented lines, never inside a path or destination."""
 
 from __future__ import annotations
 
@@ -29,56 +30,60 @@ from reconciler.plan.render_common import (
     storage_class_label,
     summary_line,
 )
+from reconciler.wrap import clauses, fit, fit_text
+
+UNMANAGED_NOTE = "(no manifest declares it; left alone)"
 
 
 def render_text(plan: Plan, *, show_all: bool = False) -> str:
-    lines = [summary_line(plan)]
+    lines = fit(clauses(summary_line(plan)))
     if not plan.has_pending and not plan.has_blocked:
         lines.append("No changes: every declared item is in sync.")
     if plan.destructive_count:
-        lines.append(
+        lines += fit_text(
             f"{plan.destructive_count} destructive item(s): moves delete the platform copy, "
             "replaces overwrite an object."
         )
     several = len(plan.platforms) > 1
     for part in parts(plan):
-        lines += ["", f"== {part.title}: {part.counts}"]
+        lines += ["", *fit(clauses(f"== {part.title}: {part.counts}"))]
         if part.endpoint_shown:
             lines.append(f"   at {part.endpoint_shown}")
         for action, items in sections(part.items, include_in_sync=show_all):
-            lines += ["", f"{SECTION_TITLES[action]} ({len(items)}):"]
+            lines += ["", *fit_text(f"{SECTION_TITLES[action]} ({len(items)}):")]
             lines += _section(action, items, show_all=show_all)
     if plan.unmanaged_aliases:
         lines += ["", f"Unmanaged aliases on managed volumes ({len(plan.unmanaged_aliases)}):"]
-        lines += [
-            f"  {f'{a.platform}: ' if several else ''}{a.project}:{a.path} -> "
-            f"{a.volume}:{a.location} (no manifest declares it; left alone)"
-            for a in plan.unmanaged_aliases
-        ]
-    lines += ["", f"Legend: {LEGEND}", estimate_line(plan)]
+        for a in plan.unmanaged_aliases:
+            pieces = [f"{a.project}:{a.path}", f"-> {a.volume}:{a.location}"]
+            if several:
+                pieces.insert(0, f"{a.platform}:")
+            lines += fit([*pieces, *UNMANAGED_NOTE.split()], indent="  ")
+    lines += ["", *fit(["Legend:", *clauses(LEGEND)]), *fit(clauses(estimate_line(plan), "; "))]
     return "\n".join(lines) + "\n"
 
 
 def _section(action: Action, items: Sequence[PlanItem], *, show_all: bool) -> list[str]:
     if action is Action.BLOCKED or show_all:
-        return [_item_line(i) for i in items]
+        return [line for i in items for line in _item_lines(i)]
     lines = []
     for volume, group in by_volume(items).items():
         if len(group) <= COLLAPSE_OVER:
-            lines += [_item_line(i) for i in group]
+            lines += [line for i in group for line in _item_lines(i)]
             continue
         folders = folder_groups(group)
         total = sum(i.source.size or 0 for i in group)
         classes = sorted({c for i in group if (c := i.properties.aws_storage_class)})
         stored_as = f" (storage class {', '.join(classes)})" if classes else ""
-        lines.append(
+        lines += fit_text(
             f"  {MARKERS[action]} {plural(len(group), 'file')} ({human_bytes(total)}) to {volume}"
-            f"{stored_as}, by destination folder (--show-all lists each):"
+            f"{stored_as}, by destination folder (--show-all lists each):",
+            hanging="      ",
         )
         for folder in folders[:MAX_FOLDER_LINES]:
             size = human_bytes(folder.bytes)
             count = plural(folder.count, "file")
-            lines.append(f"      {count:>13} {size:>9}  {folder_label(folder)}")
+            lines += fit([f"{count:>13} {size:>9} ", folder_label(folder)], indent="      ")
         rest = folders[MAX_FOLDER_LINES:]
         if rest:
             lines.append(
@@ -88,17 +93,20 @@ def _section(action: Action, items: Sequence[PlanItem], *, show_all: bool) -> li
     return lines
 
 
-def _item_line(item: PlanItem) -> str:
-    marker = MARKERS[item.action]
-    line = (
-        f"  {marker:>3} {source_label(item)} -> {destination_label(item)}"
-        f"{storage_class_label(item)} ({size_label(item)})"
-    )
+def _item_lines(item: PlanItem) -> list[str]:
+    """`  ! source -> destination [storage class] (size)`, its reason, and for a blocked item
+    where it is declared; continuation lines start under the source."""
+    pieces = [f"{MARKERS[item.action]:>3}", source_label(item), f"-> {destination_label(item)}"]
+    stored_as = storage_class_label(item).strip()
+    if stored_as:
+        pieces.append(stored_as)
+    pieces.append(f"({size_label(item)})")
     if item.action in (Action.REPLACE, Action.IN_SYNC, Action.IN_FLIGHT):
-        line += f" [{item.mode.value}]"
+        pieces.append(f"[{item.mode.value}]")
     reason = reason_shown(item)
     if reason:
-        line += f": {reason}"
+        pieces[-1] += ":"
+        pieces += reason.split()
     if item.action is Action.BLOCKED:
-        line += f" [{item.reason_code.value}] at {', '.join(item.declared_at)}"
-    return line
+        pieces += [f"[{item.reason_code.value}]", *clauses("at " + ", ".join(item.declared_at))]
+    return fit(pieces, indent="  ", hanging="      ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,3 +106,8 @@ def session(sandbox: Sandbox) -> requests.Session:
     http = requests.Session()
     http.headers["X-SBG-Auth-Token"] = sandbox.token
     return http
+
+
+def report_lines(out: str) -> list[str]:
+    """The apply report's lines with each wrapped item joined back into one line."""
+    return re.sub(r"\n {6}(?=\S)", " ", out).splitlines()

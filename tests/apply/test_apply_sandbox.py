@@ -19,6 +19,7 @@ from .helpers import (
     creates,
     ids_in,
     jobs_per_destination,
+    report_lines,
     run_cli,
     seed,
     use_sandbox,
@@ -167,7 +168,7 @@ def test_failures_are_reported_per_item_while_the_rest_converges(lab, capsys) ->
 
     assert ran.code == 1
     assert "7 completed" in ran.out and "2 failed" in ran.out
-    failed = [line for line in ran.out.splitlines() if "  failed" in line or "failed (" in line]
+    failed = [line for line in report_lines(ran.out) if " failed" in line or "failed (" in line]
     assert any(doomed in line and "job FAILED" in line for line in failed)
     assert any(FAR_VOLUME in line and "refused" in line for line in failed)
     receipt = json.loads((manifest.parent.parent / "state" / "receipt.json").read_text())
@@ -263,7 +264,7 @@ def test_a_failed_copy_holds_the_move_of_its_file(lab, capsys) -> None:
     ran = run_cli(capsys, *apply_args(manifest))
 
     assert ran.code == 1
-    held = next(line for line in ran.out.splitlines() if doomed in line and "moved/" in line)
+    held = next(line for line in report_lines(ran.out) if doomed in line and "moved/" in line)
     assert "held: not moved: the copy to lab/out:keep/f0000.dat did not complete" in held
     assert sandbox.file(doomed)["storage"]["type"] == "PLATFORM"  # still on the platform
     assert "3 completed" not in ran.out and "2 completed" in ran.out

@@ -10,7 +10,17 @@ import pytest
 from reconciler import pipeline
 from reconciler.plan.io import dump_plan
 
-from .helpers import VOLUME, creates, ids_in, run_cli, seed, session, use_sandbox, write_manifest
+from .helpers import (
+    VOLUME,
+    creates,
+    ids_in,
+    report_lines,
+    run_cli,
+    seed,
+    session,
+    use_sandbox,
+    write_manifest,
+)
 
 MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
 
@@ -61,7 +71,7 @@ def test_items_whose_live_state_changed_are_skipped_as_stale(saved: Any, capsys:
 
     assert ran.code == 1
     assert "2 completed" in ran.out and "1 stale" in ran.out
-    stale = next(line for line in ran.out.splitlines() if moved_by_hand in line)
+    stale = next(line for line in report_lines(ran.out) if moved_by_hand in line)
     assert "skipped: the live state changed since the plan" in stale
     rows = sandbox.query("SELECT file_id FROM exports WHERE file_id = ?", (moved_by_hand,))
     assert len(rows) == 1  # only the export made by hand

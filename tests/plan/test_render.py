@@ -63,10 +63,11 @@ def test_text_marks_destructive_items_and_lists_blocked_with_reason() -> None:
     assert re.search(r"^ +! data/f1\.bam -> me/vol:m/f1\.bam", text, re.M)
     assert re.search(r"^ +-/\+ data/f3\.bam -> me/vol:r/f3\.bam", text, re.M)
     assert re.search(r"^ +\+ data/f2\.bam", text, re.M)
-    blocked = next(line for line in text.splitlines() if "not-found" in line)
-    assert fid(6) in blocked and "manifests/a.yaml:42:5" in blocked
+    # The blocked item, wrapped onto two lines: source, reason and where it is declared.
+    blocked = r"^    x 0{23}6 -> me/vol:b/\{name\} \(size unknown\): [^\n]*\n {6}\S[^\n]*"
+    assert re.search(blocked + r"\[not-found\] at manifests/a\.yaml:42:5$", text, re.M)
     assert "2 destructive item(s)" in text
-    assert text.rstrip().splitlines()[-1].startswith("Apply: about")
+    assert text.rstrip().splitlines()[-2].startswith("Apply: about")
 
 
 def test_text_hides_in_sync_items_unless_show_all() -> None:
@@ -180,3 +181,20 @@ def test_show_refuses_an_edited_plan(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_show_refuses_a_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show", str(tmp_path / "nope.json")]) == 1
     assert "cannot read the plan" in capsys.readouterr().err
+
+
+def test_text_lines_fit_100_columns_and_destinations_stay_whole() -> None:
+    long_folder, longer = "deliverables/" + "x" * 50, "archive/" + "y" * 120
+    rules = [
+        rule(fid(1), location=long_folder + "/{name}"),
+        rule(fid(2), mode=Mode.COPY, location=longer + "/{name}"),
+        rule(fid(3), location=long_folder + "/{name}", line=9),  # not found: blocked
+    ]
+    plan = build_plan(manifests(*rules), live([file(1), file(2)]), context=PlanContext("1"))
+    lines = render_text(plan).splitlines()
+    too_long = [line for line in lines if len(line) > 100]
+    # Only a destination longer than the width overflows, alone on its line and whole.
+    assert [line.strip() for line in too_long] == [f"-> me/vol:{longer}/f2.bam"]
+    for destination in (f"me/vol:{long_folder}/f1.bam", f"me/vol:{long_folder}/{{name}}"):
+        assert sum(destination in line for line in lines) == 1
+    assert any(line.startswith("Legend: + copy,") for line in lines)
