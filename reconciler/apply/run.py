@@ -1,6 +1,7 @@
 """One apply from a connected client to a receipt: lock the state folder, read the journal,
-plan against the live state, limit to what is approved, enforce the guards, confirm, run the
-engine, write the receipt. The command module (`commands/apply.py`) owns arguments and
+plan against the live state, limit to what is approved (a saved plan) or reviewed (a reviewed
+plan), enforce the guards, confirm, re-read the items after a prompt, run the engine, write
+the receipt. The lock is held from before the plan to after the receipt. The command module (`commands/apply.py`) owns arguments and
 terminals; this module owns the order of things.
 """
 
@@ -22,7 +23,8 @@ from reconciler.apply.journal import Journal, read_history
 from reconciler.apply.lock import StateLock
 from reconciler.apply.outcome import CONVERGED, ItemOutcome
 from reconciler.apply.progress import Progress, is_interactive
-from reconciler.apply.select import check_saved, select
+from reconciler.apply.recheck import recheck
+from reconciler.apply.select import check_reviewed, check_saved, select, select_reviewed
 from reconciler.errors import GuardError
 from reconciler.manifest.models import ManifestSet
 from reconciler.pipeline import plan_live
@@ -40,6 +42,10 @@ class ApplyOptions:
     engine: EngineSettings = field(default_factory=EngineSettings)
     saved_plan: Plan | None = None
     saved_plan_origin: str | None = None
+    reviewed_plan: Plan | None = None  # apply --reviewed: send only exports it shows
+    reviewed_plan_origin: str | None = None
+    # The confirmation asks a person, who may take minutes: re-read the items after it.
+    recheck_after_confirm: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +78,21 @@ def apply(
             manifests_digest=manifests.digest,
             endpoint=endpoint,
         )
+    if options.reviewed_plan is not None:
+        check_reviewed(
+            options.reviewed_plan,
+            origin=options.reviewed_plan_origin or "reviewed plan",
+            manifests=manifests,
+            endpoint=endpoint,
+        )
     started = _now()
     with StateLock(options.state_dir):
         history = read_history(options.state_dir)
         plan = plan_live(manifests, client, failed_jobs=history.failed_jobs())
-        outcomes = select(plan, options.saved_plan)
+        if options.reviewed_plan is not None:
+            outcomes = select_reviewed(plan, options.reviewed_plan)
+        else:
+            outcomes = select(plan, options.saved_plan)
         to_send = [o.item for o in outcomes if o.result is None and o.item.submits]
         limits = guards.Limits(
             guards.smallest(options.limits.max_moves, plan.guards.max_moves),
@@ -85,6 +101,8 @@ def apply(
         guards.check(to_send, limits)
         if to_send and not confirm(plan, outcomes):
             raise GuardError("apply cancelled; nothing was applied")
+        if to_send and options.recheck_after_confirm:
+            recheck(outcomes, plan_live(manifests, client, failed_jobs=history.failed_jobs()))
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
         with Journal(options.state_dir, run_id) as journal:
             journal.write("run", version=__version__, endpoint=endpoint, plan=plan.digest)
@@ -113,7 +131,7 @@ def apply(
             manifests_commit=plan.manifests_commit,
             manifests_digest=manifests.digest,
             plan_digest=plan.digest,
-            saved_plan=options.saved_plan_origin,
+            saved_plan=options.saved_plan_origin or options.reviewed_plan_origin,
             started_at=started,
             finished_at=_now(),
         )

@@ -208,7 +208,12 @@ class Guards:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A whole plan. `digest` covers the canonical JSON of every other field (see `io.py`)."""
+    """A whole plan. `digest` covers the canonical JSON of every other field (see `io.py`).
+
+    `projects` and `platforms` are those of the manifests it was made from (sorted; a manifest
+    without `platform:` adds none): a reviewed plan applied with `apply --reviewed` must be
+    of the same projects, platforms and endpoint as the manifests it is applied with.
+    """
 
     __pydantic_config__ = _FORBID
 
@@ -217,6 +222,8 @@ class Plan:
     endpoint: str | None
     manifests_commit: str | None
     manifests_digest: str
+    projects: tuple[str, ...]
+    platforms: tuple[str, ...]
     planned_at: str | None
     guards: Guards
     items: tuple[PlanItem, ...]

@@ -96,6 +96,10 @@ def build_plan(manifests: ManifestSet, live: LiveState, *, context: PlanContext)
             endpoint=context.endpoint,
             manifests_commit=context.manifests_commit,
             manifests_digest=manifests.digest,
+            projects=tuple(sorted({m.header.project for m in manifests.manifests})),
+            platforms=tuple(
+                sorted({m.header.platform for m in manifests.manifests if m.header.platform})
+            ),
             planned_at=context.planned_at,
             guards=_guards(manifests),
             items=tuple(items),

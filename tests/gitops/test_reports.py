@@ -80,6 +80,8 @@ def make_plan(counts: dict[Action, int]) -> Plan:
         endpoint=None,
         manifests_commit=None,
         manifests_digest="0" * 64,
+        projects=(),
+        platforms=(),
         planned_at=None,
         guards=Guards(max_moves=None, max_bytes=None),
         items=(),
