@@ -1,8 +1,8 @@
 """One apply from a connected client to a receipt: lock the state folder, read the journal,
 plan against the live state, limit to what is approved (a saved plan) or reviewed (a reviewed
 plan), enforce the guards, confirm, re-read the items after a prompt, run the engine, write
-the receipt. The lock is held from before the plan to after the receipt. The command module (`commands/apply.py`) owns arguments and
-terminals; this module owns the order of things.
+the receipt. The lock is held from before the plan to after the receipt. The command module
+(`commands/apply.py`) owns arguments and terminals; this module owns the order of things.
 """
 
 from __future__ import annotations

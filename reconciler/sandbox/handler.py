@@ -105,6 +105,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 urlsplit(self.path).path,
                 body,
                 self.client_address[0],
+                services=self.server.app.services,
             )
             self._send(outcome, request_id)
             return

@@ -96,4 +96,3 @@ def test_jobs_the_other_apply_left_running_are_watched_not_submitted(
     assert ran.code == 0, ran.out + ran.err
     assert creates(sandbox) == {"move": 1, "copy": 1}  # the other apply's calls only
     assert f"{2 * FILES} completed" in ran.out
-

@@ -128,8 +128,7 @@ def test_a_holder_killed_with_sigkill_leaves_no_lock_behind(tmp_path: Path) -> N
 
 
 def test_two_locks_in_one_process_exclude_each_other(tmp_path: Path) -> None:
-    with StateLock(tmp_path):
-        with pytest.raises(StateError, match=f"pid {os.getpid()}"):
-            StateLock(tmp_path).acquire()
+    with StateLock(tmp_path), pytest.raises(StateError, match=f"pid {os.getpid()}"):
+        StateLock(tmp_path).acquire()
     with StateLock(tmp_path):
         pass
