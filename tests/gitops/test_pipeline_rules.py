@@ -7,6 +7,7 @@ strings, `==`, `!=`, `&&`, `||` and parentheses."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,16 @@ def test_only_default_branch_jobs_get_the_apply_token() -> None:
     assert CONFIG["plan"].get("variables", {}).get("TOKEN_KIND", "PLAN") == "PLAN"
     assert CONFIG[".reconciler"]["variables"]["TOKEN_KIND"] == "PLAN"
     assert CONFIG["validate"]["interruptible"] and CONFIG["plan"]["interruptible"]
+
+
+def test_reconciler_install_is_run_as_a_shell_command_so_quotes_work() -> None:
+    lines = [CONFIG[".reconciler"]["before_script"][0], CONFIG["validate"]["script"][0]]
+    for line in lines:
+        done = subprocess.run(
+            ["sh", "-c", line],
+            env={"RECONCILER_INSTALL": 'printf "%s|" "reconciler @ git+https://h/r.git" -q'},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert done.stdout == "reconciler @ git+https://h/r.git|-q|", line
