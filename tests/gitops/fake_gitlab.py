@@ -13,7 +13,9 @@ URL to --url-file). Standard library only.
     GET  /api/v4/projects/:id/jobs/:job/artifacts/:file
 
 Faults: `fail_next` answers that many requests with 500; `redirect_to` answers every API
-request with a 302 to that URL; `error_body` is the JSON body of those failures. Control (no
+request with a 302 to that URL; `error_body` is the JSON body of those failures;
+`artifact_redirect` answers artifact downloads with a 302 to that root's `/_fake/blob/JOB/NAME`,
+which serves the artifact without asking for a token (as object storage does). Control (no
 token): GET /_fake/state dumps the state with every request seen (method, path, and whether it
 carried a token); POST /_fake/state merges a JSON object into the state.
 """
@@ -48,6 +50,7 @@ class State:
     artifacts: dict[str, dict[str, str]] = field(default_factory=dict)  # job id -> name -> text
     fail_next: int = 0
     redirect_to: str | None = None
+    artifact_redirect: str | None = None
     error_body: Any = field(default_factory=lambda: {"message": "500 Internal Server Error"})
     requests: list[dict[str, Any]] = field(default_factory=list)
 
@@ -130,6 +133,10 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
                 state.requests.append(
                     {"method": self.command, "path": parts.path, "token": token is not None}
                 )
+                if parts.path.startswith("/_fake/blob/"):
+                    job, _, name = parts.path.removeprefix("/_fake/blob/").partition("/")
+                    self._artifact(state, 0, {}, job=job, name=name)
+                    return
                 if state.redirect_to:
                     self._send(302, {}, {"Location": state.redirect_to + parts.path})
                     return
@@ -206,6 +213,10 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
             self._paged(state.jobs.get(a["pipeline"], []), query)
 
         def _artifact(self, state: State, user: int, query: dict[str, str], **a: str) -> None:
+            if user and state.artifact_redirect:
+                where = f"{state.artifact_redirect}/_fake/blob/{a['job']}/{a['name']}"
+                self._send(302, {}, {"Location": where})
+                return
             text = state.artifacts.get(a["job"], {}).get(a["name"])
             if text is None:
                 self._send(404, {"message": "404 Not found"})

@@ -226,3 +226,19 @@ def test_without_the_token_it_fails_closed(
     code, plan, err = fetch(capsys)
     assert code == 1 and plan is None and gitlab.seen() == []
     assert "GITLAB_READ_TOKEN is not set" in err and "read_api" in err
+
+
+def test_an_artifact_redirected_to_object_storage_is_fetched_without_the_token(
+    gitlab: FakeGitLab, capsys: Any
+) -> None:
+    storage = FakeGitLab(host="127.0.0.2").start()
+    try:
+        storage.state.artifacts = gitlab.state.artifacts
+        gitlab.state.artifact_redirect = storage.url.removesuffix("/api/v4")
+
+        code, plan, err = fetch(capsys)
+
+        assert code == 0 and plan is not None and plan.manifests_commit == HEAD, err
+        assert [r["token"] for r in storage.seen()] == [False]
+    finally:
+        storage.stop()
