@@ -29,6 +29,7 @@ COMMANDS = (
     "demo",
     "history",
     "gitlab_note",
+    "gitlab_reviewed_plan",
     "gitlab_report",
     "import_",
 )

@@ -10,7 +10,8 @@
     ├── PlanFileError               a saved plan that is not ours, edited, or no longer matches
     ├── GuardError                  apply refused before any call: max_moves, max_bytes, no --yes
     ├── StateError                  the state folder (journal, lock) cannot be used
-    └── HistoryError                git cannot answer `reconciler history` (gitops/gitlog.py)
+    ├── HistoryError                git cannot answer `reconciler history` (gitops/gitlog.py)
+    └── ReviewError                 no reviewed plan for a merged commit (gitops/reviewed.py)
 
 Foreign exceptions (requests, ruamel, pydantic, OSError) are translated into these at the edge
 that raised them, so the top-level handler in `cli.py` never has to know about them. The sandbox

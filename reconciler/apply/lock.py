@@ -1,15 +1,17 @@
-"""The state folder's lock: one apply at a time per state folder on one machine.
+"""The state folder's lock: one apply at a time per state folder, held for the whole apply.
 
-The lock is a file created exclusively (`O_EXCL`) holding the owner's pid and host. A lock
-whose pid is dead on this host is stale (the owner was killed) and is taken over; a lock held
-by a live process is refused with its pid, so the user knows whom to wait for. Across machines
-the platform's job list keeps a concurrent apply from duplicating exports; this lock only keeps
-two local runs from interleaving one journal.
+The lock is an operating system lock (`fcntl.flock`, exclusive, non-blocking) on `apply.lock`
+in the state folder. The kernel grants it to exactly one open file at a time and drops it when
+its holder exits, however it exits (`kill -9` included), so there is no stale lock to take
+over and no window between creating the file and claiming it. The file itself stays; the
+holder writes its pid and host into it after taking the lock, only to name itself to a run
+that is refused. `flock` does not reach across machines (nor, reliably, across NFS): there the
+platform's job list and CI's `resource_group` keep two applies apart.
 """
 
 from __future__ import annotations
 
-import contextlib
+import fcntl
 import json
 import os
 import socket
@@ -21,74 +23,41 @@ from reconciler.errors import StateError
 LOCK_NAME = "apply.lock"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, owned by someone else
-    return True
-
-
 class StateLock:
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / LOCK_NAME
-        self._held = False
+        self._fd: int | None = None
 
     def acquire(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
-            raise StateError(f"{self.path.parent}: cannot create: {exc.strerror}") from exc
-        body = json.dumps({"pid": os.getpid(), "host": socket.gethostname()})
-        # Two attempts: the second after removing a stale lock.
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                self._take_over_if_stale()
-                continue
-            except OSError as exc:
-                raise StateError(f"{self.path}: cannot create the lock: {exc.strerror}") from exc
-            with os.fdopen(fd, "w") as handle:
-                handle.write(body)
-            self._held = True
-            return
-        raise StateError(f"{self.path}: another apply took the lock first; try again")
-
-    def _take_over_if_stale(self) -> None:
+            raise StateError(f"{self.path}: cannot open the lock: {exc.strerror}") from exc
         try:
-            holder = json.loads(self.path.read_text(encoding="utf-8"))
-            pid, host = int(holder["pid"]), str(holder.get("host", ""))
-        except FileNotFoundError:
-            return  # released meanwhile
-        except (OSError, ValueError, KeyError, TypeError):
-            # Half-written by an owner killed between create and write: nobody holds it.
-            pid, host = 0, socket.gethostname()
-        if host != socket.gethostname():
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
             raise StateError(
-                f"{self.path}: held by pid {pid} on {host}; "
-                "wait for it, or remove the file if that run is gone"
-            )
-        if pid and _pid_alive(pid):
-            raise StateError(
-                f"{self.path}: another apply (pid {pid}) is running with this state folder; "
+                f"{self.path}: another apply{holder} is running with this state folder; "
                 "wait for it to finish, or use another --state-dir"
-            )
-        with contextlib.suppress(FileNotFoundError):
-            self.path.unlink()
+            ) from None
+        except OSError as exc:
+            os.close(fd)
+            raise StateError(f"{self.path}: cannot lock: {exc.strerror}") from exc
+        body = json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode()
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, body, 0)
+        except OSError:
+            pass  # the name of the holder is a courtesy; the flock is the lock
+        self._fd = fd
 
     def release(self) -> None:
-        if not self._held:
-            return
-        self._held = False
-        try:
-            holder = json.loads(self.path.read_text(encoding="utf-8"))
-            if int(holder["pid"]) == os.getpid():
-                self.path.unlink()
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)  # closing the only descriptor drops the flock
 
     def __enter__(self) -> StateLock:
         self.acquire()
@@ -101,3 +70,12 @@ class StateLock:
         tb: TracebackType | None,
     ) -> None:
         self.release()
+
+
+def _holder(fd: int) -> str:
+    """` (pid N on HOST)` from the lock file, or nothing when it is not readable yet."""
+    try:
+        data = json.loads(os.pread(fd, 4096, 0) or b"null")
+        return f" (pid {int(data['pid'])} on {data['host']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""

@@ -15,6 +15,7 @@ class Result(StrEnum):
     BLOCKED = "blocked"  # cannot converge as declared (the plan says why)
     STALE = "stale"  # saved plan: the live state changed since the review
     NOT_APPROVED = "not-approved"  # saved plan: the item is not in it
+    NOT_REVIEWED = "not-reviewed"  # reviewed-only apply: no item of the reviewed plan is it
     RUNNING = "running"  # still PENDING/RUNNING when --wait-timeout ran out
     HELD = "held"  # a move not submitted because a copy of its file did not complete
     UNKNOWN = "unknown"  # the create answer was lost and the platform never showed the job

@@ -28,6 +28,7 @@ RESULT_ORDER = (
     Result.BLOCKED,
     Result.STALE,
     Result.NOT_APPROVED,
+    Result.NOT_REVIEWED,
     Result.HELD,
     Result.RUNNING,
     Result.COMPLETED,

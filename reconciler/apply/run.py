@@ -1,7 +1,9 @@
 """One apply from connected clients (one per platform) to a receipt: lock the state folder,
-read the journal, plan against the live state of every platform, limit to what is approved,
-enforce the guards on the whole, confirm once, run an engine per platform side by side (each
-with its own client, rate budget and journal run), write one receipt. The command module
+read the journal, plan against the live state of every platform, limit to what is approved (a
+saved plan) or reviewed (a reviewed plan), enforce the guards on the whole, confirm once,
+re-read the items after a prompt, run an engine per platform side by side (each with its own
+client, rate budget and journal run), write one receipt. The lock is held from before the plan
+to after the receipt. The command module
 (`commands/apply.py`) owns arguments and terminals; this module owns the order of things.
 """
 
@@ -25,7 +27,8 @@ from reconciler.apply.journal import Journal, read_history
 from reconciler.apply.lock import StateLock
 from reconciler.apply.outcome import CONVERGED, ItemOutcome
 from reconciler.apply.progress import Progress, is_interactive
-from reconciler.apply.select import check_saved, select
+from reconciler.apply.recheck import recheck
+from reconciler.apply.select import check_reviewed, check_saved, select, select_reviewed
 from reconciler.errors import ConfigError, GuardError
 from reconciler.manifest.models import ManifestSet
 from reconciler.pipeline import Connection, by_platform, plan_platforms, side_by_side
@@ -43,6 +46,10 @@ class ApplyOptions:
     engine: EngineSettings = field(default_factory=EngineSettings)
     saved_plan: Plan | None = None
     saved_plan_origin: str | None = None
+    reviewed_plan: Plan | None = None  # apply --reviewed: send only exports it shows
+    reviewed_plan_origin: str | None = None
+    # The confirmation asks a person, who may take minutes: re-read the items after it.
+    recheck_after_confirm: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,15 +86,29 @@ def apply(
             manifests_digest=manifests.digest,
             endpoints=endpoints,
         )
+    if options.reviewed_plan is not None:
+        check_reviewed(
+            options.reviewed_plan,
+            origin=options.reviewed_plan_origin or "reviewed plan",
+            manifests=manifests,
+            endpoints=endpoints,
+        )
     started = _now()
     with StateLock(options.state_dir):
         histories = {
             c.platform: read_history(options.state_dir, platform=c.platform) for c in connections
         }
-        plan = plan_platforms(
-            manifests, connections, failed_jobs=lambda p: histories[p].failed_jobs()
-        )
-        outcomes = select(plan, options.saved_plan)
+
+        def plan_now() -> Plan:
+            return plan_platforms(
+                manifests, connections, failed_jobs=lambda p: histories[p].failed_jobs()
+            )
+
+        plan = plan_now()
+        if options.reviewed_plan is not None:
+            outcomes = select_reviewed(plan, options.reviewed_plan)
+        else:
+            outcomes = select(plan, options.saved_plan)
         to_send = [o.item for o in outcomes if o.result is None and o.item.submits]
         limits = guards.Limits(
             guards.smallest(options.limits.max_moves, plan.guards.max_moves),
@@ -96,6 +117,8 @@ def apply(
         guards.check(to_send, limits)
         if to_send and not confirm(plan, outcomes):
             raise GuardError("apply cancelled; nothing was applied")
+        if to_send and options.recheck_after_confirm:
+            recheck(outcomes, plan_now())
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
         several = len(connections) > 1
         cancel = threading.Event()
@@ -148,7 +171,7 @@ def apply(
             manifests_commit=plan.manifests_commit,
             manifests_digest=manifests.digest,
             plan_digest=plan.digest,
-            saved_plan=options.saved_plan_origin,
+            saved_plan=options.saved_plan_origin or options.reviewed_plan_origin,
             started_at=started,
             finished_at=_now(),
         )

@@ -1,5 +1,6 @@
 """`reconciler apply [PATH...]`: plan, confirm, and converge with bulk exports; or apply a saved
-plan (`--plan FILE`), which is already the approval.
+plan (`--plan FILE`), which is already the approval; or send only what a reviewed plan showed
+(`--reviewed FILE`: the plan of the merge request, applied after the merge).
 
 Manifests (and a saved plan) are read before any client exists: an invalid manifest or plan
 costs no call. Without `--plan` the plan is shown first; a terminal is asked to confirm unless
@@ -40,7 +41,15 @@ def register(subparsers: Any) -> None:
         "sync, 1 otherwise.",
     )
     options.add_manifest_paths(parser)
-    parser.add_argument("--plan", metavar="FILE", help="apply this saved plan (the approval)")
+    approval = parser.add_mutually_exclusive_group()
+    approval.add_argument("--plan", metavar="FILE", help="apply this saved plan (the approval)")
+    approval.add_argument(
+        "--reviewed",
+        metavar="FILE",
+        help="plan now, but send only the exports this reviewed plan showed (same file, "
+        "destination, action, mode, overwrite and properties); the rest is reported as not "
+        "reviewed (exit 1)",
+    )
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument(
         "--state-dir",
@@ -74,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
     max_bytes = guards.parse_size(args.max_bytes) if args.max_bytes is not None else None
     manifests = pipeline.load(args.paths, target=args.target)
     saved = load_plan(args.plan) if args.plan else None
-    if saved is None and not args.yes and not sys.stdin.isatty():
+    reviewed = load_plan(args.reviewed) if args.reviewed else None
+    approved = saved is not None or reviewed is not None
+    if not approved and not args.yes and not sys.stdin.isatty():
         raise GuardError(
             "apply needs a confirmation and there is no terminal to ask: pass --yes, "
             "or apply a reviewed plan with --plan FILE"
@@ -85,10 +96,13 @@ def run(args: argparse.Namespace) -> int:
         engine=EngineSettings(wait_timeout=args.wait_timeout),
         saved_plan=saved,
         saved_plan_origin=args.plan,
+        reviewed_plan=reviewed,
+        reviewed_plan_origin=args.reviewed,
+        recheck_after_confirm=not approved and not args.yes,
     )
 
     def confirm(plan: Plan, outcomes: Sequence[ItemOutcome]) -> bool:
-        if saved is not None:
+        if approved:
             return True
         sys.stderr.write(render_text(plan))
         return args.yes or ask(sys.stderr)

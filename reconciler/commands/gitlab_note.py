@@ -1,5 +1,11 @@
 """`reconciler gitlab-note MARKDOWN`: put the Markdown plan on the merge request of the
-pipeline, as one note that later pipelines edit instead of adding new ones."""
+pipeline, as one note that later pipelines edit instead of adding new ones.
+
+The note is a courtesy to reviewers, never a reason to fail the plan job: when GitLab fails
+(an error status, a redirect, no answer), the whole find-then-write is tried once more (a note
+created by a first attempt whose answer was lost is found and edited, not duplicated), and a
+second failure is a warning with exit 0. A configuration that cannot work (no merge request
+variables, plain http off loopback) is still an error."""
 
 from __future__ import annotations
 
@@ -9,8 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ConfigError
+from reconciler.errors import ApiError, ConfigError
 from reconciler.gitops.notes import MergeRequest, NotesClient, note_body
+from reconciler.redact import redact
+
+ATTEMPTS = 2
 
 DEFAULT_TOKEN_VARIABLE = "GITLAB_NOTE_TOKEN"
 
@@ -53,8 +62,16 @@ def run(args: argparse.Namespace) -> int:
     client = NotesClient(
         target, token, key=args.key, job_token=args.token_variable == "CI_JOB_TOKEN"
     )
-    action, note_id = client.upsert(note_body(markdown, key=args.key, footer=_footer(os.environ)))
-    print(f"{target}: note {note_id} {action}", file=sys.stderr)
+    body = note_body(markdown, key=args.key, footer=_footer(os.environ))
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            action, note_id = client.upsert(body)
+        except ApiError as exc:
+            again = "; trying once more" if attempt < ATTEMPTS else "; the plan stands without it"
+            print(f"warning: no plan note: {redact(str(exc))}{again}", file=sys.stderr)
+            continue
+        print(f"{target}: note {note_id} {action}", file=sys.stderr)
+        return 0
     return 0
 
 

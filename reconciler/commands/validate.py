@@ -1,7 +1,9 @@
 """`reconciler validate [PATH...]`: load and check manifests offline; exit 0 when valid.
 
 The summary (or, with `--format json|codequality`, the report) goes to stdout; diagnostics in
-text form go to stderr through the top-level handler.
+text form go to stderr through the top-level handler. A report is always a valid one: when the
+manifests cannot be read at all (no `manifests/`), it is `[]` and the error goes to stderr, so
+GitLab's report parser never sees an empty file.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import sys
 from typing import Any
 
 from reconciler.commands import options
-from reconciler.errors import ManifestError
+from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.manifest.load import DEFAULT_PATH, load_manifests
 from reconciler.manifest.report import code_quality_json, diagnostics_json
 
@@ -47,6 +49,10 @@ def run(args: argparse.Namespace) -> int:
         count = len(exc.diagnostics)
         print(f"error: {count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
         return 1
+    except ReconcilerError:
+        if args.format != "text":
+            print("[]")
+        raise
     if args.format == "text":
         count = len(loaded.manifests)
         exports = len(loaded.rules)

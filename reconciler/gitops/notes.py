@@ -1,29 +1,27 @@
 """One note per merge request with the plan, created once and then edited in place.
 
-Talks to GitLab's REST API v4 (`/projects/:id/merge_requests/:iid/notes`: GET to find our note
-by a hidden marker, POST to create it, PUT to edit it), with the endpoint, project and merge
-request taken from the variables GitLab sets in merge request pipelines. The token goes only
-into a request header; it is registered with `redact`, so no message can show it.
+Talks to GitLab's REST API v4 through `gitlab.GitLabApi` (`GET /user` for who the token is,
+`/projects/:id/merge_requests/:iid/notes`: GET to find our note by a hidden marker, POST to
+create it, PUT to edit it), with the endpoint, project and merge request taken from the
+variables GitLab sets in merge request pipelines. Only a note written by the token's own user
+is ever edited: anyone can paste the marker into a comment. The token goes only into a request
+header, never on a redirect, and is registered with `redact`, so no message can show it.
 """
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import requests
 
-from reconciler.errors import ApiError, ConfigError, TransportError
-from reconciler.redact import register_secret
+from reconciler.errors import ConfigError, TransportError
+from reconciler.gitops.gitlab import GitLabApi, project_path
 
 MARKER = "<!-- reconciler-plan -->"
 # GitLab refuses notes over 1,000,000 characters; stay well under it.
 MAX_NOTE_CHARS = 900_000
-TIMEOUT_SECONDS = 30
-_PER_PAGE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +47,8 @@ class MergeRequest:
         )
 
     @property
-    def notes_url(self) -> str:
-        project = quote(self.project, safe="")
-        return f"{self.api_url}/projects/{project}/merge_requests/{self.iid}/notes"
+    def notes_path(self) -> str:
+        return f"{project_path(self.project)}/merge_requests/{self.iid}/notes"
 
     def __str__(self) -> str:
         return f"merge request !{self.iid} of project {self.project}"
@@ -87,80 +84,45 @@ class NotesClient:
         job_token: bool = False,
         session: requests.Session | None = None,
     ) -> None:
-        _check_scheme(target.api_url)
-        register_secret(token)
         self.target = target
         self.marker = marker(key)
-        self.session = session or requests.Session()
-        # A CI_JOB_TOKEN authenticates with its own header; access tokens use PRIVATE-TOKEN.
-        self._headers = {"JOB-TOKEN" if job_token else "PRIVATE-TOKEN": token}
+        self.api = GitLabApi(target.api_url, token, job_token=job_token, session=session)
+        self._what = f"{target}: notes"
 
-    def find_note(self) -> int | None:
-        """The id of our note on the merge request (the oldest, if several carry the marker)."""
-        page: str | None = "1"
-        while page:
-            params = {"per_page": _PER_PAGE, "page": page, "sort": "asc", "order_by": "created_at"}
-            response = self._call("GET", self.target.notes_url, params=params)
-            for note in _json(response, self.target):
-                if isinstance(note, dict) and self.marker in str(note.get("body", "")):
-                    return int(note["id"])
-            page = response.headers.get("X-Next-Page") or None
+    def own_user_id(self) -> int:
+        """The id of the user the token belongs to (`GET /user`)."""
+        user = self.api.json("GET", "user", what=f"{self.target}: who is the token")
+        if not isinstance(user, dict) or not isinstance(user.get("id"), int):
+            raise TransportError(f"{self.target}: GET /user answered without a user id")
+        return int(user["id"])
+
+    def find_note(self, author_id: int) -> int | None:
+        """The id of our note: the oldest carrying the marker and written by `author_id`."""
+        params = {"sort": "asc", "order_by": "created_at"}
+        for note in self.api.pages(self.target.notes_path, what=self._what, params=params):
+            if not isinstance(note, dict) or self.marker not in str(note.get("body", "")):
+                continue
+            author = note.get("author")
+            if isinstance(author, dict) and author.get("id") == author_id:
+                return int(note["id"])
         return None
 
     def upsert(self, body: str) -> tuple[str, int]:
         """Edit our note if it exists, else create it: ("updated" | "created", note id)."""
-        note_id = self.find_note()
+        note_id = self.find_note(self.own_user_id())
         if note_id is None:
-            response = self._call("POST", self.target.notes_url, json={"body": body})
+            data = self.api.json(
+                "POST", self.target.notes_path, what=self._what, json={"body": body}
+            )
             action = "created"
         else:
-            url = f"{self.target.notes_url}/{note_id}"
-            response = self._call("PUT", url, json={"body": body})
+            path = f"{self.target.notes_path}/{note_id}"
+            data = self.api.json("PUT", path, what=self._what, json={"body": body})
             action = "updated"
-        data = _json(response, self.target)
-        return action, int(data["id"]) if isinstance(data, dict) and "id" in data else -1
-
-    def _call(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        try:
-            response = self.session.request(
-                method, url, headers=self._headers, timeout=TIMEOUT_SECONDS, **kwargs
-            )
-        except requests.RequestException as exc:
-            raise TransportError(f"{self.target}: {method} notes: {type(exc).__name__}") from None
-        if response.status_code >= 400:
-            try:
-                message = str(response.json().get("message", ""))
-            except ValueError:
-                message = ""
-            hint = (
-                ": the token needs the `api` scope and at least the Reporter role"
-                if response.status_code in (401, 403)
-                else ""
-            )
-            raise ApiError(
-                f"{self.target}: {method} notes refused{hint}"
-                + (f" ({message})" if message else ""),
-                status=response.status_code,
-                request_id=response.headers.get("X-Request-Id"),
-            )
-        return response
+        return action, _note_id(data)
 
 
-def _json(response: requests.Response, target: MergeRequest) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise TransportError(f"{target}: GitLab answered with something that is not JSON") from None
-
-
-def _check_scheme(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return
-    host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if parts.scheme != "http" or not loopback:
-        raise ConfigError(f"{url}: GitLab's API must be https (plain http only on loopback)")
+def _note_id(data: Any) -> int:
+    if isinstance(data, dict) and isinstance(data.get("id"), int):
+        return int(data["id"])
+    return -1

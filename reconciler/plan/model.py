@@ -232,9 +232,11 @@ class Guards:
 @dataclass(frozen=True, slots=True)
 class Plan:
     """A whole plan, for one or more platforms and projects: `platforms` lists each platform
-    once, and every item names its own. `summary`, `destructive_count`, `guards` and
-    `apply_estimate` cover the whole plan. `digest` covers the canonical JSON of every other
-    field (see `io.py`)."""
+    once, and every item names its own. `projects` are those of the manifests it was made from
+    (sorted): a reviewed plan applied with `apply --reviewed` must be of the same projects,
+    platforms and endpoints as the manifests it is applied with. `summary`,
+    `destructive_count`, `guards` and `apply_estimate` cover the whole plan. `digest` covers the
+    canonical JSON of every other field (see `io.py`)."""
 
     __pydantic_config__ = _FORBID
 
@@ -243,6 +245,7 @@ class Plan:
     platforms: tuple[PlatformTarget, ...]
     manifests_commit: str | None
     manifests_digest: str
+    projects: tuple[str, ...]
     planned_at: str | None
     guards: Guards
     items: tuple[PlanItem, ...]

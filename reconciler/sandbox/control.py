@@ -3,6 +3,10 @@
 GET  /_sandbox/config     the current settings (faults.Settings) as JSON
 POST /_sandbox/config     change some settings: a JSON object of name -> value
 GET  /_sandbox/requests   the request log, as a JSON list
+POST /_sandbox/files      add one project file to the running sandbox: a JSON object like a
+                          seed's `files` entry (project, path, size, optional id, metadata,
+                          tags); answers {"id": ...}. For tests of a file that appears after a
+                          plan was reviewed.
 
 Every route, whatever its method, is checked here before it is dispatched: the client must be
 on loopback, the `Host` header (and `Origin`, when sent) must name a loopback host, and the
@@ -22,9 +26,11 @@ from urllib.parse import urlsplit
 
 from . import errors
 from .app import TOKEN_HEADER, Outcome
-from .errors import ApiFailure, SettingsError, bad_request, not_found
+from .errors import ApiFailure, SeedError, SettingsError, bad_request, not_found
 from .faults import Faults
+from .protocol import Services
 from .requestlog import RequestLog
+from .seed_files import add_file
 
 
 def _loopback(client: str) -> bool:
@@ -72,18 +78,26 @@ def handle(
     client: str,
     headers: Mapping[str, str],
     token: str,
+    services: Services | None = None,
 ) -> Outcome:
     if failure := refusal(client, headers, token):
         return Outcome(failure.status, failure.body())
     try:
-        return Outcome(200, _dispatch(faults, requests, method, path, body))
+        return Outcome(200, _dispatch(faults, requests, method, path, body, services))
     except ApiFailure as failure:
         return Outcome(failure.status, failure.body())
-    except SettingsError as exc:
+    except (SettingsError, SeedError) as exc:
         return Outcome(400, bad_request(str(exc)).body())
 
 
-def _dispatch(faults: Faults, requests: RequestLog, method: str, path: str, body: bytes) -> Any:
+def _dispatch(
+    faults: Faults,
+    requests: RequestLog,
+    method: str,
+    path: str,
+    body: bytes,
+    services: Services | None,
+) -> Any:
     if path == "/_sandbox/config" and method == "GET":
         return faults.settings.to_dict()
     if path == "/_sandbox/config" and method == "POST":
@@ -96,4 +110,13 @@ def _dispatch(faults: Faults, requests: RequestLog, method: str, path: str, body
         return faults.update(changes).to_dict()
     if path == "/_sandbox/requests" and method == "GET":
         return requests.entries()
+    if path == "/_sandbox/files" and method == "POST" and services is not None:
+        try:
+            entry = json.loads(body or b"null")
+        except ValueError:
+            entry = None
+        if not isinstance(entry, dict):
+            raise bad_request("the body must be a JSON object like a seed's files entry")
+        with services.store.transaction() as conn:
+            return {"id": add_file(conn, services.objects, entry)}
     raise not_found(f"no such control endpoint: {method} {path}")

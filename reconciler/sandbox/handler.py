@@ -109,6 +109,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self.client_address[0],
                 headers,
                 self.server.control_token,
+                services=self.server.app.services,
             )
             self._send(outcome, request_id)
             return

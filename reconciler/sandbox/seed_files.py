@@ -50,8 +50,9 @@ def seed_files(
             folder_id = derived_id(project, "folder", folder_path)
             if folder_id not in folders:
                 folders.add(folder_id)
-                conn.execute(
-                    "INSERT INTO files VALUES (?, ?, ?, ?, 'folder', NULL, ?, ?, '{}', '[]', NULL)",
+                conn.execute(  # a folder may exist already (add_file on a running sandbox)
+                    "INSERT OR IGNORE INTO files "
+                    "VALUES (?, ?, ?, ?, 'folder', NULL, ?, ?, '{}', '[]', NULL)",
                     (folder_id, project, parent, parts[level], created, created),
                 )
             parent = folder_id
@@ -87,3 +88,30 @@ def seed_files(
                 encode(storage),
             ),
         )
+
+
+def add_file(conn: sqlite3.Connection, objects: ObjectStore, entry: Mapping[str, Any]) -> str:
+    """One more project file in a seeded store, as a seed `files` entry describes it (on the
+    platform; folders made as needed). Returns its id; refuses a path or id that exists."""
+    project = str(require(entry, "file", "project"))
+    row = conn.execute("SELECT location FROM projects WHERE id = ?", (project,)).fetchone()
+    if row is None:
+        raise SeedError(f"file: unknown project {project!r}")
+    path = str(require(entry, "file", "path"))
+    parts = [part for part in path.split("/") if part]
+    if entry.get("type") == "folder" or path.endswith("/") or not parts:
+        raise SeedError(f"file: path {path!r} is not a file path")
+    parent = (
+        derived_id(project, "folder", "/".join(parts[:-1]))
+        if len(parts) > 1
+        else derived_id(project, "root")
+    )
+    file_id = str(entry.get("id") or derived_id(project, "file", path))
+    taken = conn.execute(
+        "SELECT 1 FROM files WHERE id = ? OR (parent = ? AND name = ?)",
+        (file_id, parent, parts[-1]),
+    ).fetchone()
+    if taken is not None:
+        raise SeedError(f"file: {project}/{path} (or id {file_id}) exists already")
+    seed_files(conn, objects, [{**entry, "id": file_id}], {project: str(row[0])}, {})
+    return file_id

@@ -57,26 +57,78 @@ def test_the_journal_never_holds_a_secret(tmp_path: Path, monkeypatch: pytest.Mo
     assert "secret-token-value-1234" not in text and "[redacted]" in text
 
 
-def test_a_live_holder_is_named_and_refused(tmp_path: Path) -> None:
-    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+HOLD = """
+import sys
+from pathlib import Path
+from reconciler.apply.lock import StateLock
+from reconciler.errors import StateError
+
+sys.stdin.readline()  # "go": every racer tries at once
+try:
+    lock = StateLock(Path(sys.argv[1]))
+    lock.acquire()
+except StateError as exc:
+    print("lost", exc, flush=True)
+    raise SystemExit(0)
+print("won", flush=True)
+sys.stdin.read()  # hold the lock until the test closes stdin
+"""
+
+
+def _racer(state: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(state)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_of_racing_processes_exactly_one_holds_the_lock(tmp_path: Path) -> None:
+    racers = [_racer(tmp_path) for _ in range(6)]
     try:
-        (tmp_path / LOCK_NAME).write_text(
-            json.dumps({"pid": holder.pid, "host": os.uname().nodename})
-        )
-        with pytest.raises(StateError, match=f"another apply \\(pid {holder.pid}\\) is running"):
+        for racer in racers:
+            assert racer.stdin is not None
+            racer.stdin.write("go\n")
+            racer.stdin.flush()
+        answers = [racer.stdout.readline() for racer in racers if racer.stdout is not None]
+        winners = [racers[i] for i, a in enumerate(answers) if a.startswith("won")]
+        assert len(winners) == 1, answers
+        winner = winners[0]
+        losers = [a for a in answers if a.startswith("lost")]
+        assert len(losers) == 5
+        # The refused runs name the holder once it has written itself into the file.
+        with pytest.raises(StateError, match=f"another apply \\(pid {winner.pid} on "):
             StateLock(tmp_path).acquire()
     finally:
-        holder.kill()
-        holder.wait()
+        for racer in racers:
+            if racer.stdin is not None:
+                racer.stdin.close()
+            racer.wait(timeout=30)
+            if racer.stdout is not None:
+                racer.stdout.close()
+    with StateLock(tmp_path):  # released when its holder ended
+        pass
 
 
-def test_a_stale_lock_of_a_dead_process_is_taken_over_and_released(tmp_path: Path) -> None:
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    (tmp_path / LOCK_NAME).write_text(json.dumps({"pid": dead.pid, "host": os.uname().nodename}))
+def test_a_holder_killed_with_sigkill_leaves_no_lock_behind(tmp_path: Path) -> None:
+    holder = _racer(tmp_path)
+    assert holder.stdin is not None and holder.stdout is not None
+    holder.stdin.write("go\n")
+    holder.stdin.flush()
+    assert holder.stdout.readline().startswith("won")
+    holder.kill()
+    holder.wait(timeout=30)
+    holder.stdin.close()
+    holder.stdout.close()
 
+    assert (tmp_path / LOCK_NAME).exists()
     with StateLock(tmp_path):
         assert json.loads((tmp_path / LOCK_NAME).read_text())["pid"] == os.getpid()
-        with pytest.raises(StateError, match=f"pid {os.getpid()}"):
-            StateLock(tmp_path).acquire()
-    assert not (tmp_path / LOCK_NAME).exists()
+
+
+def test_two_locks_in_one_process_exclude_each_other(tmp_path: Path) -> None:
+    with StateLock(tmp_path), pytest.raises(StateError, match=f"pid {os.getpid()}"):
+        StateLock(tmp_path).acquire()
+    with StateLock(tmp_path):
+        pass

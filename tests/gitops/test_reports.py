@@ -81,6 +81,7 @@ def make_plan(counts: dict[Action, int]) -> Plan:
         platforms=(),
         manifests_commit=None,
         manifests_digest="0" * 64,
+        projects=(),
         planned_at=None,
         guards=Guards(max_moves=None, max_bytes=None),
         items=(),
@@ -190,3 +191,18 @@ def test_validate_writes_an_empty_report_when_valid(tmp_path: Path) -> None:
     issues = json.loads(result.stdout)
     jsonschema.validate(issues, CODE_QUALITY_SCHEMA)
     assert issues == []
+
+
+def test_validate_writes_a_valid_report_when_there_is_no_manifests_folder(
+    tmp_path: Path,
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", "--format", "codequality"],
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    assert result.returncode == 1
+    issues = json.loads(result.stdout)
+    jsonschema.validate(issues, CODE_QUALITY_SCHEMA)
+    assert issues == []
+    assert b"manifests: no such file or folder" in result.stderr
