@@ -37,7 +37,7 @@ from wcmatch import fnmatch as _fnmatch
 from reconciler.api.client import MAX_NAMES_PER_QUERY, ApiClient
 from reconciler.api.resources import Export, File, ItemError, Project
 from reconciler.manifest.globs import compile_glob, static_prefix
-from reconciler.manifest.models import ExportRule
+from reconciler.manifest.models import ExportRule, Mode
 from reconciler.manifest.placeholders import render_location
 from reconciler.state import (
     ACTIVE_JOB_STATES,
@@ -133,7 +133,7 @@ def _collect(
     matched = _matched_files(rules, files_by_id, trees)
     destinations: dict[str, set[str]] = defaultdict(set)
     for rule, file in matched:
-        if volumes.get(rule.volume) is None or not _exportable(file):
+        if volumes.get(rule.volume) is None or not _decided_by_destination(rule, file):
             continue
         if file.path or not _uses_path(rule.location):
             destinations[rule.volume].add(
@@ -239,10 +239,15 @@ def _uses_path(template: str) -> bool:
     return "{path}" in template or "{parent}" in template
 
 
-def _exportable(file: LiveFile | None) -> bool:
-    # Aliases are either in sync or blocked, folders and public files are blocked: none of
-    # them can lead to an export, so their destinations need no check.
-    return file is not None and not (file.is_folder or file.is_alias or file.is_public)
+def _decided_by_destination(rule: ExportRule, file: LiveFile) -> bool:
+    """Whether the planner's decision for this file at the rule's destination can depend on
+    what the destination holds. Folders and public files are blocked whatever is there. An
+    alias cannot be exported again, but a copy of it is in sync when its destination holds an
+    object of the file's size (a file declared for copy and move is an alias after apply), so
+    only a move of an alias needs no check."""
+    if file.is_folder or file.is_public:
+        return False
+    return not (file.is_alias and rule.mode is Mode.MOVE)
 
 
 def _matched_files(
