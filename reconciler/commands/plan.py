@@ -60,6 +60,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     manifests = pipeline.load(args.paths, target=args.target)
+    for warning in manifests.warnings:
+        _warn(str(warning))
     failed_jobs = read_history(Path(args.state_dir)).failed_jobs()
     with pipeline.connect(
         manifests, profile=args.profile, ca_bundle=args.ca_bundle, warn=_warn

@@ -47,6 +47,11 @@ def run(args: argparse.Namespace) -> int:
         count = len(exc.diagnostics)
         print(f"error: {count} problem{'s' if count != 1 else ''} found", file=sys.stderr)
         return 1
+    for warning in loaded.warnings:
+        print(
+            f"{warning.file}:{warning.line}:{warning.column}: warning: {warning.message}",
+            file=sys.stderr,
+        )
     if args.format == "text":
         count = len(loaded.manifests)
         exports = len(loaded.rules)

@@ -15,6 +15,8 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from reconciler.errors import Diagnostic
+
 PLATFORMS: dict[str, str] = {
     "aws-us": "https://api.sbgenomics.com/v2",
     "aws-eu": "https://eu-api.sbgenomics.com/v2",
@@ -156,6 +158,14 @@ class Manifest(_Strict):
     defaults: Defaults | None = None
     exports: list[ExportEntry] = Field(description="The declarations.")
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _integer_version(cls, v: object) -> object:
+        # YAML's `true` and `1.0` equal 1 in Python; the language version is the integer 1.
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise PydanticCustomError("literal_error", "Input should be 1")
+        return v
+
     @field_validator("platform")
     @classmethod
     def _known_platform(cls, p: str | None) -> str | None:
@@ -255,6 +265,8 @@ class ManifestSet:
 
     manifests: tuple[LoadedManifest, ...]
     digest: str
+    # Not errors: what validate and plan print as warnings (look-alike destinations).
+    warnings: tuple[Diagnostic, ...] = ()
 
     @property
     def rules(self) -> tuple[ExportRule, ...]:
