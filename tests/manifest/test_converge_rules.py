@@ -19,7 +19,8 @@ def manifest(*locations: str, version: str = "1") -> str:
         f"  - path: data/f{n}.vcf\n    location: {json.dumps(loc)}"
         for n, loc in enumerate(locations)
     )
-    return f"version: {version}\nproject: lab/p\ndefaults:\n  volume: lab/out\nexports:\n{exports}\n"
+    head = f"version: {version}\nproject: lab/p\ndefaults:\n  volume: lab/out\n"
+    return f"{head}exports:\n{exports}\n"
 
 
 def test_a_symlink_loop_is_one_line_naming_the_file(tmp_path: Path, capsys) -> None:
