@@ -11,6 +11,7 @@ sync, 1 otherwise (see `apply/run.py`).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -95,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
     with pipeline.connect(
         manifests, profile=args.profile, ca_bundle=args.ca_bundle, warn=warn
     ) as client:
+        # Maintenance is waited out as long as apply waits for jobs, not the default 5 minutes.
+        retry = client.transport.retry
+        client.transport.retry = dataclasses.replace(retry, maintenance_deadline=args.wait_timeout)
         applied = apply(manifests, client, options, confirm=confirm, stderr=sys.stderr)
     if args.format == "json":
         sys.stdout.write(
