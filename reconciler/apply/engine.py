@@ -134,7 +134,15 @@ class Engine:
     def run(self, outcomes: Sequence[ItemOutcome], history: JournalHistory | None = None) -> None:
         """Drive every outcome without a result to one; returns when all have one."""
         with self._create_workers():
-            self._run(outcomes, history)
+            try:
+                self._run(outcomes, history)
+            except KeyboardInterrupt:
+                if self._progress is not None:
+                    self._progress.interrupted(
+                        running=len(self._poller),
+                        unanswered=sum(len(c.batch) for c in self._in_flight.values()),
+                    )
+                raise
 
     @contextmanager
     def _create_workers(self) -> Iterator[None]:
@@ -580,13 +588,26 @@ class Engine:
         dest = f"{copy.item.destination.volume}:{copy.item.destination.location}"
         self._finish(move, Result.HELD, f"not moved: the copy to {dest} did not complete")
 
+    def _eta(self, done: int) -> float | None:
+        """Seconds until the last item is done, from how long this run's jobs took: the job
+        submitted last finishes about that long after it was submitted, and items not sent
+        yet take about as long again once they are."""
+        typical = self._poller.typical_age()
+        if typical is None:
+            return None
+        now = self._clock()
+        youngest = self._poller.youngest_since()
+        eta = max(0.0, youngest + typical - now) if youngest is not None else 0.0
+        waiting = self._total - done - len(self._poller)
+        return eta + typical if waiting > 0 else eta
+
     def _show(self, *, force: bool = False) -> None:
         if self._progress is None:
             return
         done = sum(self._finished.values())
         failed = sum(self._finished[r] for r in _PROBLEMS)
         in_flight = sum(len(v) for v in self._by_job.values()) if force else len(self._poller)
-        counts = Counts(done=done, in_flight=in_flight, failed=failed)
+        counts = Counts(done=done, in_flight=in_flight, failed=failed, eta=self._eta(done))
         if force:
             self._progress.finish(counts)
         else:
