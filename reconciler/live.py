@@ -6,7 +6,7 @@
   project root down the fixed folder names (with a `name=` filter, one call per level), then
   the glob's static prefix fully, and below it only folders whose names the next pattern
   segment can match, as deep as the pattern reaches (`**`: everything below);
-- PENDING and RUNNING export jobs on the volumes involved;
+- PENDING and RUNNING export jobs (on every volume: a move waits for a job reading its file);
 - for every destination of a file that may need exporting, whether an object is there and its
   size: by listing the destinations' common folder where that covers several at once, by
   object info where a folder holds one or two, and not at all below a folder the volume does
@@ -102,12 +102,10 @@ def _collect(
     # Active jobs are listed BEFORE files and objects, PENDING before RUNNING: a job that
     # finishes while we read is then either listed, or its effect (an alias, an object) is
     # already visible in the reads that follow. The other order can miss both and plan the
-    # same export again, which a re-run on another machine would submit twice. Volumes are
-    # independent: each one's two listings run one after the other, beside the other volumes'.
-    listed = pool.map(
-        partial(_active_jobs, client), [v for v, volume in volumes.items() if volume is not None]
-    )
-    jobs = [job for volume_jobs in listed for job in volume_jobs]
+    # same export again, which a re-run on another machine would submit twice. They are listed
+    # on every volume, not only the declared ones: a move must wait for a job that reads its
+    # file for a volume no manifest names (the move would delete what that job reads).
+    jobs = _active_jobs(client)
 
     # Files by ID are read beside the folder walks; their bulk gets go out from the client's
     # own workers.
@@ -210,11 +208,11 @@ def _live_volume(client: ApiClient, volume_id: str) -> LiveVolume | None:
     )
 
 
-def _active_jobs(client: ApiClient, volume_id: str) -> list[LiveJob]:
+def _active_jobs(client: ApiClient) -> list[LiveJob]:
     return [
         _live_job(export)
         for state in ACTIVE_JOB_STATES
-        for export in client.list_exports(volume_id, state)
+        for export in client.list_exports(None, state)
     ]
 
 
@@ -504,10 +502,10 @@ def _descend(patterns: list[tuple[str, ...]], folder: str) -> list[tuple[str, ..
     """The pattern rests that apply inside `folder` (a child of where `patterns` apply)."""
     out: list[tuple[str, ...]] = []
     for rest in patterns:
-        if len(rest) < 2:
-            continue  # only the file name is left: nothing below can match
         if "**" in rest[0]:
-            out.append(rest)  # `**` may swallow this folder and any below it
+            out.append(rest)  # `**` may swallow this folder and any below it (even at the end)
+        elif len(rest) < 2:
+            continue  # only the file name is left: nothing below can match
         elif _fnmatch.fnmatch(folder, rest[0], flags=_SEGMENT_FLAGS):
             out.append(rest[1:])
     return _unique_patterns(out)
