@@ -17,9 +17,10 @@ import json
 import logging
 import math
 import socket
+import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -279,7 +280,9 @@ class Transport:
         except requests.exceptions.SSLError as exc:
             raise TransportError(
                 f"{subject}: TLS verification failed ({_short(exc)}); "
-                "if the server uses a private CA, pass --ca-bundle or set SB_CA_BUNDLE"
+                "if the server uses a private CA, pass --ca-bundle or set SB_CA_BUNDLE",
+                # A certificate is checked in the handshake, before the request is written.
+                sent=not any(isinstance(e, ssl.SSLCertVerificationError) for e in _chain(exc)),
             ) from None
         except (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
             raise _Retryable(
@@ -287,6 +290,7 @@ class Transport:
                     f"{subject}: no connection within {self.config.connect_timeout:g}s",
                     sent=False,
                 ),
+                unreachable=True,
                 sent=False,
             ) from None
         except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
@@ -491,6 +495,18 @@ def _not_sent(exc: BaseException) -> bool:
     """Whether the request failed before a byte of it was written: no connection could be
     made (refused, no route, the name does not resolve). Anything later may have reached the
     server, however fast it failed."""
+    unsent = (
+        urllib3.exceptions.NewConnectionError,
+        urllib3.exceptions.NameResolutionError,
+        urllib3.exceptions.ConnectTimeoutError,
+        ConnectionRefusedError,
+        socket.gaierror,
+    )
+    return any(isinstance(e, unsent) for e in _chain(exc))
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and every exception it wraps (args, urllib3's `reason`, causes and contexts)."""
     seen: set[int] = set()
     stack: list[BaseException | None] = [exc]
     while stack:
@@ -498,18 +514,9 @@ def _not_sent(exc: BaseException) -> bool:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(
-            current,
-            urllib3.exceptions.NewConnectionError
-            | urllib3.exceptions.NameResolutionError
-            | urllib3.exceptions.ConnectTimeoutError
-            | ConnectionRefusedError
-            | socket.gaierror,
-        ):
-            return True
+        yield current
         reason = getattr(current, "reason", None)
         stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
         if isinstance(reason, BaseException):
             stack.append(reason)
         stack.extend((current.__cause__, current.__context__))
-    return False
