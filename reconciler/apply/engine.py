@@ -8,7 +8,11 @@ Ordering rules:
   at the deadline, the move is held (moving first would make that copy impossible forever);
 - an item with a PENDING or RUNNING job is never submitted: in-flight items are watched, jobs
   the journal knows are looked up by id before anything is sent, and a create call that ended
-  without an answer is resolved by re-reading the platform (`recover.py`);
+  without an answer is resolved by re-reading the platform (`recover.py`) at once; what it
+  does not show yet is sent again only once the call can no longer take effect, while the
+  run goes on (`_Deferred`); a call that failed before it was written created nothing;
+- an answer that gives one job to two items, or another file's job, leaves those items
+  unknown, with the reason;
 - polling is interleaved with submission: as soon as a full call's worth of jobs is due, it is
   polled, so the first jobs are confirmed while the last are still being sent.
 
@@ -62,8 +66,10 @@ class EngineSettings:
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     schedule: Schedule = field(default_factory=Schedule)
     # A create call whose answer was lost may still be executing on the server (a timed-out
-    # request, or one sent by a process since killed); the platform is re-read only once it
-    # can no longer take effect: this long after it was sent (the client's read timeout).
+    # request, a connection a load balancer closed, one sent by a process since killed): the
+    # platform is re-read at once, and what it does not show is sent again only once the call
+    # can no longer take effect: this long (the client's read timeout) plus the margin after
+    # it was sent. Nothing waits meanwhile.
     uncertain_grace: float = DEFAULT_READ_TIMEOUT
     # Beyond the read timeout: the platform may commit a little after the client gave up.
     uncertain_margin: float = UNCERTAIN_MARGIN
