@@ -7,10 +7,11 @@
   the glob's static prefix fully, and below it only folders whose names the next pattern
   segment can match, as deep as the pattern reaches (`**`: everything below);
 - PENDING and RUNNING export jobs (on every volume: a move waits for a job reading its file);
-- for every destination of a file that may need exporting, whether an object is there and its
-  size: by listing the destinations' common folder where that covers several at once, by
-  object info where a folder holds one or two, and not at all below a folder the volume does
-  not have.
+- for every destination whose content the planner's decision depends on (any file but a
+  folder or a public file; for an alias only its copies, which an object of its size at the
+  destination keeps in sync), whether an object is there and its size: by listing the
+  destinations' common folder where that covers several at once, by object info where a
+  folder holds one or two, and not at all below a folder the volume does not have.
 
 Reads that do not depend on each other go at once, from a few threads of a pool that `collect`
 owns (`READ_WORKERS`): the projects and volumes; each volume's job listings; files by ID next to
