@@ -14,7 +14,7 @@
   folder holds one or two, and not at all below a folder the volume does not have.
 
 Reads that do not depend on each other go at once, from a few threads of a pool that `collect`
-owns (`READ_WORKERS`): the projects and volumes; each volume's job listings; files by ID next to
+owns (`READ_WORKERS`): the projects and volumes; files by ID next to
 the project folders; the folders of one walk, each listed as soon as its parent's listing says
 it is needed; the destination checks. The answers are put together in the order a one-by-one
 reading would give, so the state is the same whichever read finishes first.
