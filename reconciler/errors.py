@@ -88,7 +88,20 @@ class MaintenanceError(ApiError):
 
 
 class TransportError(ApiError):
-    """No readable answer: the call may or may not have taken effect on the server."""
+    """No readable answer: the call may or may not have taken effect on the server, unless
+    `sent` is False (it failed before the request was written: nothing reached the server)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+        request_id: str | None = None,
+        sent: bool = True,
+    ) -> None:
+        super().__init__(message, status=status, code=code, request_id=request_id)
+        self.sent = sent
 
 
 class PlanFileError(ReconcilerError):

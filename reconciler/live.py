@@ -6,14 +6,15 @@
   project root down the fixed folder names (with a `name=` filter, one call per level), then
   the glob's static prefix fully, and below it only folders whose names the next pattern
   segment can match, as deep as the pattern reaches (`**`: everything below);
-- PENDING and RUNNING export jobs on the volumes involved;
-- for every destination of a file that may need exporting, whether an object is there and its
-  size: by listing the destinations' common folder where that covers several at once, by
-  object info where a folder holds one or two, and not at all below a folder the volume does
-  not have.
+- PENDING and RUNNING export jobs (on every volume: a move waits for a job reading its file);
+- for every destination whose content the planner's decision depends on (any file but a
+  folder or a public file; for an alias only its copies, which an object of its size at the
+  destination keeps in sync), whether an object is there and its size: by listing the
+  destinations' common folder where that covers several at once, by object info where a
+  folder holds one or two, and not at all below a folder the volume does not have.
 
 Reads that do not depend on each other go at once, from a few threads of a pool that `collect`
-owns (`READ_WORKERS`): the projects and volumes; each volume's job listings; files by ID next to
+owns (`READ_WORKERS`): the projects and volumes; files by ID next to
 the project folders; the folders of one walk, each listed as soon as its parent's listing says
 it is needed; the destination checks. The answers are put together in the order a one-by-one
 reading would give, so the state is the same whichever read finishes first.
@@ -37,7 +38,7 @@ from wcmatch import fnmatch as _fnmatch
 from reconciler.api.client import MAX_NAMES_PER_QUERY, ApiClient
 from reconciler.api.resources import Export, File, ItemError, Project
 from reconciler.manifest.globs import compile_glob, static_prefix
-from reconciler.manifest.models import ExportRule
+from reconciler.manifest.models import ExportRule, Mode
 from reconciler.manifest.placeholders import render_location
 from reconciler.state import (
     ACTIVE_JOB_STATES,
@@ -102,12 +103,10 @@ def _collect(
     # Active jobs are listed BEFORE files and objects, PENDING before RUNNING: a job that
     # finishes while we read is then either listed, or its effect (an alias, an object) is
     # already visible in the reads that follow. The other order can miss both and plan the
-    # same export again, which a re-run on another machine would submit twice. Volumes are
-    # independent: each one's two listings run one after the other, beside the other volumes'.
-    listed = pool.map(
-        partial(_active_jobs, client), [v for v, volume in volumes.items() if volume is not None]
-    )
-    jobs = [job for volume_jobs in listed for job in volume_jobs]
+    # same export again, which a re-run on another machine would submit twice. They are listed
+    # on every volume, not only the declared ones: a move must wait for a job that reads its
+    # file for a volume no manifest names (the move would delete what that job reads).
+    jobs = _active_jobs(client)
 
     # Files by ID are read beside the folder walks; their bulk gets go out from the client's
     # own workers.
@@ -133,7 +132,7 @@ def _collect(
     matched = _matched_files(rules, files_by_id, trees)
     destinations: dict[str, set[str]] = defaultdict(set)
     for rule, file in matched:
-        if volumes.get(rule.volume) is None or not _exportable(file):
+        if volumes.get(rule.volume) is None or not _decided_by_destination(rule, file):
             continue
         if file.path or not _uses_path(rule.location):
             destinations[rule.volume].add(
@@ -210,11 +209,11 @@ def _live_volume(client: ApiClient, volume_id: str) -> LiveVolume | None:
     )
 
 
-def _active_jobs(client: ApiClient, volume_id: str) -> list[LiveJob]:
+def _active_jobs(client: ApiClient) -> list[LiveJob]:
     return [
         _live_job(export)
         for state in ACTIVE_JOB_STATES
-        for export in client.list_exports(volume_id, state)
+        for export in client.list_exports(None, state)
     ]
 
 
@@ -239,10 +238,15 @@ def _uses_path(template: str) -> bool:
     return "{path}" in template or "{parent}" in template
 
 
-def _exportable(file: LiveFile | None) -> bool:
-    # Aliases are either in sync or blocked, folders and public files are blocked: none of
-    # them can lead to an export, so their destinations need no check.
-    return file is not None and not (file.is_folder or file.is_alias or file.is_public)
+def _decided_by_destination(rule: ExportRule, file: LiveFile) -> bool:
+    """Whether the planner's decision for this file at the rule's destination can depend on
+    what the destination holds. Folders and public files are blocked whatever is there. An
+    alias cannot be exported again, but a copy of it is in sync when its destination holds an
+    object of the file's size (a file declared for copy and move is an alias after apply), so
+    only a move of an alias needs no check."""
+    if file.is_folder or file.is_public:
+        return False
+    return not (file.is_alias and rule.mode is Mode.MOVE)
 
 
 def _matched_files(
@@ -499,10 +503,10 @@ def _descend(patterns: list[tuple[str, ...]], folder: str) -> list[tuple[str, ..
     """The pattern rests that apply inside `folder` (a child of where `patterns` apply)."""
     out: list[tuple[str, ...]] = []
     for rest in patterns:
-        if len(rest) < 2:
-            continue  # only the file name is left: nothing below can match
         if "**" in rest[0]:
-            out.append(rest)  # `**` may swallow this folder and any below it
+            out.append(rest)  # `**` may swallow this folder and any below it (even at the end)
+        elif len(rest) < 2:
+            continue  # only the file name is left: nothing below can match
         elif _fnmatch.fnmatch(folder, rest[0], flags=_SEGMENT_FLAGS):
             out.append(rest[1:])
     return _unique_patterns(out)

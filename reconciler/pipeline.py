@@ -74,7 +74,9 @@ def select_targets(manifests: ManifestSet, target: Sequence[str]) -> ManifestSet
             f"(labels: {', '.join(labels) or 'none'})"
         )
     digest = set_digest((m.path, m.content_digest) for m in chosen)
-    return ManifestSet(manifests=chosen, digest=digest)
+    paths = {m.path for m in chosen}
+    warnings = tuple(w for w in manifests.warnings if w.file in paths)
+    return ManifestSet(manifests=chosen, digest=digest, warnings=warnings)
 
 
 def by_platform(manifests: ManifestSet) -> dict[str, ManifestSet]:

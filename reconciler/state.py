@@ -95,7 +95,7 @@ class LiveState:
     volumes: Mapping[str, LiveVolume | None] = field(default_factory=dict)
     # Destinations checked: (volume, location) -> object, or None when nothing is there.
     objects: Mapping[tuple[str, str], LiveObject | None] = field(default_factory=dict)
-    # PENDING and RUNNING jobs on the volumes involved.
+    # PENDING and RUNNING jobs, on every volume.
     active_jobs: tuple[LiveJob, ...] = ()
     # The latest FAILED job per file, when an earlier apply's journal knows it.
     failed_jobs: Mapping[str, LiveJob] = field(default_factory=dict)

@@ -290,12 +290,11 @@ class ApiClient:
 
     # ---- exports -------------------------------------------------------------------------
 
-    def list_exports(self, volume_id: str, state: str) -> Iterator[Export]:
-        params: dict[str, str | int | list[str]] = {
-            "volume": volume_id,
-            "state": state,
-            "limit": PAGE_LIMIT,
-        }
+    def list_exports(self, volume_id: str | None, state: str) -> Iterator[Export]:
+        """The caller's export jobs in `state`, on one volume or (None) on every volume."""
+        params: dict[str, str | int | list[str]] = {"state": state, "limit": PAGE_LIMIT}
+        if volume_id is not None:
+            params["volume"] = volume_id
         return self._items(Export, "/storage/exports", kind="list_exports", params=params)
 
     def get_export(self, export_id: str) -> Export | None:

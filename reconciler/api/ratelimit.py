@@ -16,11 +16,14 @@ and the lower of the two counts is kept.)
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Mapping
 
 # A little slack after the announced reset: clocks and rounding of whole seconds differ.
 RESET_MARGIN = 1.0
+# A window lasts 5 minutes: a reset announced further ahead (or infinite) is not believed.
+MAX_RESET_AHEAD = 300.0
 
 
 class RatePacer:
@@ -50,6 +53,7 @@ class RatePacer:
         reset = _float(headers.get("X-RateLimit-Reset"))
         if remaining is None or reset is None:
             return
+        reset = min(reset, self._clock() + MAX_RESET_AHEAD)
         with self._lock:
             if self._reset_at is None or reset > self._reset_at + 0.5:
                 # A new window (or the first answer): the header is the truth.
@@ -60,13 +64,10 @@ class RatePacer:
                 current = remaining if self._remaining is None else self._remaining
                 self._remaining = min(current, remaining)
 
-    def exhausted_until(self, reset: float | None) -> None:
-        """A 429 arrived: nothing is left until `reset` (or the end of the known window)."""
+    def hold_until(self, moment: float) -> None:
+        """A 429 arrived: nothing is sent before `moment` (on this pacer's clock)."""
         with self._lock:
-            if reset is not None:
-                self._reset_at = reset
-            elif self._reset_at is None:
-                self._reset_at = self._clock() + 60.0
+            self._reset_at = moment - RESET_MARGIN
             self._remaining = 0
 
 
@@ -79,6 +80,7 @@ def _int(value: str | None) -> int | None:
 
 def _float(value: str | None) -> float | None:
     try:
-        return float(value) if value is not None else None
+        number = float(value) if value is not None else None
     except ValueError:
         return None
+    return number if number is not None and math.isfinite(number) else None

@@ -17,12 +17,20 @@ from dataclasses import dataclass, field
 class RetryPolicy:
     base: float = 0.5  # seconds, the first step
     cap: float = 30.0  # no single wait is longer
-    deadline: float = 300.0  # total seconds spent retrying one call (maintenance included)
+    deadline: float = 300.0  # total seconds spent retrying one call (5xx, timeouts)
     max_attempts: int = 12
-    # 429s wait for the announced reset; how many in a row before giving up, and the longest
-    # single wait believed (a window is 5 minutes; a reset further away is not plausible).
+    # Nothing listening, a name that does not resolve, an answer that is not the API's JSON:
+    # most likely a wrong endpoint or a server that is not running, so the user hears of it
+    # within seconds rather than minutes.
+    unreachable_deadline: float = 12.0
+    # Maintenance (503 code 0) is retried this long; apply sets its --wait-timeout.
+    maintenance_deadline: float = 300.0
+    # 429s wait for the later of Retry-After and X-RateLimit-Reset, at most this long (a
+    # window is 5 minutes: a reset further away is not plausible), and this many in a row.
     max_rate_limited: int = 6
-    max_rate_limit_wait: float = 330.0
+    max_rate_limit_wait: float = 300.0
+    # A 429 whose headers say nothing usable (absent, not a number, in the past).
+    rate_limit_fallback_wait: float = 1.0
     random: Callable[[], float] = field(default=random.random, repr=False, compare=False)
 
     def backoff(self, attempt: int) -> float:

@@ -12,11 +12,15 @@ to any host a redirect names.
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import math
+import socket
+import ssl
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,7 +31,7 @@ from requests.adapters import HTTPAdapter
 
 from reconciler import __version__
 from reconciler.api.config import ApiConfig
-from reconciler.api.ratelimit import RatePacer
+from reconciler.api.ratelimit import RESET_MARGIN, RatePacer
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.stats import RATE_LIMITED, RETRIES, RequestStats
 from reconciler.errors import ApiError, MaintenanceError, RateLimitError, TransportError
@@ -38,6 +42,8 @@ logger = logging.getLogger("reconciler.api")
 MAX_BODY_BYTES = 64 * 1024 * 1024  # far above any page of 100 resources; a guard, not a limit
 _MAX_MESSAGE = 300
 MAINTENANCE_CODE = 0
+# Waits of the rate pacer this long or longer are announced on stderr.
+ANNOUNCE_WAITS_FROM = 2.0
 
 Params = Mapping[str, str | int | list[str]]
 
@@ -51,18 +57,22 @@ class Answer:
 
 
 class _Retryable(Exception):
-    """Internal: an attempt failed in a way a read may try again."""
+    """Internal: an attempt failed in a way a read may try again. `unreachable`: the endpoint
+    looks wrong or down (nothing listening, no such name, not the API's JSON); `sent`: the
+    request may have reached the server (False only when it failed before being written)."""
 
-    def __init__(self, error: ApiError) -> None:
+    def __init__(self, error: ApiError, *, unreachable: bool = False, sent: bool = True) -> None:
         self.error = error
+        self.unreachable = unreachable
+        self.sent = sent
 
 
 class _Throttled(Exception):
-    """Internal: a 429, with the reset it announced."""
+    """Internal: a 429, with how long its headers ask to wait (None: they say nothing usable)."""
 
-    def __init__(self, error: ApiError, reset: float | None) -> None:
+    def __init__(self, error: ApiError, wait: float | None) -> None:
         self.error = error
-        self.reset = reset
+        self.wait = wait
 
 
 class Transport:
@@ -151,19 +161,23 @@ class Transport:
         body: Any = None,
         idempotent: bool = True,
     ) -> Answer:
-        """One logical call, with pacing and (for idempotent calls) retries."""
+        """One logical call, with pacing and retries: reads on any failure that may pass,
+        writes only after a 429 or a failure before the request was written."""
         url = self.url_for(path)
         subject = f"{method} {urlsplit(url).path}"
         policy = self.retry
         started = self._clock()
         attempt = 0
         rate_limited = 0
+        announced = False  # the wait for a 429 is announced where the 429 is handled
         while True:
             attempt += 1
             if attempt > 1:
                 self.stats.count(RETRIES)
             wait = self.pacer.delay()
             if wait > 0:
+                if wait >= ANNOUNCE_WAITS_FROM and not announced:
+                    logger.warning(f"rate limit budget spent: waiting {wait:.0f}s for the reset")
                 self._sleep(wait)
             try:
                 return self._attempt(method, url, subject, kind, params, body, idempotent)
@@ -172,24 +186,64 @@ class Transport:
                 # again; it is not a failure of the call and has its own bound.
                 rate_limited += 1
                 attempt -= 1
-                reset, now = throttled.reset, self._clock()
-                if rate_limited > policy.max_rate_limited or (
-                    reset is not None and reset - now > policy.max_rate_limit_wait
-                ):
+                if rate_limited > policy.max_rate_limited:
                     raise throttled.error from None
-                self.pacer.exhausted_until(reset)
-                if reset is None or reset <= now:
-                    self._sleep(policy.backoff(rate_limited))
+                if throttled.wait is None:
+                    wait = policy.rate_limit_fallback_wait
+                else:  # whole seconds and clocks differ: a little slack after the reset
+                    wait = min(throttled.wait + RESET_MARGIN, policy.max_rate_limit_wait)
+                # The pacer makes the wait before the next attempt, every thread's.
+                self.pacer.hold_until(self._clock() + wait)
+                logger.warning(redact(f"{subject}: rate limited (HTTP 429); waiting {wait:g}s"))
+                announced = True
+                continue
             except _Retryable as retryable:
                 error = retryable.error
-                if not idempotent:
+                if not idempotent and retryable.sent:
                     raise _as_write_failure(error) from None
                 elapsed = self._clock() - started
                 wait = policy.backoff(attempt)
-                if attempt >= policy.max_attempts or elapsed + wait > policy.deadline:
-                    raise error from None
-                logger.debug(redact(f"{subject}: {error}; retry {attempt} in {wait:.1f}s"))
+                budget = self._budget(retryable)
+                if attempt >= policy.max_attempts or elapsed + wait > budget:
+                    raise self._final(retryable, attempt, elapsed) from None
+                if retryable.unreachable or isinstance(error, MaintenanceError):
+                    left = max(0.0, budget - elapsed)
+                    logger.warning(
+                        redact(
+                            f"{error.api_message}; retrying in {wait:.1f}s "
+                            f"(attempt {attempt}, giving up in {left:.0f}s)"
+                        )
+                    )
+                else:
+                    logger.debug(redact(f"{subject}: {error}; retry {attempt} in {wait:.1f}s"))
                 self._sleep(wait)
+
+    def _budget(self, retryable: _Retryable) -> float:
+        policy = self.retry
+        if retryable.unreachable:
+            return min(policy.deadline, policy.unreachable_deadline)
+        if isinstance(retryable.error, MaintenanceError):
+            return policy.maintenance_deadline
+        return policy.deadline
+
+    def _final(self, retryable: _Retryable, attempts: int, elapsed: float) -> ApiError:
+        """The error a call ends with once retrying is over; for an unreachable endpoint,
+        with a hint at the two usual causes."""
+        error = retryable.error
+        if not retryable.unreachable:
+            return error
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''} in {elapsed:.0f}s"
+        hint = (
+            f"is the server at {self.config.endpoint} running (the sandbox: `reconciler "
+            "sandbox`)? is SB_API_ENDPOINT (or the profile's api_endpoint) right?"
+        )
+        return TransportError(
+            f"{error.api_message} ({tries}); {hint}",
+            status=error.status,
+            code=error.code,
+            request_id=error.request_id,
+            sent=retryable.sent,
+        )
 
     def _attempt(
         self,
@@ -226,7 +280,18 @@ class Transport:
         except requests.exceptions.SSLError as exc:
             raise TransportError(
                 f"{subject}: TLS verification failed ({_short(exc)}); "
-                "if the server uses a private CA, pass --ca-bundle or set SB_CA_BUNDLE"
+                "if the server uses a private CA, pass --ca-bundle or set SB_CA_BUNDLE",
+                # A certificate is checked in the handshake, before the request is written.
+                sent=not any(isinstance(e, ssl.SSLCertVerificationError) for e in _chain(exc)),
+            ) from None
+        except (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
+            raise _Retryable(
+                TransportError(
+                    f"{subject}: no connection within {self.config.connect_timeout:g}s",
+                    sent=False,
+                ),
+                unreachable=True,
+                sent=False,
             ) from None
         except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
             raise _Retryable(
@@ -239,8 +304,11 @@ class Transport:
             urllib3.exceptions.HTTPError,
             OSError,
         ) as exc:
+            unsent = _not_sent(exc)
             raise _Retryable(
-                TransportError(f"{subject}: connection failed ({_short(exc)})")
+                TransportError(f"{subject}: connection failed ({_short(exc)})", sent=not unsent),
+                unreachable=unsent,
+                sent=not unsent,
             ) from None
         except _BodyTooLarge:
             raise _Retryable(
@@ -263,7 +331,7 @@ class Transport:
         if status == 429:
             self.stats.count(RATE_LIMITED)
             error = _error_from(subject, status, content, response.headers, RateLimitError)
-            raise _Throttled(error, _float(response.headers.get("X-RateLimit-Reset")))
+            raise _Throttled(error, rate_limit_wait(response.headers, self._clock()))
         if 300 <= status < 400:
             raise ApiError(
                 f"{subject}: unexpected redirect, not followed",
@@ -283,7 +351,8 @@ class Transport:
                     f"{subject}: unreadable answer (HTTP {status}, "
                     f"{_content_type(response.headers)}, {len(content)} bytes, not JSON)",
                     request_id=request_id,
-                )
+                ),
+                unreachable=True,
             ) from None
         return Answer(status=status, data=data, request_id=request_id, headers=response.headers)
 
@@ -385,8 +454,69 @@ def _content_type(headers: Mapping[str, str]) -> str:
     return (headers.get("Content-Type") or "no content type").split(";")[0].strip()
 
 
-def _float(value: str | None) -> float | None:
+def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds a 429 asks to wait: until the later of `Retry-After` (seconds, or an HTTP
+    date) and `X-RateLimit-Reset` (Unix seconds). None when neither holds a usable time in the
+    future: a value that is not a number, infinite, or in the past."""
+    waits: list[float] = []
+    retry_after = headers.get("Retry-After")
+    if retry_after is not None:
+        seconds = _finite(retry_after)
+        if seconds is None:
+            seconds = _http_date(retry_after)
+            seconds = None if seconds is None else seconds - now
+        if seconds is not None:
+            waits.append(seconds)
+    reset = _finite(headers.get("X-RateLimit-Reset"))
+    if reset is not None:
+        waits.append(reset - now)
+    longest = max(waits, default=0.0)
+    return longest if longest > 0 else None
+
+
+def _finite(value: str | None) -> float | None:
+    if value is None:
+        return None
     try:
-        return float(value) if value is not None else None
+        number = float(value.strip())
     except ValueError:
         return None
+    return number if math.isfinite(number) else None
+
+
+def _http_date(value: str) -> float | None:
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _not_sent(exc: BaseException) -> bool:
+    """Whether the request failed before a byte of it was written: no connection could be
+    made (refused, no route, the name does not resolve). Anything later may have reached the
+    server, however fast it failed."""
+    unsent = (
+        urllib3.exceptions.NewConnectionError,
+        urllib3.exceptions.NameResolutionError,
+        urllib3.exceptions.ConnectTimeoutError,
+        ConnectionRefusedError,
+        socket.gaierror,
+    )
+    return any(isinstance(e, unsent) for e in _chain(exc))
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and every exception it wraps (args, urllib3's `reason`, causes and contexts)."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        reason = getattr(current, "reason", None)
+        stack.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+        stack.extend((current.__cause__, current.__context__))

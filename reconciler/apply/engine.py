@@ -8,7 +8,11 @@ Ordering rules:
   at the deadline, the move is held (moving first would make that copy impossible forever);
 - an item with a PENDING or RUNNING job is never submitted: in-flight items are watched, jobs
   the journal knows are looked up by id before anything is sent, and a create call that ended
-  without an answer is resolved by re-reading the platform (`recover.py`);
+  without an answer is resolved by re-reading the platform (`recover.py`) at once; what it
+  does not show yet is sent again only once the call can no longer take effect, while the
+  run goes on (`_Deferred`); a call that failed before it was written created nothing;
+- an answer that gives one job to two items, or another file's job, leaves those items
+  unknown, with the reason;
 - polling is interleaved with submission: as soon as a full call's worth of jobs is due, it is
   polled, so the first jobs are confirmed while the last are still being sent.
 
@@ -38,7 +42,7 @@ from reconciler.apply.outcome import ItemOutcome, Result
 from reconciler.apply.poll import BULK_SIZE, FINAL_STATES, Poller, Schedule
 from reconciler.apply.ports import ExportsApi
 from reconciler.apply.progress import Counts, Progress
-from reconciler.apply.recover import recover
+from reconciler.apply.recover import Recovery, recover
 from reconciler.apply.submit import announce, send, target
 from reconciler.apply.verify import check_file, check_job, check_size
 from reconciler.errors import ApiError, TransportError
@@ -53,6 +57,7 @@ MAX_SUBMIT_ATTEMPTS = 3
 # Create calls in flight at once: each waits mostly on the network, so a few overlap well;
 # the rate pacer, shared by every thread, still keeps the whole run within the budget.
 CREATES_IN_FLIGHT = 4
+UNCERTAIN_MARGIN = 5.0
 _PROBLEMS = (Result.FAILED, Result.UNKNOWN, Result.HELD)
 
 
@@ -61,9 +66,13 @@ class EngineSettings:
     wait_timeout: float = DEFAULT_WAIT_TIMEOUT
     schedule: Schedule = field(default_factory=Schedule)
     # A create call whose answer was lost may still be executing on the server (a timed-out
-    # request, or one sent by a process since killed); the platform is re-read only once it
-    # can no longer take effect: this long after it was sent (the client's read timeout).
+    # request, a connection a load balancer closed, one sent by a process since killed): the
+    # platform is re-read at once, and what it does not show is sent again only once the call
+    # can no longer take effect: this long (the client's read timeout) plus the margin after
+    # it was sent. Nothing waits meanwhile.
     uncertain_grace: float = DEFAULT_READ_TIMEOUT
+    # Beyond the read timeout: the platform may commit a little after the client gave up.
+    uncertain_margin: float = UNCERTAIN_MARGIN
     creates_in_flight: int = CREATES_IN_FLIGHT
 
     def __post_init__(self) -> None:
@@ -80,6 +89,16 @@ class _Call:
 
     batch: list[ItemOutcome]
     sent: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    """Items of a create call without an answer that the platform did not show yet: they are
+    read again, and what is still missing is sent again, only at `due` (engine clock), when
+    the call can no longer take effect. Nothing waits for them meanwhile."""
+
+    due: float
+    batch: list[ItemOutcome]
 
 
 class Engine:
@@ -114,13 +133,22 @@ class Engine:
         self._total = 0
         self._workers: futures.ThreadPoolExecutor | None = None
         self._in_flight: dict[futures.Future[Answers], _Call] = {}  # in the order sent
+        self._deferred: list[_Deferred] = []
 
     # ---- the run -------------------------------------------------------------------------
 
     def run(self, outcomes: Sequence[ItemOutcome], history: JournalHistory | None = None) -> None:
         """Drive every outcome without a result to one; returns when all have one."""
         with self._create_workers():
-            self._run(outcomes, history)
+            try:
+                self._run(outcomes, history)
+            except KeyboardInterrupt:
+                if self._progress is not None:
+                    self._progress.interrupted(
+                        running=len(self._poller),
+                        unanswered=sum(len(c.batch) for c in self._in_flight.values()),
+                    )
+                raise
 
     @contextmanager
     def _create_workers(self) -> Iterator[None]:
@@ -149,18 +177,23 @@ class Engine:
         self._queue(to_submit)
         deadline = self._clock() + self._settings.wait_timeout
         while True:
+            self._recheck_deferred()
             self._submit_ready()
-            if not self._poller and not self._in_flight:
+            if not self._poller and not self._in_flight and not self._deferred:
                 break
             now = self._clock()
             if now >= deadline:
                 break
-            next_due = self._poller.next_due()
-            wake = deadline if next_due is None else min(next_due, deadline)
+            dues = [d.due for d in self._deferred]
+            next_poll = self._poller.next_due()
+            if next_poll is not None:
+                dues.append(next_poll)
+            wake = min([*dues, deadline])
             if wake > now:
                 self._wait(wake - now)
                 continue
-            self._poll_once()
+            if next_poll is not None and next_poll <= now:
+                self._poll_once()
         # Moves released by the last polls but waiting to fill a call: send them now, and
         # take every answer still outstanding.
         self._submit_ready(flush=True)
@@ -217,14 +250,14 @@ class Engine:
         lookups: dict[str, ItemOutcome] = {}
         uncertain: list[ItemOutcome] = []
         left: list[ItemOutcome] = []
-        sent_at = 0.0
+        sent_at: dict[str, float] = {}  # item key -> when its call was sent (Unix time)
         for o in outcomes:
             t = target(o.item)
             if t in known:
                 lookups[known[t]] = o
             elif t in history.uncertain:
                 uncertain.append(o)
-                sent_at = max(sent_at, history.uncertain[t])
+                sent_at[o.item.key] = history.uncertain[t]
             else:
                 left.append(o)
         ids = list(lookups)
@@ -245,9 +278,15 @@ class Engine:
                 else:
                     # FAILED or unreadable: the platform's job list decides, as for any item.
                     uncertain.append(o)
-        if uncertain:
-            self._settle(sent_at, self._wall_clock())
-            self._recover(uncertain, requeue=left)
+        # A call of a killed run may still take effect until its read timeout has passed
+        # since it was sent (the journal says when, in Unix time): read the platform now, and
+        # send again what it does not show only after that, on this run's clock.
+        uncertain_sent: dict[float, list[ItemOutcome]] = {}
+        for o in uncertain:
+            uncertain_sent.setdefault(sent_at.get(o.item.key, 0.0), []).append(o)
+        wall_now, now = self._wall_clock(), self._clock()
+        for sent, batch in sorted(uncertain_sent.items()):
+            self._recover(batch, sent=now - max(0.0, wall_now - sent), requeue=left)
         return left
 
     # ---- submitting ----------------------------------------------------------------------
@@ -307,45 +346,95 @@ class Engine:
         batch = call.batch
         try:
             answers = result()
-        except TransportError:
-            self._settle(call.sent, self._clock())
-            self._recover(batch)
+        except TransportError as exc:
+            if exc.sent:
+                self._recover(batch, sent=call.sent)
+            else:
+                # It failed before the request was written (after the transport's own
+                # retries): nothing was created.
+                for o in batch:
+                    self._finish(
+                        o, Result.FAILED, f"not sent ({exc}); nothing was created: run again"
+                    )
             return
+        claimed = Counter(a.id for a in answers if isinstance(a, Export))
         for o, answer in zip(batch, answers, strict=True):
             if isinstance(answer, ItemError):
                 self._finish(o, Result.FAILED, f"refused: {answer}")
-            else:
-                self._track(o, answer.id)
-                o.job_state = answer.state
+                continue
+            problem = _foreign(o, answer)
+            if problem is None and claimed[answer.id] > 1:
+                problem = f"the create answer gave job {answer.id} for {claimed[answer.id]} items"
+            elif problem is None and self._by_job.get(answer.id):
+                problem = f"the create answer gave job {answer.id}, which is another item's"
+            if problem is not None:
+                self._finish(o, Result.UNKNOWN, f"ambiguous answer: {problem}; {_RERUN}")
+                continue
+            self._track(o, answer.id)
+            o.job_state = answer.state
         self._show()
 
-    def _settle(self, sent: float, now: float) -> None:
-        """Wait until a call sent at `sent` (on the clock that gave `now`) can no longer
-        take effect, so that re-reading the platform sees all it will ever do."""
-        wait = sent + self._settings.uncertain_grace - now
-        if wait > 0:
-            self._sleep(wait)
-
     def _recover(
-        self, batch: list[ItemOutcome], *, requeue: list[ItemOutcome] | None = None
+        self, batch: list[ItemOutcome], *, sent: float, requeue: list[ItemOutcome] | None = None
     ) -> None:
-        """Resolve a batch whose create answer was lost; what is really missing goes back to
-        the front of its queue (or onto `requeue`, before queueing has started)."""
+        """Resolve a batch whose create answer was lost, sent at `sent` (engine clock): read
+        the platform at once and adopt every job found; what it does not show is read again
+        once the call can no longer take effect (`_Deferred`), and only then sent again (to
+        the front of its queue, or onto `requeue` before queueing has started)."""
+        due = sent + self._settings.uncertain_grace + self._settings.uncertain_margin
         try:
             found = recover(self._api, [o.item for o in batch])
         except ApiError as exc:
-            for o in batch:
-                self._finish(
-                    o,
-                    Result.UNKNOWN,
-                    f"the create call's answer was lost and re-reading failed ({exc}); "
-                    "a re-run re-reads before submitting",
-                )
+            if self._clock() < due:
+                self._deferred.append(_Deferred(due, batch))  # one more try when due
+            else:
+                self._unreadable(batch, exc)
             return
+        missing = self._adopt(batch, found)
+        if not missing:
+            return
+        if self._clock() < due:
+            self._deferred.append(_Deferred(due, missing))
+            return
+        self._send_again(missing, requeue)
+
+    def _recheck_deferred(self) -> None:
+        """Read again the deferred items that are due; send again what is still missing."""
+        now = self._clock()
+        due = [d for d in self._deferred if d.due <= now]
+        if not due:
+            return
+        self._deferred = [d for d in self._deferred if d.due > now]
+        for deferred in due:
+            batch = [o for o in deferred.batch if o.result is None and o.job_id is None]
+            if not batch:
+                continue
+            try:
+                found = recover(self._api, [o.item for o in batch])
+            except ApiError as exc:
+                self._unreadable(batch, exc)
+                continue
+            missing = self._adopt(batch, found)
+            self._send_again(missing, None)
+
+    def _unreadable(self, batch: list[ItemOutcome], exc: ApiError) -> None:
+        for o in batch:
+            self._finish(
+                o,
+                Result.UNKNOWN,
+                f"the create call's answer was lost and re-reading failed ({exc}); "
+                "a re-run re-reads before submitting",
+            )
+
+    def _adopt(self, batch: list[ItemOutcome], found: Recovery) -> list[ItemOutcome]:
+        """Take what re-reading found for `batch`; return the items it did not find."""
         by_key = {o.item.key: o for o in batch}
+        missing = {item.key for item in found.missing}
+        # Only what is settled is journaled as resolved: the items still missing stay
+        # uncertain until they are sent again, so a kill meanwhile re-reads them.
         self._journal.write(
             "resolved",
-            items=[target(o.item).as_dict() for o in batch],
+            items=[target(o.item).as_dict() for o in batch if o.item.key not in missing],
             jobs={job: target(by_key[key].item).as_dict() for key, job in found.jobs.items()},
         )
         for o in batch:
@@ -357,8 +446,11 @@ class Engine:
                 self._finish(o, Result.COMPLETED)
             elif key in found.failed:
                 self._finish(o, Result.FAILED, found.failed[key])
-        for item in found.missing:
-            o = by_key[item.key]
+        return [by_key[item.key] for item in found.missing]
+
+    def _send_again(self, missing: list[ItemOutcome], requeue: list[ItemOutcome] | None) -> None:
+        for o in missing:
+            item = o.item
             if self._attempts[item.key] >= MAX_SUBMIT_ATTEMPTS:
                 self._finish(
                     o,
@@ -368,7 +460,7 @@ class Engine:
             elif requeue is not None:
                 requeue.append(o)
             else:
-                self._ready[item.mode].appendleft(o)
+                self._queue([o])
 
     # ---- waiting -------------------------------------------------------------------------
 
@@ -399,6 +491,10 @@ class Engine:
 
     def _on_final(self, o: ItemOutcome, job: Export) -> None:
         o.job_state = job.state
+        problem = _foreign(o, job)
+        if problem is not None:
+            self._finish(o, Result.UNKNOWN, f"ambiguous answer: {problem}; {_RERUN}")
+            return
         if job.state == "FAILED":
             self._finish(o, Result.FAILED, f"job FAILED: {_error(job) or 'no message'}")
             return
@@ -453,6 +549,16 @@ class Engine:
                     f"job {job_id} still running after --wait-timeout {timeout:g}s",
                 )
         self._by_job.clear()
+        for deferred in self._deferred:
+            for o in deferred.batch:
+                if o.result is None:
+                    self._finish(
+                        o,
+                        Result.UNKNOWN,
+                        "the create call's answer was lost and the platform did not show the "
+                        f"job before --wait-timeout {timeout:g}s; {_RERUN}",
+                    )
+        self._deferred.clear()
         for moves in self._gated.values():
             for o in moves:
                 self._finish(o, Result.HELD, "a copy of this file was still running")
@@ -488,17 +594,46 @@ class Engine:
         dest = f"{copy.item.destination.volume}:{copy.item.destination.location}"
         self._finish(move, Result.HELD, f"not moved: the copy to {dest} did not complete")
 
+    def _eta(self, done: int) -> float | None:
+        """Seconds until the last item is done, from how long this run's jobs took: the job
+        submitted last finishes about that long after it was submitted, and items not sent
+        yet take about as long again once they are."""
+        typical = self._poller.typical_age()
+        if typical is None:
+            return None
+        now = self._clock()
+        youngest = self._poller.youngest_since()
+        eta = max(0.0, youngest + typical - now) if youngest is not None else 0.0
+        waiting = self._total - done - len(self._poller)
+        return eta + typical if waiting > 0 else eta
+
     def _show(self, *, force: bool = False) -> None:
         if self._progress is None:
             return
         done = sum(self._finished.values())
         failed = sum(self._finished[r] for r in _PROBLEMS)
         in_flight = sum(len(v) for v in self._by_job.values()) if force else len(self._poller)
-        counts = Counts(done=done, in_flight=in_flight, failed=failed)
+        counts = Counts(done=done, in_flight=in_flight, failed=failed, eta=self._eta(done))
         if force:
             self._progress.finish(counts)
         else:
             self._progress.update(counts)
+
+
+_RERUN = "a re-run reads the platform before sending anything"
+
+
+def _foreign(o: ItemOutcome, job: Export) -> str | None:
+    """Why `job` cannot be this item's, if it cannot: another file or another destination
+    than the item's, or a result that is another file."""
+    item = o.item
+    wanted = (item.source.file_id, item.destination.volume, item.destination.location)
+    got = (job.source.file, job.destination.volume, job.destination.location)
+    if got != wanted:
+        return f"job {job.id} ({job.state}) exports file {got[0]} to {got[1]}:{got[2]}"
+    if job.result is not None and job.result.id and job.result.id != item.source.file_id:
+        return f"job {job.id} ({job.state}) has file {job.result.id} as its result"
+    return None
 
 
 def _error(job: Export) -> str | None:

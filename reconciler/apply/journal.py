@@ -2,7 +2,8 @@
 
 Every bulk create call is bracketed by two records: `submit` (the items about to be sent, with
 their file and destination) before the call, and `submitted` (the job id or error of each item)
-or `uncertain` (no readable answer) after it; `resolved` says what re-reading the platform
+or `uncertain` (no readable answer) or `unsent` (it failed before the request was written)
+after it; `resolved` says what re-reading the platform
 found for an uncertain call. Jobs reaching a final state are recorded, a poll's worth at a
 time, as `final`. A run opens with `run` and closes with `end`.
 
@@ -166,6 +167,8 @@ def read_history(state_dir: Path, *, platform: str | None = None) -> JournalHist
         elif kind == "uncertain":
             sent, targets = pending.pop(record["batch"], (0.0, []))
             history.uncertain.update(dict.fromkeys(targets, sent))
+        elif kind == "unsent":
+            pending.pop(record["batch"], None)  # it never reached the platform
         elif kind == "resolved":
             for target in (Target.from_dict(t) for t in record["items"]):
                 history.uncertain.pop(target, None)

@@ -88,6 +88,14 @@ class Poller:
 
         return due
 
+    def typical_age(self) -> float | None:
+        """The median age at which this run's jobs were seen final; None before the first."""
+        return statistics.median(self._final_ages) if self._final_ages else None
+
+    def youngest_since(self) -> float | None:
+        """When the most recently submitted job still watched was submitted."""
+        return max((w.since for w in self._jobs.values()), default=None)
+
     def forget(self, job_id: str) -> None:
         self._jobs.pop(job_id, None)
 

@@ -74,7 +74,8 @@ def send(api: ExportsApi, journal: Journal, batch: Batch) -> list[Export | ItemE
             [export_body(item) for item in batch.items], copy_only=copy_only
         )
     except TransportError as exc:
-        journal.write("uncertain", batch=batch.id, error=str(exc))
+        # `unsent`: it failed before the request was written, so nothing was created.
+        journal.write("uncertain" if exc.sent else "unsent", batch=batch.id, error=str(exc))
         raise
     except ApiError as exc:
         # A readable refusal of the whole call: nothing was created.

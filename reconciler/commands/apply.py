@@ -12,6 +12,7 @@ sync, 1 otherwise (see `apply/run.py`).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -115,6 +116,12 @@ def run(args: argparse.Namespace) -> int:
         pin=options.pin(args),
         warn=warn,
     ) as connections:
+        # Maintenance is waited out as long as apply waits for jobs, not the default 5 minutes.
+        for connection in connections:
+            retry = connection.client.transport.retry
+            connection.client.transport.retry = dataclasses.replace(
+                retry, maintenance_deadline=args.wait_timeout
+            )
         applied = apply(manifests, connections, settings, confirm=confirm, stderr=sys.stderr)
     if args.format == "json":
         sys.stdout.write(

@@ -63,6 +63,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     manifests = pipeline.load(args.paths, target=args.target)
+    for warning in manifests.warnings:
+        _warn(str(warning))
     with pipeline.connect(
         manifests,
         profile=args.profile,

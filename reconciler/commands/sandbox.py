@@ -145,13 +145,24 @@ def settings_from(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    # The sandbox logs on its own logger, apart from the client side's (configured by cli.py).
+    # The sandbox logs on its own logger, apart from the client side's (configured by cli.py),
+    # to the stderr of this command; the logger is put back as it was when the command ends, so
+    # a handler never outlives the stream it writes to (an in-process caller's stderr).
     log_handler = logging.StreamHandler(sys.stderr)
     log_handler.setFormatter(logging.Formatter("%(asctime)s sandbox %(levelname)s %(message)s"))
     sandbox_log = logging.getLogger("reconciler.sandbox")
+    was = (sandbox_log.handlers[:], sandbox_log.level, sandbox_log.propagate)
     sandbox_log.handlers[:] = [log_handler]
     sandbox_log.setLevel(logging.DEBUG if args.verbose else logging.INFO)
     sandbox_log.propagate = False
+    try:
+        return _serve(args)
+    finally:
+        sandbox_log.handlers[:], level, sandbox_log.propagate = was
+        sandbox_log.setLevel(level)
+
+
+def _serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     if not _loopback(args.host):
         print(

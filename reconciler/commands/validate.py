@@ -53,6 +53,11 @@ def run(args: argparse.Namespace) -> int:
         if args.format != "text":
             print("[]")
         raise
+    for warning in loaded.warnings:
+        print(
+            f"{warning.file}:{warning.line}:{warning.column}: warning: {warning.message}",
+            file=sys.stderr,
+        )
     if args.format == "text":
         count = len(loaded.manifests)
         exports = len(loaded.rules)

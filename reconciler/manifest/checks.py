@@ -19,15 +19,20 @@ from reconciler.manifest.positions import MapPos, Pos, Problem, dotted, start_of
 MAX_LOCATION_BYTES = 1024
 
 
+# Format characters (zero widths, BOM, bidi overrides) and the line and paragraph separators
+# (U+2028, U+2029), which break a line in some viewers and not in others.
+_INVISIBLE_CATEGORIES = ("Cf", "Zl", "Zp")
+
+
 def _control_character(text: str) -> str | None:
-    """The first control or invisible format character (C0, DEL, C1, and Unicode's Cf: zero
-    widths, BOM, bidi overrides): they make the object key differ from what a reviewer reads."""
+    """The first control or invisible character (C0, DEL, C1, `_INVISIBLE_CATEGORIES`): they
+    make the object key differ from what a reviewer reads."""
     for char in text:
         code = ord(char)
         if (
             code < 0x20
             or 0x7F <= code <= 0x9F
-            or (code > 0x7F and unicodedata.category(char) == "Cf")
+            or (code > 0x7F and unicodedata.category(char) in _INVISIBLE_CATEGORIES)
         ):
             return f"U+{code:04X}"
     return None

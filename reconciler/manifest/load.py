@@ -8,6 +8,7 @@ and text that is not UTF-8. All problems of all files are collected and raised t
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator, Sequence
@@ -21,6 +22,7 @@ from reconciler.manifest.conflicts import conflict_diagnostics
 from reconciler.manifest.digest import content_digest, set_digest
 from reconciler.manifest.effective import export_rules
 from reconciler.manifest.locate import validation_problems
+from reconciler.manifest.lookalike import lookalike_warnings
 from reconciler.manifest.models import (
     LoadedManifest,
     Manifest,
@@ -60,6 +62,9 @@ def discover(paths: Sequence[str | Path], root: Path | None) -> tuple[list[Path]
             raise ConfigError(
                 f"{path}: no such file or folder: give a manifest or a folder of them"
             )
+        if _loops(path):
+            refused.append(_loop_diagnostic(path))
+            continue
         base = (root or find_root(path)).resolve()
         if path.is_dir():
             files.extend(_walk(path, base, refused, seen=set()))
@@ -72,7 +77,29 @@ def discover(paths: Sequence[str | Path], root: Path | None) -> tuple[list[Path]
     return unique, refused
 
 
+def _loops(path: Path) -> bool:
+    """Whether following `path`'s symlinks goes round in a circle."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def _loop_diagnostic(path: Path) -> Diagnostic:
+    return Diagnostic(
+        str(path),
+        1,
+        1,
+        "symlink loop: its links lead back to themselves; point it at a real manifest",
+        "symlink-loop",
+    )
+
+
 def _check_link(path: Path, base: Path, refused: list[Diagnostic]) -> bool:
+    if _loops(path):
+        refused.append(_loop_diagnostic(path))
+        return False
     if not _inside(path, base):
         refused.append(
             Diagnostic(
@@ -99,7 +126,9 @@ def _walk(folder: Path, base: Path, refused: list[Diagnostic], seen: set[Path]) 
     seen.add(real)
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         path = Path(entry.path)
-        if entry.is_dir():
+        if _loops(path):
+            refused.append(_loop_diagnostic(path))
+        elif entry.is_dir():
             if _check_link(path, base, refused):
                 yield from _walk(path, base, refused, seen)
         elif path.suffix in SUFFIXES and _check_link(path, base, refused):
@@ -216,7 +245,8 @@ def load_manifests(
         raise ManifestError(diagnostics)
     base = (root or find_root(Path(paths[0]) if paths else DEFAULT_PATH)).resolve()
     digest = set_digest((_relative(m.path, base), m.content_digest) for m in loaded)
-    return ManifestSet(manifests=tuple(loaded), digest=digest)
+    warnings = lookalike_warnings(rule for m in loaded for rule in m.rules)
+    return ManifestSet(manifests=tuple(loaded), digest=digest, warnings=tuple(warnings))
 
 
 def _relative(path: str, base: Path) -> str:

@@ -15,6 +15,8 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from reconciler.errors import Diagnostic
+
 # A manifest without `platform` is for this one.
 DEFAULT_PLATFORM = "aws-us"
 PLATFORMS: dict[str, str] = {
@@ -178,6 +180,14 @@ class Manifest(_Strict):
     defaults: Defaults | None = None
     exports: list[ExportEntry] = Field(description="The declarations.")
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _integer_version(cls, v: object) -> object:
+        # YAML's `true` and `1.0` equal 1 in Python; the language version is the integer 1.
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise PydanticCustomError("literal_error", "Input should be 1")
+        return v
+
     @field_validator("platform")
     @classmethod
     def _known_platform(cls, p: str | None) -> str | None:
@@ -289,6 +299,8 @@ class ManifestSet:
 
     manifests: tuple[LoadedManifest, ...]
     digest: str
+    # Not errors: what validate and plan print as warnings (look-alike destinations).
+    warnings: tuple[Diagnostic, ...] = ()
 
     @property
     def rules(self) -> tuple[ExportRule, ...]:

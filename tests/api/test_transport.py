@@ -66,13 +66,26 @@ def test_429_waits_until_reset(stub: Stub, make_client: MakeClient, clock: FakeC
     assert client.stats.snapshot() == {"get_file": 2, "rate_limited": 1}
 
 
-def test_429_with_reset_too_far_is_an_error(
+def test_429_with_reset_too_far_waits_at_most_300s(
     stub: Stub, make_client: MakeClient, clock: FakeClock
 ) -> None:
     headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(clock.now) + 9999)}
     stub.reply(Reply(429, {"code": 1000, "message": "Rate limit exceeded"}, headers))
+    stub.reply(Reply(200, FILE))
+    assert make_client(stub.url).get_file("a" * 24) is not None
+    assert clock.sleeps == [300.0]
+
+
+def test_429_again_and_again_is_an_error(
+    stub: Stub, make_client: MakeClient, clock: FakeClock
+) -> None:
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(clock.now) + 9999)}
+    stub.handler = lambda seen: Reply(
+        429, {"code": 1000, "message": "Rate limit exceeded"}, headers
+    )
     with pytest.raises(RateLimitError, match="Rate limit exceeded"):
-        make_client(stub.url).get_file("a" * 24)
+        make_client(stub.url, max_rate_limited=2).get_file("a" * 24)
+    assert len(stub.seen) == 3
 
 
 def test_pacing_avoids_429_when_budget_runs_low(

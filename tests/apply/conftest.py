@@ -17,7 +17,10 @@ SETTLE_SECONDS = 1.0
 def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     def settings(wait_timeout: float) -> EngineSettings:
         return EngineSettings(
-            wait_timeout=wait_timeout, schedule=FAST_POLLS, uncertain_grace=SETTLE_SECONDS
+            wait_timeout=wait_timeout,
+            schedule=FAST_POLLS,
+            uncertain_grace=SETTLE_SECONDS,
+            uncertain_margin=0.5,
         )
 
     monkeypatch.setattr(apply_command, "EngineSettings", settings)

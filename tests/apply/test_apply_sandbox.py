@@ -326,3 +326,22 @@ def test_a_location_with_a_300_byte_segment_converges(lab, capsys) -> None:
     assert sandbox.object_path(VOLUME, f"{segment}/f0001.dat").stat().st_size == 1000
     assert second.code == 0, second.err
     assert "2 in-sync" in second.out
+
+
+def test_a_file_copied_and_moved_converges_and_the_next_plan_is_empty(lab, capsys) -> None:
+    # After apply the file is an alias at its move destination; its copy stays in sync through
+    # the object at the copy destination, which the live reader must therefore read.
+    both = [
+        {"glob": "both/*.dat", "location": "kept/{name}", "mode": "copy"},
+        {"glob": "both/*.dat", "location": "moved/{name}", "mode": "move"},
+    ]
+    sandbox, data, manifest = lab({"both": 3}, both)
+
+    ran = run_cli(capsys, *apply_args(manifest))
+
+    assert ran.code == 0, ran.err
+    for file in ids_in(data, "both"):
+        assert sandbox.file(file)["storage"]["type"] == "VOLUME"
+    planned = run_cli(capsys, "plan", "--detailed-exitcode", str(manifest))
+    assert planned.code == 0, planned.out + planned.err
+    assert "alias" not in planned.err

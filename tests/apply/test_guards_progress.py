@@ -42,27 +42,50 @@ def test_ci_progress_is_a_line_every_few_seconds() -> None:
 
     progress.update(Counts(done=1, in_flight=9, failed=0))
     clock.now += 1
-    progress.update(Counts(done=2, in_flight=8, failed=0))  # too soon: not shown
+    progress.update(Counts(done=2, in_flight=8, failed=0, eta=30))  # too soon: not shown
     clock.now += 5
-    progress.update(Counts(done=5, in_flight=4, failed=1))
+    progress.update(Counts(done=5, in_flight=4, failed=1, eta=20.4))
     progress.finish(Counts(done=10, in_flight=0, failed=1))
+    progress.finish(Counts(done=10, in_flight=0, failed=1))  # the final line comes once
 
     lines = stream.getvalue().splitlines()
     assert lines == [
         "apply: 1/10 done, 9 in flight, 0 failed, 0s elapsed, ETA --:--",
-        "apply: 5/10 done, 4 in flight, 1 failed, 6s elapsed, ETA 0:06",
+        "apply: 5/10 done, 4 in flight, 1 failed, 6s elapsed, ETA 0:20",
         "apply: 10/10 done, 0 in flight, 1 failed, 6s elapsed, ETA 0:00",
     ]
 
 
-def test_a_terminal_gets_one_redrawn_bar() -> None:
+def test_a_terminal_gets_one_redrawn_bar_with_elapsed_time_and_eta() -> None:
     stream, clock = io.StringIO(), Clock()
     progress = Progress(4, stream=stream, clock=clock, interactive=True)
 
     clock.now += 2
-    progress.update(Counts(done=1, in_flight=3, failed=0))
+    progress.update(Counts(done=1, in_flight=3, failed=0, eta=75))
+    clock.now += 70
+    progress.finish(Counts(done=4, in_flight=0, failed=0))
     progress.finish(Counts(done=4, in_flight=0, failed=0))
 
     text = stream.getvalue()
-    assert text.count("\r\x1b[2K") == 2 and text.endswith("\n")
-    assert "[######..................] 1/4 done, 3 in flight, 0 failed, ETA 0:06" in text
+    assert text.count("\r\x1b[2K") == 2 and text.endswith("\n") and text.count("\n") == 1
+    assert (
+        "[######..................] 1/4 done, 3 in flight, 0 failed, 0:02 elapsed, ETA 1:15" in text
+    )
+    assert text.endswith("4/4 done, 0 in flight, 0 failed, 1:12 elapsed, ETA 0:00\n")
+
+
+def test_ctrl_c_ends_the_bar_line_and_counts_the_jobs_left_running() -> None:
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(300, stream=stream, clock=clock, interactive=True)
+    progress.update(Counts(done=100, in_flight=200, failed=0, eta=20))
+
+    progress.interrupted(running=200, unanswered=0)
+    progress.finish(Counts(done=100, in_flight=200, failed=0))  # nothing after that
+
+    bar, message = stream.getvalue().split("\n")[:2]
+    assert bar.startswith("\r\x1b[2K[########") and "ETA 0:20" in bar
+    assert message == (
+        "interrupted: 200 export jobs still running on the platform; they go on without "
+        "reconciler, and the next apply picks them up"
+    )
+    assert stream.getvalue().endswith(message + "\n")
