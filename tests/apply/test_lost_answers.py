@@ -21,11 +21,13 @@ import pytest
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.resources import Export, File, ItemError
+from reconciler.api.trust import platform_key
 from reconciler.apply.engine import EngineSettings
 from reconciler.apply.journal import Journal, Target, read_history
 from reconciler.apply.run import Applied, ApplyOptions, apply
 from reconciler.errors import TransportError
 from reconciler.manifest.load import load_manifests
+from reconciler.pipeline import Connection
 from reconciler.sandbox.server import Sandbox
 
 from .conftest import FAST_POLLS
@@ -74,7 +76,7 @@ def run_apply(
         api = wrap(client)
         applied = apply(
             manifests,
-            api,
+            [Connection(platform_key(None), manifests, api)],  # the wrapped client, one platform
             ApplyOptions(state_dir=folder / "state", engine=settings),
             confirm=lambda plan, outcomes: True,
             stderr=io.StringIO(),
