@@ -16,8 +16,9 @@ failed before it was written created nothing, and its items fail with that reaso
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent import futures
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 
@@ -56,6 +57,7 @@ class CreateCalls:
         *,
         clock: Callable[[], float],
         limit: int,
+        make_workers: Callable[[int], futures.Executor],
         show: Callable[[], None],
     ) -> None:
         self._api = api
@@ -65,9 +67,25 @@ class CreateCalls:
         self._lost = lost
         self._clock = clock
         self._limit = limit
+        self._make_workers = make_workers
         self._show = show
-        self.workers: futures.Executor | None = None  # None: calls on the engine's thread
+        self._workers: futures.Executor | None = None  # None: calls on the engine's thread
         self._in_flight: dict[futures.Future[Answers], _Call] = {}  # in the order sent
+
+    @contextmanager
+    def workers(self) -> Iterator[None]:
+        """The workers that make the calls while in this context (none with a limit of 1).
+        On the way out, even on an error, calls still in flight are waited for: their answers
+        are journaled before the caller closes the journal."""
+        if self._limit == 1:
+            yield
+            return
+        self._workers = self._make_workers(self._limit)
+        try:
+            yield
+        finally:
+            self._workers.shutdown(wait=True)
+            self._workers = None
 
     def __bool__(self) -> bool:
         """True while a call is in flight."""
@@ -118,10 +136,10 @@ class CreateCalls:
         sent = self._clock()
         announced = announce(self._journal, [o.item for o in batch], mode)
         call = _Call(batch, sent)
-        if self.workers is None:
+        if self._workers is None:
             self._answered(call, partial(send, self._api, self._journal, announced))
         else:
-            future = self.workers.submit(send, self._api, self._journal, announced)
+            future = self._workers.submit(send, self._api, self._journal, announced)
             self._in_flight[future] = call
 
     def _answered(self, call: _Call, result: Callable[[], Answers]) -> None:

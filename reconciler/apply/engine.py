@@ -23,9 +23,8 @@ against their item and everything else goes on.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent import futures
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from reconciler.api.config import DEFAULT_READ_TIMEOUT
@@ -112,7 +111,7 @@ class Engine:
     def run(self, outcomes: Sequence[ItemOutcome], history: JournalHistory | None = None) -> None:
         """Drive every outcome without a result to one; returns when all have one."""
         run = self._assemble(outcomes)
-        with self._workers_for(run.calls):
+        with run.calls.workers():
             try:
                 to_submit = classify(
                     [o for o in outcomes if o.result is None], run.ledger, run.watch
@@ -161,6 +160,7 @@ class Engine:
             lost,
             clock=clock,
             limit=settings.creates_in_flight,
+            make_workers=self._make_workers,
             show=tally.show,
         )
         return _Run(ledger, watch, lost, calls, tally)
@@ -193,8 +193,7 @@ class Engine:
     def _settle(self, run: _Run, outcomes: Sequence[ItemOutcome]) -> None:
         """The end of a run: confirm what finished jobs left unknown, then give every item
         still open its result at the deadline."""
-        pending, run.watch.unconfirmed = run.watch.unconfirmed, []
-        confirm(self._api, pending, run.ledger)
+        confirm(self._api, run.watch.take_unconfirmed(), run.ledger)
         timeout = self._settings.wait_timeout
         run.watch.still_running_at(timeout)
         run.lost.give_up(timeout)
@@ -203,19 +202,3 @@ class Engine:
             if o.result is None:  # never expected; a report must still say something
                 run.ledger.finish(o, Result.UNKNOWN, "the engine lost track of this item")
         run.tally.show(final=True)
-
-    @contextmanager
-    def _workers_for(self, calls: CreateCalls) -> Iterator[None]:
-        """The workers that make create calls (none with 1 call in flight). On the way out,
-        even on an error, calls still in flight are waited for: their answers are journaled
-        before the caller closes the journal."""
-        count = self._settings.creates_in_flight
-        if count == 1:
-            yield
-            return
-        calls.workers = self._make_workers(count)
-        try:
-            yield
-        finally:
-            calls.workers.shutdown(wait=True)
-            calls.workers = None

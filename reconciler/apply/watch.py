@@ -30,7 +30,7 @@ class JobWatch:
         self._ledger = ledger
         self._show = show
         self._items: defaultdict[str, list[ItemOutcome]] = defaultdict(list)  # job id -> items
-        self.unconfirmed: list[ItemOutcome] = []  # COMPLETED, the result did not say enough
+        self._unconfirmed: list[ItemOutcome] = []  # COMPLETED, the result did not say enough
 
     def __bool__(self) -> bool:
         return bool(self.poller)
@@ -78,13 +78,18 @@ class JobWatch:
             return
         verdict = check_job(o.item, job)
         if verdict.ok is None:
-            self.unconfirmed.append(o)
+            self._unconfirmed.append(o)
             self._ledger.copy_ended(o, ok=True)
         elif verdict.ok:
             o.object_size = verdict.size
             self._ledger.finish(o, Result.COMPLETED)
         else:
             self._ledger.finish(o, Result.FAILED, f"job COMPLETED but {verdict.problem}")
+
+    def take_unconfirmed(self) -> list[ItemOutcome]:
+        """The items of COMPLETED jobs whose result did not say enough, for `confirm`."""
+        taken, self._unconfirmed = self._unconfirmed, []
+        return taken
 
     def still_running_at(self, wait_timeout: float) -> None:
         """At the deadline: the items of jobs not final yet are reported running."""
