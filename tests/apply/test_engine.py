@@ -418,6 +418,20 @@ def test_a_lost_call_that_lands_late_is_adopted_at_the_second_read_not_sent_agai
     assert platform.calls("list_exports") == 4  # PENDING and RUNNING, at once and when due
 
 
+@pytest.mark.parametrize("mode", [Mode.MOVE, Mode.COPY])
+def test_a_lost_call_whose_jobs_already_finished_when_re_read_counts_as_done(
+    run: Runner, platform: Platform, mode: Mode
+) -> None:
+    platform.creates.append("lost-late")
+    platform.job_seconds = 1  # landed 2 s late, done 1 s later: long before the second read
+    outcomes = run([item("f", "d", mode)])
+
+    assert results(outcomes) == {"f": "completed"}
+    assert outcomes[0].object_size == 10
+    assert outcomes[0].job_id is None  # known by its effect: the alias, or the object
+    assert platform.calls("create") == 1
+
+
 def test_an_item_whose_creates_all_went_unanswered_is_given_up_after_three(
     run: Runner, platform: Platform
 ) -> None:
