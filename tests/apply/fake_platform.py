@@ -152,7 +152,7 @@ class Platform:
                 gives_result=self.results_given,
             )
             self.jobs[job.id] = job
-            answers.append(self._export(job, now))
+            answers.append(self.export(job, now))
         if how in ("lost", "lost-late"):
             raise TransportError("read timed out")
         return how(answers) if callable(how) else answers
@@ -161,7 +161,7 @@ class Platform:
         now = self.clock()
         self.log.append((now, "get_exports", len(export_ids)))
         return [
-            self._export(self.jobs[i], now)
+            self.export(self.jobs[i], now)
             if i in self.jobs and self.jobs[i].visible_from <= now
             else ItemError(status=404, message="not found")
             for i in export_ids
@@ -180,7 +180,7 @@ class Platform:
         if self.reads_fail:
             raise ApiError("service unavailable", status=503)
         return [
-            self._export(job, now)
+            self.export(job, now)
             for job in self.jobs.values()
             if job.visible_from <= now and job.state(now) == state
         ]
@@ -205,7 +205,8 @@ class Platform:
                 return File(id=file_id, size=SIZE, storage=storage)
         return File(id=file_id, size=SIZE)
 
-    def _export(self, job: Job, now: float) -> Export:
+    def export(self, job: Job, now: float) -> Export:
+        """`job` as the API shows it at `now`."""
         state = job.state(now)
         result = None
         if state == "COMPLETED" and job.gives_result:

@@ -273,7 +273,7 @@ def test_an_answer_giving_a_job_another_item_has_is_ambiguous(
         item("f", "d"), action=Action.IN_FLIGHT, reason_code=ReasonCode.JOB_ACTIVE, job_id="job-0"
     )
     again = replace(item("f", "d"), key="another key for the same export")
-    platform.creates.append(lambda answers: [platform._export(platform.jobs["job-0"], clock())])
+    platform.creates.append(lambda answers: [platform.export(platform.jobs["job-0"], clock())])
     outcomes = run([watched, again])
 
     assert [str(o.result) for o in outcomes] == ["completed", "unknown"]
