@@ -1,8 +1,10 @@
 """Apply: converge the live state to a plan with bulk exports, safely and resumably.
 
 Split by verb: `select` (what a plan lets us submit), `guards` (limits checked before any call),
-`submit` (bulk create calls, copies before moves), `recover` (a create with no readable answer),
-`poll` (bulk export get until terminal), `verify` (convergence from the finished jobs),
-`journal`/`lock` (the state folder), `progress`, `report`, `receipt`; `engine` and `run` tie
-them together.
+`recheck` (the plan still true after a prompt), then the engine (`engine`, the run loop) and its
+parts: `classify`, `resume` (an earlier run's journal), `creates` and `submit` (bulk create
+calls), `answers` (reading them), `lost_answers` and `recover` (a create with no readable
+answer), `watch` and `poll` (bulk export gets until final), `verify` and `confirm` (convergence
+from the finished jobs), `ledger` and `gate` (results, queues, copies before moves), `tally` and
+`progress`; `journal`/`lock` (the state folder), `report`, `receipt`; `run` ties them together.
 """
