@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
-from reconciler.live import collect
+from reconciler.live.read import collect
 from reconciler.manifest.models import EffectiveProperties, ExportRule, Mode, Position
 from reconciler.sandbox.server import Sandbox
 

@@ -16,7 +16,7 @@ from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.transport import Answer, Transport
 from reconciler.errors import ApiError
-from reconciler.live import collect
+from reconciler.live.read import collect
 from reconciler.manifest.models import ExportRule
 from reconciler.sandbox.server import Sandbox
 from tests.test_live import BAM1, rule

@@ -46,9 +46,9 @@ from reconciler.apply.recover import Recovery, recover
 from reconciler.apply.submit import announce, send, target
 from reconciler.apply.verify import check_file, check_job, check_size
 from reconciler.errors import ApiError, TransportError
+from reconciler.live.model import ACTIVE_JOB_STATES
 from reconciler.manifest.models import Mode
 from reconciler.plan.model import Action, ReasonCode
-from reconciler.state import ACTIVE_JOB_STATES
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
 # Create calls for one item whose answers were lost and after which the platform showed

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from hashlib import sha256
 
-from reconciler.state import LiveFile, LiveJob, LiveState
+from reconciler.live.model import LiveFile, LiveJob, LiveState
 
 FINGERPRINT_LENGTH = 16
 

@@ -7,11 +7,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reconciler.live.model import LiveState
 from reconciler.manifest.placeholders import render_location
 from reconciler.plan.fingerprint import item_fingerprint
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.plan.resolve import location_for
-from reconciler.state import LiveState
 
 from .helpers import VOLUME, fid, file, job, live, manifests, rule
 
