@@ -1,5 +1,6 @@
-"""`collect` reads from several threads at once: the order rules of the job listings still hold,
-and the state it returns is the one a one-by-one reading returns, whichever read ends first."""
+"""`live.read.collect` reads from several threads at once: the order rules of the job listings
+still hold, and the state it returns is the one a one-by-one reading returns, whichever read
+ends first."""
 
 from __future__ import annotations
 

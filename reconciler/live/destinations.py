@@ -1,11 +1,11 @@
 """The destinations the desired items need checked, and the checks: is an object there, of
 what size.
 
-Which: the destination of every resolved item whose decision can depend on what it holds (any
-file but a folder or a public file; for an alias only its copies, which an object of its size
-at the destination keeps in sync), on a volume that exists; an item whose location needs a
-path that could not be resolved is not checked. The locations are those the planner decides
-on: they come rendered from the `Resolution`, not rendered again here.
+Which: the destination of every resolved item whose decision can depend on what it holds
+(`plan.fingerprint.depends_on_destination`, the planner's own rule: any file but a folder or a
+public file; for an alias only its copies), on a volume that exists; an item whose location
+needs a path that could not be resolved is not checked. The locations are those the planner
+decides on: they come rendered from the `Resolution`, not rendered again here.
 
 How: by listing the destinations' common folder where that covers several at once, by object
 info where a folder holds one or two, and not at all below a folder the volume does not have.
@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from functools import partial
 
 from reconciler.api.client import ApiClient
-from reconciler.live.model import LiveFile, LiveObject, LiveVolume
+from reconciler.live.model import LiveObject, LiveVolume
 from reconciler.live.tree import Node
-from reconciler.manifest.models import Mode
 from reconciler.manifest.placeholders import uses_path
+from reconciler.plan.fingerprint import depends_on_destination
 from reconciler.plan.resolve import Resolution
 
 # Up to this many destinations under one folder are checked one by one (object info);
@@ -40,26 +40,12 @@ def needed(
     """The locations to check on each volume, sorted, volumes in the order items name them."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for item in resolution.items:
-        file, location = item.file, item.location
-        if file is None or location is None:
+        file, location, rule = item.file, item.location, item.rule
+        if file is None or location is None or volumes.get(rule.volume) is None:
             continue
-        rule = item.rule
-        if volumes.get(rule.volume) is None or not decided_by_destination(rule.mode, file):
-            continue
-        if file.path or not uses_path(rule.location):
+        if depends_on_destination(rule.mode, file) and (file.path or not uses_path(rule.location)):
             wanted[rule.volume].add(location)
     return {volume: sorted(locations) for volume, locations in wanted.items()}
-
-
-def decided_by_destination(mode: Mode, file: LiveFile) -> bool:
-    """Whether the planner's decision for this file at a destination can depend on what the
-    destination holds. Folders and public files are blocked whatever is there. An alias
-    cannot be exported again, but a copy of it is in sync when its destination holds an
-    object of the file's size (a file declared for copy and move is an alias after apply), so
-    only a move of an alias needs no check."""
-    if file.is_folder or file.is_public:
-        return False
-    return not (file.is_alias and mode is Mode.MOVE)
 
 
 def check(client: ApiClient, volume_id: str, locations: list[str]) -> list[Check]:

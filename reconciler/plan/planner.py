@@ -252,7 +252,7 @@ def _item(
         job_id,
         differences,
         failure,
-        fingerprint(live, jobs, file, volume, location),
+        fingerprint(live, jobs, file, volume, location, mode),
         platform,
     )
 
@@ -280,7 +280,7 @@ def _unresolved_item(
         job_id=None,
         job_differences=(),
         last_failure=None,
-        fingerprint=fingerprint(live, jobs, file, rule.volume, location),
+        fingerprint=fingerprint(live, jobs, file, rule.volume, location, rule.mode),
         platform=platform,
     )
 
