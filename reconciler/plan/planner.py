@@ -77,18 +77,15 @@ def build_plan(
         if resolution is None:
             resolution = resolve_all(manifests.rules, live)
         jobs = JobIndex.of(live)
-        # Declaration order: each slot is an unresolved rule or the key of a (file, destination).
-        slots: list[_Key | Unresolved] = []
+        # The declarations of each (file, destination), in declaration order.
         groups: dict[_Key, list[Desired]] = {}
         for found in resolution.items:
             if isinstance(found, Unresolved):
-                slots.append(found)
                 continue
             key = (found.file.id, found.rule.volume, found.location)
             group = groups.get(key)
             if group is None:
                 groups[key] = [found]
-                slots.append(key)
             else:
                 group.append(found)
 
@@ -96,12 +93,17 @@ def build_plan(
         properties = _PropertiesCache()
         decider = Decider(live, jobs)
         platform = context.platform
-        items = [
-            _unresolved_item(slot, live, jobs, properties, platform)
-            if isinstance(slot, Unresolved)
-            else _item(groups[slot], conflicts.get(slot), decider, properties, platform)
-            for slot in slots
-        ]
+        # One item per unresolved rule and per (file, destination), at its first declaration;
+        # each group is let go once its item exists (a plan of 100,000 items holds less).
+        items: list[PlanItem] = []
+        for found in resolution.items:
+            if isinstance(found, Unresolved):
+                items.append(_unresolved_item(found, live, jobs, properties, platform))
+                continue
+            key = (found.file.id, found.rule.volume, found.location)
+            group = groups.pop(key, None)
+            if group is not None:
+                items.append(_item(group, conflicts.get(key), decider, properties, platform))
         items = _order_copies_first(_block_moves_of_blocked_copies(items))
         plan = Plan(
             format_version=FORMAT_VERSION,
