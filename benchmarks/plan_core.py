@@ -9,6 +9,7 @@ import resource
 import sys
 import time
 
+from reconciler.live.model import LiveFile, LiveJob, LiveObject, LiveState, LiveVolume, ProjectFiles
 from reconciler.manifest.models import (
     EffectiveProperties,
     ExportRule,
@@ -19,7 +20,6 @@ from reconciler.manifest.models import (
     Position,
 )
 from reconciler.plan.planner import PlanContext, build_plan
-from reconciler.state import LiveFile, LiveJob, LiveObject, LiveState, LiveVolume, ProjectFiles
 
 PROJECT = "bench/project"
 VOLUME = "bench/archive"

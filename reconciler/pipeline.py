@@ -27,13 +27,13 @@ from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig, resolve_platforms
 from reconciler.api.trust import platform_key
 from reconciler.errors import ConfigError
-from reconciler.live import collect
+from reconciler.live.model import LiveJob
+from reconciler.live.read import read
 from reconciler.manifest.digest import set_digest
 from reconciler.manifest.load import DEFAULT_PATH, load_manifests
 from reconciler.manifest.models import LoadedManifest, ManifestSet
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import PlanContext, build_plan, combine
-from reconciler.state import LiveJob
 
 logger = logging.getLogger(__name__)
 PIN_VARIABLE = "RECONCILER_PLATFORM"
@@ -212,9 +212,11 @@ def plan_live(
     failed_jobs: Mapping[str, LiveJob] | None = None,
     platform: str | None = None,
 ) -> Plan:
-    """Read the live state of one platform for `manifests` and plan. `failed_jobs` (by file id,
-    from an earlier apply's journal) lets the plan quote why a file is being exported again."""
-    live = collect(client, manifests.rules, unmanaged=unmanaged)
+    """Read the live state of one platform for `manifests` and plan, on the one resolution of
+    the manifests the reading made. `failed_jobs` (by file id, from an earlier apply's journal)
+    lets the plan quote why a file is being exported again."""
+    reading = read(client, manifests.rules, unmanaged=unmanaged)
+    live = reading.live
     if failed_jobs:
         live = dataclasses.replace(live, failed_jobs={**live.failed_jobs, **failed_jobs})
     context = PlanContext(
@@ -224,7 +226,7 @@ def plan_live(
         planned_at=datetime.now(UTC).isoformat(timespec="seconds"),
         platform=platform or _only_platform(manifests),
     )
-    return build_plan(manifests, live, context=context)
+    return build_plan(manifests, live, context=context, resolution=reading.resolution)
 
 
 def _only_platform(manifests: ManifestSet) -> str:

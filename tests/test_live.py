@@ -1,4 +1,5 @@
-"""`collect` against the sandbox's demo seed: what it reads, and how few calls it spends."""
+"""`live.read.collect` against the sandbox's demo seed: what it reads, and how few calls it
+spends."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
-from reconciler.live import collect
+from reconciler.live.read import collect
 from reconciler.manifest.models import EffectiveProperties, ExportRule, Mode, Position
 from reconciler.sandbox.server import Sandbox
 
@@ -197,3 +198,26 @@ def test_active_jobs_are_listed_before_files_and_objects(sandbox: Sandbox) -> No
     ]
     assert exports and reads
     assert max(exports) < min(reads), paths
+
+
+def test_what_where_filters_leave_out_is_declared_but_not_checked(sandbox: Sandbox) -> None:
+    """The destinations read are those of the resolved items: a glob match that its `where`
+    filter drops has none, yet the file is named by the manifest, so it is no unmanaged
+    alias."""
+    client = client_for(sandbox)
+    glob = rule(
+        "glob",
+        "raw/*",
+        "rna-seq/raw/{name}",
+        volume="rfranklin/archive",
+        mode=Mode.COPY,
+        where_metadata=(("sample_id", "sample1"),),
+    )
+    state = collect(client, [glob], unmanaged=True)
+    raw = {p: f.id for p, f in state.projects[PROJECT].by_path.items() if p.startswith("raw/")}
+    assert raw["raw/sample2_R1.fastq.gz"] == "65a1f0c0e4b0d1a2b3c4002d"
+    assert set(state.objects) == {
+        ("rfranklin/archive", "rna-seq/raw/sample1_R1.fastq.gz"),
+        ("rfranklin/archive", "rna-seq/raw/sample1_R2.fastq.gz"),
+    }
+    assert state.unmanaged_aliases == ()

@@ -1,5 +1,6 @@
-"""`collect` reads from several threads at once: the order rules of the job listings still hold,
-and the state it returns is the one a one-by-one reading returns, whichever read ends first."""
+"""`live.read.collect` reads from several threads at once: the order rules of the job listings
+still hold, and the state it returns is the one a one-by-one reading returns, whichever read
+ends first."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.transport import Answer, Transport
 from reconciler.errors import ApiError
-from reconciler.live import collect
+from reconciler.live.read import collect
 from reconciler.manifest.models import ExportRule
 from reconciler.sandbox.server import Sandbox
 from tests.test_live import BAM1, rule

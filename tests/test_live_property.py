@@ -2,7 +2,8 @@
 
 Random small worlds (files, folders, aliases, public files, objects, active and failed jobs on
 several volumes) and random manifests. Each world is seeded into the sandbox on a real port;
-the plan made from what `live.collect` reads must equal the plan made from the complete state:
+the plan made from what `live.read.read` reads (and from the one resolution of the manifests it
+made) must equal the plan made from the complete state:
 everything in the world, read call by call without any of the reader's shortcuts (every folder
 of the project, every object of every volume, every active job of every volume). A difference
 means the reader skipped something the planner needed.
@@ -27,13 +28,14 @@ from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.resources import ItemError
 from reconciler.errors import ManifestError
-from reconciler.live import _live_job, _live_volume, collect, live_file
+from reconciler.live.convert import live_file, live_job, live_volume
+from reconciler.live.model import ACTIVE_JOB_STATES, LiveObject, LiveState, ProjectFiles
+from reconciler.live.read import read
 from reconciler.manifest.load import load_manifests
 from reconciler.manifest.models import ManifestSet
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.sandbox.server import start
-from reconciler.state import ACTIVE_JOB_STATES, LiveObject, LiveState, ProjectFiles
 from tests.reliability.secret import SECRET_TOKEN
 
 PROJECT = "lab/p"
@@ -222,7 +224,7 @@ def complete_state(client: ApiClient, manifests: ManifestSet) -> LiveState:
             path = walked[file_id].path if file_id in walked else answer.name
             files_by_id[file_id] = live_file(answer, path if file_id in with_path else answer.name)
     declared = list(dict.fromkeys(r.volume for r in rules))
-    volumes = {v: _live_volume(client, v) for v in declared}
+    volumes = {v: live_volume(found) if (found := client.get_volume(v)) else None for v in declared}
     objects: dict[tuple[str, str], LiveObject | None] = {}
     for volume_id, volume in volumes.items():
         prefixes = [""]
@@ -235,7 +237,7 @@ def complete_state(client: ApiClient, manifests: ManifestSet) -> LiveState:
             prefixes.extend(listing.prefixes)
     existing = [v for v in dict.fromkeys([*declared, *VOLUMES]) if client.get_volume(v)]
     jobs = tuple(
-        _live_job(export)
+        live_job(export)
         for volume_id in existing
         for state in ACTIVE_JOB_STATES
         for export in client.list_exports(volume_id, state)
@@ -279,7 +281,10 @@ def test_the_plan_from_what_the_reader_reads_equals_the_plan_from_everything(
         except ManifestError:
             reject()  # a conflict the manifest rules refuse before any reading
         with world(world_seed(files, objects, jobs), jobs, files) as client:
-            read = build_plan(manifests, collect(client, manifests.rules), context=CONTEXT)
+            reading = read(client, manifests.rules)
+            read_plan = build_plan(
+                manifests, reading.live, context=CONTEXT, resolution=reading.resolution
+            )
             complete = build_plan(manifests, complete_state(client, manifests), context=CONTEXT)
 
-    assert read == complete, "\n".join(differences(read, complete))
+    assert read_plan == complete, "\n".join(differences(read_plan, complete))

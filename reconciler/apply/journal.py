@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import StateError
+from reconciler.live.model import LiveJob
 from reconciler.redact import redact
-from reconciler.state import LiveJob
 
 JOURNAL_NAME = "journal.jsonl"
 JOURNAL_VERSION = 1

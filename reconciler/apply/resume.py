@@ -21,7 +21,7 @@ from reconciler.apply.ports import ExportsApi
 from reconciler.apply.submit import target
 from reconciler.apply.watch import JobWatch
 from reconciler.errors import ApiError
-from reconciler.state import ACTIVE_JOB_STATES
+from reconciler.live.model import ACTIVE_JOB_STATES
 
 
 def resume(

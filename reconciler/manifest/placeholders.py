@@ -30,6 +30,11 @@ def has_placeholders(template: str) -> bool:
     return _FIELD.search(template) is not None
 
 
+def uses_path(template: str) -> bool:
+    """Whether `template` needs the file's path (not only its name and id)."""
+    return "{path}" in template or "{parent}" in template
+
+
 def split_name(name: str) -> tuple[str, str]:
     """`a.vcf.gz` -> (`a`, `vcf.gz`); `.env` -> (`.env`, ``); `README` -> (`README`, ``)."""
     dot = name.find(".", 1)

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from reconciler.live.model import LiveFile, LiveJob, LiveState, LiveVolume
 from reconciler.manifest.models import Mode
 from reconciler.plan.fingerprint import JobIndex
 from reconciler.plan.model import Action, BlockedReason, ExportProperties, ReasonCode
-from reconciler.state import LiveFile, LiveJob, LiveState, LiveVolume
 
 MAX_OBJECT_KEY_BYTES = 1024
 # The cloud a volume's service lives in, as spelled in a file's `hosted_on_locations`.

@@ -2,10 +2,12 @@
 
 A fingerprint is a short sha256 over exactly what the planner's decision for one item depends
 on: the file's storage (type, alias volume and location), size and modified_on; whether the
-destination holds an object and of what size; and the ids of the active jobs for the file or
-for the destination. The apply engine recomputes it with `item_fingerprint` from the state it
-reads just before submitting, and skips the item as stale when the two differ. A job moving
-from PENDING to RUNNING does not change a fingerprint: it does not change the decision.
+destination holds an object and of what size, when the decision depends on it
+(`depends_on_destination`, which also tells the live reader which destinations to read); and
+the ids of the active jobs for the file or for the destination. The apply engine recomputes it
+with `item_fingerprint` from the state it reads just before submitting, and skips the item as
+stale when the two differ. A job moving from PENDING to RUNNING does not change a fingerprint:
+it does not change the decision.
 
 "Not read" and "read and absent" are both fingerprinted as absent: a destination that apply
 finds occupied where the plan saw nothing is then reported as stale, which is what matters.
@@ -18,7 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from hashlib import sha256
 
-from reconciler.state import LiveFile, LiveJob, LiveState
+from reconciler.live.model import LiveFile, LiveJob, LiveState
+from reconciler.manifest.models import Mode
 
 FINGERPRINT_LENGTH = 16
 
@@ -48,11 +51,27 @@ def _job_id(job: LiveJob) -> str:
     return job.id
 
 
+def depends_on_destination(mode: Mode, file: LiveFile | None) -> bool:
+    """Whether the decision for exporting `file` (None: no file resolved, so the item is
+    blocked) can depend on what its destination holds. Folders and public files are blocked
+    whatever is there. An alias cannot be exported again, but a copy of it is in sync when its
+    destination holds an object of the file's size (a file declared for copy and move is an
+    alias after apply), so only a move of an alias does not depend on it."""
+    if file is None or file.is_folder or file.is_public:
+        return False
+    return not (file.storage_type == "VOLUME" and mode is Mode.MOVE)
+
+
 def fingerprint(
-    live: LiveState, jobs: JobIndex, file: LiveFile | None, volume: str, location: str
+    live: LiveState,
+    jobs: JobIndex,
+    file: LiveFile | None,
+    volume: str,
+    location: str,
+    mode: Mode,
 ) -> str:
     """The fingerprint of one (file, destination) in `live`."""
-    obj = live.objects.get((volume, location))
+    obj = live.objects.get((volume, location)) if depends_on_destination(mode, file) else None
     text = (
         "file:absent"
         if file is None
@@ -95,8 +114,10 @@ def item_fingerprint(
     path: str | None,
     volume: str,
     location: str,
+    mode: Mode,
     jobs: JobIndex | None = None,
 ) -> str:
     """Recompute a plan item's fingerprint against a fresh live state (for apply)."""
     index = jobs if jobs is not None else JobIndex.of(live)
-    return fingerprint(live, index, find_file(live, file_id, project, path), volume, location)
+    file = find_file(live, file_id, project, path)
+    return fingerprint(live, index, file, volume, location, mode)

@@ -1,12 +1,14 @@
 """`build_plan`: desired state (the manifests) x live state -> Plan. Pure: no I/O, no clock,
 no logging; everything from the outside comes in through `PlanContext`.
 
-The steps: resolve every rule (`resolve.py`); merge the declarations that resolve to the same
-file and destination with the same settings (their `declared_at` then lists each); block what
-declares one destination for two files or with two different settings, and a file moved to
-two destinations; decide every other item (`decide.py`); block the move of a file whose copy
-is blocked (moving first would make that copy impossible forever); order copies of a file
-before its move; add up the summary and the apply estimate; seal with the digest.
+The steps: resolve every rule (`resolve.py`; the live reader has usually done it already and
+passes its `Resolution` in, so the manifests are interpreted once per plan); merge the
+declarations that resolve to the same file and destination with the same settings (their
+`declared_at` then lists each); block what declares one destination for two files or with
+two different settings, and a file moved to two destinations; decide every other item
+(`decide.py`); block the move of a file whose copy is blocked (moving first would make that
+copy impossible forever); order copies of a file before its move; add up the summary and the
+apply estimate; seal with the digest.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from reconciler.live.model import LiveState
 from reconciler.manifest.models import DEFAULT_PLATFORM, EffectiveProperties, ManifestSet, Mode
-from reconciler.manifest.placeholders import render_location
 from reconciler.plan.decide import Decider, Decision
 from reconciler.plan.fingerprint import JobIndex, fingerprint
 from reconciler.plan.io import plan_digest
@@ -41,8 +43,7 @@ from reconciler.plan.model import (
     Source,
     UnmanagedAlias,
 )
-from reconciler.plan.resolve import Desired, Unresolved, resolve
-from reconciler.state import LiveState
+from reconciler.plan.resolve import Desired, Resolution, Unresolved, resolve_all
 
 BULK_SIZE = 100
 # Bulk export get calls per batch of jobs while apply waits for them; jobs take a few polls.
@@ -62,36 +63,47 @@ class PlanContext:
     platform: str = DEFAULT_PLATFORM  # what the manifests' `platform` names (trust.platform_key)
 
 
-def build_plan(manifests: ManifestSet, live: LiveState, *, context: PlanContext) -> Plan:
-    """The plan that converges `live` towards `manifests` (see the module docstring)."""
+def build_plan(
+    manifests: ManifestSet,
+    live: LiveState,
+    *,
+    context: PlanContext,
+    resolution: Resolution | None = None,
+) -> Plan:
+    """The plan that converges `live` towards `manifests` (see the module docstring).
+    `resolution`: `manifests.rules` already resolved against `live` (the live reader's);
+    resolved here when not given."""
     with _collector_paused():
+        if resolution is None:
+            resolution = resolve_all(manifests.rules, live)
         jobs = JobIndex.of(live)
-        # Declaration order: each slot is an unresolved rule or the key of a (file, destination).
-        slots: list[_Key | Unresolved] = []
+        # The declarations of each (file, destination), in declaration order.
         groups: dict[_Key, list[Desired]] = {}
-        for rule in manifests.rules:
-            for found in resolve(rule, live):
-                if isinstance(found, Unresolved):
-                    slots.append(found)
-                    continue
-                key = (found.file.id, rule.volume, found.location)
-                group = groups.get(key)
-                if group is None:
-                    groups[key] = [found]
-                    slots.append(key)
-                else:
-                    group.append(found)
+        for found in resolution.items:
+            if isinstance(found, Unresolved):
+                continue
+            key = (found.file.id, found.rule.volume, found.location)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [found]
+            else:
+                group.append(found)
 
         conflicts = _conflicts(groups)
         properties = _PropertiesCache()
         decider = Decider(live, jobs)
         platform = context.platform
-        items = [
-            _unresolved_item(slot, live, jobs, properties, platform)
-            if isinstance(slot, Unresolved)
-            else _item(groups[slot], conflicts.get(slot), decider, properties, platform)
-            for slot in slots
-        ]
+        # One item per unresolved rule and per (file, destination), at its first declaration;
+        # each group is let go once its item exists (a plan of 100,000 items holds less).
+        items: list[PlanItem] = []
+        for found in resolution.items:
+            if isinstance(found, Unresolved):
+                items.append(_unresolved_item(found, live, jobs, properties, platform))
+                continue
+            key = (found.file.id, found.rule.volume, found.location)
+            group = groups.pop(key, None)
+            if group is not None:
+                items.append(_item(group, conflicts.get(key), decider, properties, platform))
         items = _order_copies_first(_block_moves_of_blocked_copies(items))
         plan = Plan(
             format_version=FORMAT_VERSION,
@@ -242,7 +254,7 @@ def _item(
         job_id,
         differences,
         failure,
-        fingerprint(live, jobs, file, volume, location),
+        fingerprint(live, jobs, file, volume, location, mode),
         platform,
     )
 
@@ -253,9 +265,7 @@ def _unresolved_item(
     rule, file = slot.rule, slot.file
     file_id = file.id if file is not None else (rule.selector if rule.kind == "file" else None)
     path = file.path if file is not None else (rule.selector if rule.kind == "path" else None)
-    location = rule.location
-    if file is not None:
-        location = render_location(location, path=file.path or file.name, file_id=file.id)
+    location = slot.location if slot.location is not None else rule.location
     return PlanItem(
         key=f"{file_id or rule.declared_at}>{rule.volume}:{location}",
         action=Action.BLOCKED,
@@ -272,7 +282,7 @@ def _unresolved_item(
         job_id=None,
         job_differences=(),
         last_failure=None,
-        fingerprint=fingerprint(live, jobs, file, rule.volume, location),
+        fingerprint=fingerprint(live, jobs, file, rule.volume, location, rule.mode),
         platform=platform,
     )
 

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from reconciler.live.model import (
+    LiveFile,
+    LiveJob,
+    LiveObject,
+    LiveState,
+    LiveVolume,
+    ProjectFiles,
+)
 from reconciler.manifest.models import (
     EffectiveProperties,
     ExportRule,
@@ -14,14 +22,6 @@ from reconciler.manifest.models import (
     Mode,
     Position,
     SelectorKind,
-)
-from reconciler.state import (
-    LiveFile,
-    LiveJob,
-    LiveObject,
-    LiveState,
-    LiveVolume,
-    ProjectFiles,
 )
 
 PROJECT = "me/proj"

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from reconciler.live.model import LiveFile
 from reconciler.manifest.load import load_manifests
 from reconciler.manifest.models import Mode
 from reconciler.plan.exit_codes import plan_exit_code
 from reconciler.plan.io import dump_plan, load_plan
 from reconciler.plan.model import Action
 from reconciler.plan.planner import PlanContext, build_plan
-from reconciler.state import LiveFile
 
 from .helpers import file, live, volume
 

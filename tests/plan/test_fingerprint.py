@@ -3,15 +3,18 @@ can recompute them from a fresh live state."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reconciler.live.model import LiveFile, LiveState
+from reconciler.manifest.models import ExportRule, Mode
 from reconciler.manifest.placeholders import render_location
 from reconciler.plan.fingerprint import item_fingerprint
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.plan.resolve import location_for
-from reconciler.state import LiveState
 
 from .helpers import VOLUME, fid, file, job, live, manifests, rule
 
@@ -77,6 +80,7 @@ def test_apply_recomputes_the_same_fingerprint_from_a_fresh_state() -> None:
             path=item.source.path,
             volume=item.destination.volume,
             location=item.destination.location,
+            mode=item.mode,
         )
         assert again == item.fingerprint
     changed = live(by_id=[file(1, size=1), file(2), file(5)])
@@ -88,6 +92,7 @@ def test_apply_recomputes_the_same_fingerprint_from_a_fresh_state() -> None:
         path=first.source.path,
         volume=first.destination.volume,
         location=first.destination.location,
+        mode=first.mode,
     )
 
 
@@ -105,3 +110,30 @@ def test_compiled_location_renderer_matches_the_reference(template: str, path: s
     assert location_for(template, file(1, path)) == render_location(
         template, path=path or file(1, path).name, file_id=fid(1)
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "declared", "files"),
+    [
+        ("a folder", rule("data", kind="path", location="fixed"), [file(1, "data", folder=True)]),
+        ("a move of an alias", rule(fid(1), location="fixed"), [file(1, alias=(VOLUME, "x"))]),
+        ("no file resolved", rule("nope.bam", kind="path", location="fixed"), [file(1)]),
+    ],
+)
+def test_an_object_the_decision_does_not_depend_on_is_not_fingerprinted(
+    name: str, declared: ExportRule, files: list[LiveFile]
+) -> None:
+    """The live reader does not read such destinations: were they fingerprinted, an object
+    read for another item, or a complete reading, would change the fingerprint."""
+    plans = [
+        build_plan(manifests(declared), live(files, objects=objects), context=PlanContext("t"))
+        for objects in ({}, {(VOLUME, "fixed"): 5})
+    ]
+    assert plans[0].items[0].fingerprint == plans[1].items[0].fingerprint, name
+    copy = dataclasses.replace(declared, mode=Mode.COPY)
+    if declared.kind == "file":  # a copy of an alias is in sync when an object of its size is there
+        copies = [
+            build_plan(manifests(copy), live(files, objects=objects), context=PlanContext("t"))
+            for objects in ({}, {(VOLUME, "fixed"): 100})
+        ]
+        assert copies[0].items[0].fingerprint != copies[1].items[0].fingerprint

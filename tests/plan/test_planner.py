@@ -10,6 +10,7 @@ import pytest
 
 from reconciler.apply.submit import export_body
 from reconciler.errors import PlanFileError
+from reconciler.live.model import LiveState
 from reconciler.manifest.models import EffectiveProperties, ExportRule, Guards, Mode
 from reconciler.plan import decide as decide_module
 from reconciler.plan.exit_codes import plan_exit_code
@@ -26,7 +27,6 @@ from reconciler.plan.model import (
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.plan.render_markdown import render_markdown
 from reconciler.plan.render_text import render_text
-from reconciler.state import LiveState
 
 from .helpers import PROJECT, VOLUME, fid, file, job, live, manifests, rule, volume
 

@@ -1,8 +1,9 @@
-"""The live state the planner needs, as plain frozen data.
+"""The live model: the live state the planner needs, as plain frozen data.
 
-`live.py` fills it from the API; the planner (`plan/`) reads it and does no I/O. Tests build it
-by hand. Anything the planner may ask about but that was not read is absent from the maps, and
-"read and not there" is stored explicitly (None), so the two are never confused.
+The reader (`live/read.py`) fills it from the API; the planner (`plan/`) reads it and does no
+I/O. Tests build it by hand. Anything the planner may ask about but that was not read is absent
+from the maps, and "read and not there" is stored explicitly (None), so the two are never
+confused.
 """
 
 from __future__ import annotations
