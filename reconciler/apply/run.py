@@ -205,7 +205,8 @@ def _exit_code(outcomes: Sequence[ItemOutcome]) -> int:
 def _connections(
     manifests: ManifestSet, client: ApiClient | Sequence[Connection]
 ) -> list[Connection]:
-    if not isinstance(client, ApiClient):
+    # A sequence means connections; anything else is one client (a wrapper of one included).
+    if isinstance(client, Sequence):
         return list(client)
     shares = by_platform(manifests)
     if len(shares) > 1:
