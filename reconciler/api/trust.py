@@ -10,7 +10,8 @@ S (env suffix N: S in capitals, `-` as `_`; official host H):
 3. the profile named by `--profile` / `SB_PROFILE`: its token, sent to an operator-set
    endpoint variable, else its `api_endpoint`, else H;
 4. the profile `[S]`, the same way;
-5. `SB_AUTH_TOKEN` alone, sent to H (a known short name pairs with its official host);
+5. `SB_AUTH_TOKEN` alone, sent to `SB_API_ENDPOINT_<N>` when set, else H (a known short name
+   pairs with its official host);
 6. `[default]`, the same way as 3, except that a `[default]` whose `api_endpoint` is another
    platform's official host is not used for S (its token belongs to that platform).
 

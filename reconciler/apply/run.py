@@ -205,6 +205,7 @@ def _exit_code(outcomes: Sequence[ItemOutcome]) -> int:
 def _connections(
     manifests: ManifestSet, client: ApiClient | Sequence[Connection]
 ) -> list[Connection]:
+    # A sequence means connections; anything else is one client (a wrapper of one included).
     if isinstance(client, Sequence):
         return list(client)
     shares = by_platform(manifests)

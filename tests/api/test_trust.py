@@ -68,8 +68,14 @@ def setup(
             setup({"SB_AUTH_TOKEN": "t"}, {"cgc": {"auth_token": "p"}}),
             (CGC, "p", f"{PATH} [cgc]"),
         ),
-        # A short name pairs SB_AUTH_TOKEN alone with its official host.
+        # A short name pairs SB_AUTH_TOKEN alone with its official host ...
         ("cgc", setup({"SB_AUTH_TOKEN": "t"}), (CGC, "t", "SB_AUTH_TOKEN")),
+        # ... or with the platform's endpoint variable when the operator set one.
+        (
+            "cgc",
+            setup({"SB_AUTH_TOKEN": "t", "SB_API_ENDPOINT_CGC": PRIVATE}),
+            (PRIVATE, "t", "SB_AUTH_TOKEN"),
+        ),
         # A URL that is an official host is that platform.
         (CGC + "/", setup({"SB_AUTH_TOKEN_CGC": "t1"}), (CGC, "t1", "SB_AUTH_TOKEN_CGC")),
         # A profile's token goes to its own api_endpoint.
