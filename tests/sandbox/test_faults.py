@@ -39,6 +39,7 @@ def test_rate_limit_headers_and_429(make_sandbox: MakeSandbox) -> None:
             requests.get(f"{sandbox.url}/user", headers={"X-SBG-Auth-Token": "x"}).status_code
             == 401
         )
+    opened = time.time()  # the window opens with the next call
     remaining = [
         alice.get(f"{sandbox.url}/user").headers["X-RateLimit-Remaining"] for _ in range(3)
     ]
@@ -48,7 +49,8 @@ def test_rate_limit_headers_and_429(make_sandbox: MakeSandbox) -> None:
     assert over.json()["code"] == 1000
     assert over.headers["X-RateLimit-Limit"] == "3"
     assert over.headers["X-RateLimit-Remaining"] == "0"
-    assert int(over.headers["X-RateLimit-Reset"]) >= time.time() + 50
+    # Unix seconds, rounded up: the end of a 60 s window opened by the first counted call.
+    assert opened + 60 <= int(over.headers["X-RateLimit-Reset"]) <= time.time() + 61
     bob = requests.get(f"{sandbox.url}/user", headers={"X-SBG-Auth-Token": "bob-token"})
     assert bob.status_code == 200  # every token has its own window
     statuses = [entry["status"] for entry in sandbox.request_log()]
