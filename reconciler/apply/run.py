@@ -205,7 +205,7 @@ def _exit_code(outcomes: Sequence[ItemOutcome]) -> int:
 def _connections(
     manifests: ManifestSet, client: ApiClient | Sequence[Connection]
 ) -> list[Connection]:
-    if not isinstance(client, ApiClient):
+    if isinstance(client, Sequence):  # not `ApiClient`: a wrapped client is one client too
         return list(client)
     shares = by_platform(manifests)
     if len(shares) > 1:
