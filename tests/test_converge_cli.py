@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -80,7 +81,11 @@ def test_nothing_listening_fails_within_seconds_with_a_hint(tmp_path: Path) -> N
     took = time.monotonic() - started
     lines = ran.stderr.splitlines()
     assert ran.returncode == 1, ran.stderr
-    assert took < 20, f"{took:.1f} s"
+    # Retries announce when they give up: within seconds, not the minutes a hanging API
+    # is given. The wall-clock bound is loose so that a loaded machine cannot fail it.
+    giving_up = [int(m) for m in re.findall(r"giving up in (\d+)s", ran.stderr)]
+    assert giving_up and max(giving_up) <= 12, ran.stderr
+    assert took < 60, f"{took:.1f} s"
     assert any("retrying in" in line for line in lines[:-1]), ran.stderr
     assert lines[-1].startswith("error: ") and "Connection refused" in lines[-1]
     assert "running" in lines[-1] and "SB_API_ENDPOINT" in lines[-1]

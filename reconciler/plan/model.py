@@ -125,7 +125,7 @@ class ExportProperties:
         return sent
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlanItem:
     """One (file, destination) and the single action planned for it.
 

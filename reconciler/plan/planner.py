@@ -235,27 +235,26 @@ def _item(
     action, code, reason, job_id, differences, failure = decision
     file_id = file.id
     mode = rule.mode
-    # Positional arguments, in field order: this runs once per item and keywords cost more.
     return PlanItem(
-        f"{file_id}>{volume}:{location}",
-        action,
-        code,
-        reason,
-        Source(file_id, file.project, file.path or None, file.size),
-        Destination(volume, location),
-        decider.object_uri(volume, location),
-        mode,
-        rule.overwrite,
-        properties,
-        (str(rule.declared_at),)
+        key=f"{file_id}>{volume}:{location}",
+        action=action,
+        reason_code=code,
+        reason=reason,
+        source=Source(file_id, file.project, file.path or None, file.size),
+        destination=Destination(volume, location),
+        object_uri=decider.object_uri(volume, location),
+        mode=mode,
+        overwrite=rule.overwrite,
+        properties=properties,
+        declared_at=(str(rule.declared_at),)
         if len(desired) == 1
         else tuple(str(d.rule.declared_at) for d in desired),
-        action in _DESTRUCTIVE,
-        job_id,
-        differences,
-        failure,
-        fingerprint(live, jobs, file, volume, location, mode),
-        platform,
+        destructive=action in _DESTRUCTIVE,
+        job_id=job_id,
+        job_differences=differences,
+        last_failure=failure,
+        fingerprint=fingerprint(live, jobs, file, volume, location, mode),
+        platform=platform,
     )
 
 

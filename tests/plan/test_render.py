@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
+from reconciler.errors import ConfigError
 from reconciler.manifest.models import Mode
 from reconciler.plan.io import dump_plan, load_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import PlanContext, build_plan
+from reconciler.plan.render import FORMATS, render
 from reconciler.plan.render_common import human_bytes
 from reconciler.plan.render_markdown import render_markdown
 from reconciler.plan.render_text import render_text
@@ -150,6 +152,23 @@ def test_markdown_escapes_table_cells() -> None:
 )
 def test_human_bytes(n: int, text: str) -> None:
     assert human_bytes(int(n)) == text
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "Markdown", "", "txt"])
+def test_render_refuses_an_unknown_format(fmt: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        render(mixed_plan(), fmt)
+    assert str(refused.value) == (
+        f"--format {fmt}: not a plan format; use one of text, json, markdown"
+    )
+
+
+def test_render_gives_each_known_format() -> None:
+    plan = mixed_plan()
+    assert render(plan, "text") == render_text(plan)
+    assert render(plan, "markdown", show_all=True) == render_markdown(plan, show_all=True)
+    assert load_plan(render(plan, "json")) == plan
+    assert set(FORMATS) == {"text", "json", "markdown"}
 
 
 # ---- reconciler show

@@ -4,15 +4,20 @@ or the handle's `configure`, which share one validation)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from reconciler.sandbox import control as control_routes
+from reconciler.sandbox.errors import ApiFailure
+from reconciler.sandbox.exports import create_exports
 from reconciler.sandbox.faults import Faults
+from reconciler.sandbox.jobs import advance
+from reconciler.sandbox.ratelimit import Quota, RateLimiter
 from reconciler.sandbox.requestlog import RequestLog
-from reconciler.sandbox.server import Sandbox
+from reconciler.sandbox.server import Sandbox, open_state
 
 from .helpers import OUTPUT, MakeSandbox, bam, control, counts, item, session, two_user_seed
 
@@ -34,6 +39,7 @@ def test_rate_limit_headers_and_429(make_sandbox: MakeSandbox) -> None:
             requests.get(f"{sandbox.url}/user", headers={"X-SBG-Auth-Token": "x"}).status_code
             == 401
         )
+    opened = time.time()  # the window opens with the next call
     remaining = [
         alice.get(f"{sandbox.url}/user").headers["X-RateLimit-Remaining"] for _ in range(3)
     ]
@@ -43,20 +49,40 @@ def test_rate_limit_headers_and_429(make_sandbox: MakeSandbox) -> None:
     assert over.json()["code"] == 1000
     assert over.headers["X-RateLimit-Limit"] == "3"
     assert over.headers["X-RateLimit-Remaining"] == "0"
-    assert int(over.headers["X-RateLimit-Reset"]) >= time.time() + 50
+    # Unix seconds, rounded up: the end of a 60 s window opened by the first counted call.
+    assert opened + 60 <= int(over.headers["X-RateLimit-Reset"]) <= time.time() + 61
     bob = requests.get(f"{sandbox.url}/user", headers={"X-SBG-Auth-Token": "bob-token"})
     assert bob.status_code == 200  # every token has its own window
     statuses = [entry["status"] for entry in sandbox.request_log()]
     assert statuses == [401, 401, 200, 200, 200, 429, 200]
 
 
+def test_rate_limit_window_on_a_fake_clock() -> None:
+    limiter = RateLimiter()
+    calls = [  # (now, expected quota): 2 calls per 10 s window
+        (100.0, Quota(2, 1, 110, False)),  # the first call opens the window
+        (105.0, Quota(2, 0, 110, False)),
+        (109.99, Quota(2, 0, 110, True)),  # refused until the window ends (and still counted)
+        (110.0, Quota(2, 1, 120, False)),  # a new window opens exactly at its end
+    ]
+    assert [limiter.hit("t", now, 2, 10) for now, _ in calls] == [quota for _, quota in calls]
+    assert limiter.peek("t", 119.0, 2, 10) == Quota(2, 1, 120, False)  # peeking does not count
+    assert limiter.peek("t", 120.0, 2, 10) == Quota(2, 2, 130, False)
+    assert limiter.hit("other", 119.0, 2, 10) == Quota(2, 1, 129, False)  # one window per token
+
+
 def test_rate_limit_window_resets(make_sandbox: MakeSandbox) -> None:
-    sandbox = make_sandbox(rate_limit=1, rate_window=0.3)
+    # A window far longer than the test: the second call is refused however slow the machine.
+    sandbox = make_sandbox(rate_limit=1, rate_window=600)
     http = session(sandbox)
     assert http.get(f"{sandbox.url}/user").status_code == 200
     assert http.get(f"{sandbox.url}/user").status_code == 429  # counts as well
-    time.sleep(0.35)
-    assert http.get(f"{sandbox.url}/user").status_code == 200
+    # The window, now shorter, has ended: calls go through again (waited for, with a bound).
+    assert set_config(sandbox, rate_window=0.2).status_code == 200
+    deadline = time.monotonic() + 10
+    while (status := http.get(f"{sandbox.url}/user").status_code) == 429:
+        assert time.monotonic() < deadline, "still refused 10 s after the window ended"
+    assert status == 200
 
 
 def test_latency(sandbox: Sandbox) -> None:
@@ -137,17 +163,48 @@ def test_job_pace(sandbox: Sandbox) -> None:
         f"{sandbox.url}{BULK}?copy_only=true", json={"items": [item(counts(1), OUTPUT, "p.tsv")]}
     ).json()["items"]
     job_id = entries[0]["resource"]["id"]
-    states = set()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+    assert entries[0]["resource"]["state"] == "PENDING"
+    seen = ["PENDING"]
+    deadline = time.monotonic() + 30
+    while seen[-1] != "COMPLETED":
+        assert time.monotonic() < deadline, f"job {job_id} never completed: {seen}"
         state = http.get(f"{sandbox.url}/storage/exports/{job_id}").json()["state"]
-        states.add(state)
-        if state == "COMPLETED":
-            break
-        time.sleep(0.05)
-    assert states == {"PENDING", "RUNNING", "COMPLETED"}
+        if state != seen[-1]:
+            seen.append(state)
+        time.sleep(0.02)  # the polling pace (the rate limit counts every call)
+    # States only move forward; how many polls see RUNNING depends on the machine's speed.
+    assert seen in (["PENDING", "RUNNING", "COMPLETED"], ["PENDING", "COMPLETED"])
     job = sandbox.export(job_id)
-    assert job is not None and 0.9 <= job["done_at"] - job["created_at"] <= 1.1
+    assert job is not None
+    # The pace is stored with the job: half of it PENDING, the rest RUNNING.
+    assert job["run_at"] - job["created_at"] == pytest.approx(0.5)
+    assert job["done_at"] - job["created_at"] == pytest.approx(1.0)
+    assert job["started_on"] is not None and job["finished_on"] >= job["started_on"]
+
+
+def test_jobs_follow_their_pace_on_a_fake_clock(tmp_path: Path) -> None:
+    store, objects = open_state(tmp_path, None, reset=False)
+    try:
+        settings = Faults(job_pace=1.0).settings
+        [job] = create_exports(
+            store, objects, "rfranklin", [item(counts(1), OUTPUT, "p.tsv")], True, settings, 100.0
+        )
+        assert not isinstance(job, ApiFailure), job
+
+        def state_at(now: float) -> str:
+            advance(store, objects, Faults(), now)
+            return str(store.scalar("SELECT state FROM exports WHERE id = ?", (job["id"],)))
+
+        assert [state_at(t) for t in (100.0, 100.49, 100.5, 100.99, 101.0, 200.0)] == [
+            "PENDING",
+            "PENDING",
+            "RUNNING",
+            "RUNNING",
+            "COMPLETED",
+            "COMPLETED",
+        ]
+    finally:
+        store.close()
 
 
 def test_jobs_of_given_files_fail_after_acceptance(sandbox: Sandbox) -> None:

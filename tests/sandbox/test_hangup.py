@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import socket
-import time
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from reconciler.sandbox.handler import SandboxHTTPServer
+
 
 def test_a_client_hanging_up_prints_no_traceback(
-    sandbox: Any, capsys: pytest.CaptureFixture[str]
+    sandbox: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sandbox.configure(latency=0.3)
+    # A connection is shut down after its handler ended, a traceback included: once three are,
+    # whatever the failed writes printed is on stderr.
+    closed = threading.Semaphore(0)
+    shutdown_request = SandboxHTTPServer.shutdown_request
+
+    def counted(server: SandboxHTTPServer, request: Any) -> None:
+        shutdown_request(server, request)
+        closed.release()
+
+    monkeypatch.setattr(SandboxHTTPServer, "shutdown_request", counted)
+    sandbox.configure(latency=0.3)  # the answer comes after the client is gone
     url = urlsplit(sandbox.url)
     for _ in range(3):
         with socket.create_connection((url.hostname, url.port)) as conn:
@@ -25,6 +37,7 @@ def test_a_client_hanging_up_prints_no_traceback(
             )
             conn.sendall(request.encode())
         # closed with RST before the answer: the server's write fails
-    time.sleep(1.0)
+    for number in range(3):
+        assert closed.acquire(timeout=30), f"{number} of 3 connections were closed"
     assert "Traceback" not in capsys.readouterr().err
     assert len([e for e in sandbox.request_log() if e["path"] == "/v2/user"]) == 3
