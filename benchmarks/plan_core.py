@@ -9,7 +9,7 @@ import resource
 import sys
 import time
 
-from reconciler.live.model import LiveFile, LiveJob, LiveObject, LiveState, LiveVolume, ProjectFiles
+from reconciler.core.live import LiveFile, LiveJob, LiveObject, LiveState, LiveVolume, ProjectFiles
 from reconciler.manifest.models import (
     EffectiveProperties,
     ExportRule,

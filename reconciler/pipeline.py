@@ -26,8 +26,8 @@ from reconciler import __version__
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig, resolve_platforms
 from reconciler.api.trust import platform_key
+from reconciler.core.live import LiveJob
 from reconciler.errors import ConfigError
-from reconciler.live.model import LiveJob
 from reconciler.live.read import read
 from reconciler.manifest.digest import set_digest
 from reconciler.manifest.load import DEFAULT_PATH, load_manifests

@@ -27,9 +27,9 @@ from hypothesis import strategies as st
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.resources import ItemError
+from reconciler.core.live import ACTIVE_JOB_STATES, LiveObject, LiveState, ProjectFiles
 from reconciler.errors import ManifestError
 from reconciler.live.convert import live_file, live_job, live_volume
-from reconciler.live.model import ACTIVE_JOB_STATES, LiveObject, LiveState, ProjectFiles
 from reconciler.live.read import read
 from reconciler.manifest.load import load_manifests
 from reconciler.manifest.models import ManifestSet

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from reconciler.core.platforms import DEFAULT_PLATFORM, PLATFORMS
 from reconciler.errors import ConfigError
-from reconciler.manifest.models import DEFAULT_PLATFORM, PLATFORMS
 
 TRUSTED_ENDPOINTS_VARIABLE = "RECONCILER_TRUSTED_ENDPOINTS"
 ENDPOINT_VARIABLE = "SB_API_ENDPOINT"

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.core.live import LiveJob
 from reconciler.errors import StateError
-from reconciler.live.model import LiveJob
 from reconciler.redact import redact
 
 JOURNAL_NAME = "journal.jsonl"

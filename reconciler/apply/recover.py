@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from reconciler.api.resources import File, ItemError
 from reconciler.apply.ports import ExportsApi
 from reconciler.apply.verify import check_file, check_size
-from reconciler.live.model import ACTIVE_JOB_STATES
+from reconciler.core.live import ACTIVE_JOB_STATES
 from reconciler.manifest.models import Mode
 from reconciler.plan.model import PlanItem
 

@@ -20,8 +20,8 @@ from reconciler.apply.poll import BULK_SIZE
 from reconciler.apply.ports import ExportsApi
 from reconciler.apply.submit import target
 from reconciler.apply.watch import JobWatch
+from reconciler.core.live import ACTIVE_JOB_STATES
 from reconciler.errors import ApiError
-from reconciler.live.model import ACTIVE_JOB_STATES
 
 
 def resume(

@@ -11,9 +11,9 @@ from typing import Any
 from reconciler.api.client import ApiClient
 from reconciler.api.config import resolve_config
 from reconciler.commands import options
+from reconciler.core.platforms import PLATFORMS
 from reconciler.errors import ConfigError
 from reconciler.gitops.adopt import find_aliases, render_manifest
-from reconciler.manifest.models import PLATFORMS
 
 
 def register(subparsers: Any) -> None:

@@ -1,6 +1,5 @@
 """Reading the live state, one reading job a module.
 
-- `model.py`: the live model, plain frozen data the planner reads (no I/O);
 - `read.py`: the order of the reads: the project files first, then (after the manifests are
   resolved against them, once) the destinations the desired items need;
 - `files.py`: the walk of a project's folders the rules can reach;
@@ -10,6 +9,6 @@
 - `tree.py`: the concurrent walk the folder and destination reads share;
 - `convert.py`: API resources to the live model.
 
-Nothing is imported here, so that importing the live model (as the planner does) does not
-import the reader.
+The live model itself (plain frozen data the planner reads, no I/O) is `reconciler/core/live.py`,
+in the bottom layer, so that the planner, which this reader calls, does not import the reader.
 """

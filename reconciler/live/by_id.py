@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 from reconciler.api.client import ApiClient
 from reconciler.api.resources import File, ItemError, Project
+from reconciler.core.live import LiveFile
 from reconciler.live.convert import live_file
-from reconciler.live.model import LiveFile
 from reconciler.manifest.models import ExportRule
 from reconciler.manifest.placeholders import uses_path
 

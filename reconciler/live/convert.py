@@ -9,7 +9,7 @@ API's resources for 100,000 files are never all held at once.
 from __future__ import annotations
 
 from reconciler.api.resources import Export, File, Volume
-from reconciler.live.model import LiveFile, LiveJob, LiveVolume
+from reconciler.core.live import LiveFile, LiveJob, LiveVolume
 
 
 def live_file(file: File, path: str) -> LiveFile:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from functools import partial
 
 from reconciler.api.client import ApiClient
-from reconciler.live.model import LiveObject, LiveVolume
+from reconciler.core.live import LiveObject, LiveVolume
 from reconciler.live.tree import Node
 from reconciler.manifest.placeholders import uses_path
 from reconciler.plan.fingerprint import depends_on_destination

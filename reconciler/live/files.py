@@ -16,8 +16,8 @@ from functools import partial
 from wcmatch import fnmatch as _fnmatch
 
 from reconciler.api.client import MAX_NAMES_PER_QUERY, ApiClient
+from reconciler.core.live import LiveFile
 from reconciler.live.convert import live_file
-from reconciler.live.model import LiveFile
 from reconciler.live.tree import Node
 from reconciler.manifest.globs import static_prefix
 from reconciler.manifest.models import ExportRule

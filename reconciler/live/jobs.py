@@ -15,8 +15,8 @@ what the desired items need.
 from __future__ import annotations
 
 from reconciler.api.client import ApiClient
+from reconciler.core.live import ACTIVE_JOB_STATES, LiveJob
 from reconciler.live.convert import live_job
-from reconciler.live.model import ACTIVE_JOB_STATES, LiveJob
 
 
 def active_jobs(client: ApiClient) -> tuple[LiveJob, ...]:

@@ -28,12 +28,12 @@ from functools import partial
 
 from reconciler.api.client import ApiClient
 from reconciler.api.resources import Project
+from reconciler.core.live import LiveFile, LiveState, LiveVolume, ProjectFiles
 from reconciler.live import destinations
 from reconciler.live.by_id import files_by_id
 from reconciler.live.convert import live_volume
 from reconciler.live.files import Tree, project_walk
 from reconciler.live.jobs import active_jobs
-from reconciler.live.model import LiveFile, LiveState, LiveVolume, ProjectFiles
 from reconciler.live.tree import flatten, nodes, read_pool, walk
 from reconciler.manifest.models import ExportRule
 from reconciler.plan.resolve import Resolution, resolve_all

@@ -15,22 +15,11 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ByteSize, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from reconciler.core.platforms import PLATFORM_URL_PATTERN, PLATFORMS
 from reconciler.errors import Diagnostic
-
-# A manifest without `platform` is for this one.
-DEFAULT_PLATFORM = "aws-us"
-PLATFORMS: dict[str, str] = {
-    "aws-us": "https://api.sbgenomics.com/v2",
-    "aws-eu": "https://eu-api.sbgenomics.com/v2",
-    "cgc": "https://cgc-api.sbgenomics.com/v2",
-    "cavatica": "https://cavatica-api.sbgenomics.com/v2",
-    "f4c": "https://api.sb.biodatacatalyst.nhlbi.nih.gov/v2",
-    "ali-cn": "https://api.sevenbridges.cn/v2",
-}
 
 FILE_ID_PATTERN = r"^[0-9a-f]{24}$"
 OWNER_NAME_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
-PLATFORM_URL_PATTERN = r"^https://[^/\s]+(/[^\s]*)?/v2$"
 
 FileId = Annotated[str, Field(pattern=FILE_ID_PATTERN, description="A file ID: 24 hex characters.")]
 OwnerName = Annotated[str, Field(pattern=OWNER_NAME_PATTERN, description="An `owner/name` id.")]

@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.core.platforms import PLATFORM_URL_PATTERN, PLATFORMS
 from reconciler.manifest.checks import MAX_LOCATION_BYTES
-from reconciler.manifest.models import PLATFORM_URL_PATTERN, PLATFORMS, Manifest
+from reconciler.manifest.models import Manifest
 
 SCHEMA_ID = "urn:reconciler:schema:manifest:v1"
 # Relative, no leading or doubled or trailing `/`, no `.`/`..` segment, no backslash, no

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from reconciler.live.model import LiveFile, LiveJob, LiveState, LiveVolume
+from reconciler.core.live import LiveFile, LiveJob, LiveState, LiveVolume
 from reconciler.manifest.models import Mode
 from reconciler.plan.fingerprint import JobIndex
 from reconciler.plan.model import Action, BlockedReason, ExportProperties, ReasonCode

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from hashlib import sha256
 
-from reconciler.live.model import LiveFile, LiveJob, LiveState
+from reconciler.core.live import LiveFile, LiveJob, LiveState
 from reconciler.manifest.models import Mode
 
 FINGERPRINT_LENGTH = 16

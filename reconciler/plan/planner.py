@@ -21,8 +21,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from reconciler.live.model import LiveState
-from reconciler.manifest.models import DEFAULT_PLATFORM, EffectiveProperties, ManifestSet, Mode
+from reconciler.core.live import LiveState
+from reconciler.core.platforms import DEFAULT_PLATFORM
+from reconciler.manifest.models import EffectiveProperties, ManifestSet, Mode
 from reconciler.plan.decide import Decider, Decision
 from reconciler.plan.fingerprint import JobIndex, fingerprint
 from reconciler.plan.io import plan_digest

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from reconciler.live.model import LiveFile, LiveState
+from reconciler.core.live import LiveFile, LiveState
 from reconciler.manifest.globs import compile_glob
 from reconciler.manifest.models import ExportRule
 from reconciler.manifest.placeholders import PLACEHOLDERS, render_location, split_name

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.core.platforms import PLATFORMS
 from reconciler.errors import ConfigError
-from reconciler.manifest.models import PLATFORMS
 from reconciler.pipeline import load, resolve
 from tests.gitops.test_pipeline_rules import CONFIG
 from tests.platforms import clean_environment, write_manifest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from reconciler.live.model import (
+from reconciler.core.live import (
     LiveFile,
     LiveJob,
     LiveObject,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reconciler.live.model import LiveFile
+from reconciler.core.live import LiveFile
 from reconciler.manifest.load import load_manifests
 from reconciler.manifest.models import Mode
 from reconciler.plan.exit_codes import plan_exit_code

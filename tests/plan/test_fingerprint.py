@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.live.model import LiveFile, LiveState
+from reconciler.core.live import LiveFile, LiveState
 from reconciler.manifest.models import ExportRule, Mode
 from reconciler.manifest.placeholders import render_location
 from reconciler.plan.fingerprint import item_fingerprint

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 
 from reconciler.apply.submit import export_body
+from reconciler.core.live import LiveState
 from reconciler.errors import PlanFileError
-from reconciler.live.model import LiveState
 from reconciler.manifest.models import EffectiveProperties, ExportRule, Guards, Mode
 from reconciler.plan import decide as decide_module
 from reconciler.plan.exit_codes import plan_exit_code
