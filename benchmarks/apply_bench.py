@@ -1,7 +1,7 @@
 """Requests and wall time of one apply that moves N files (issue 5's budget).
 
 Runs a sandbox on a loopback port (jobs end about 1 s after submission), writes a manifest
-that moves every file of one folder, and runs the real apply (`reconciler.apply.run.apply`:
+that moves every file of one folder, and runs the real apply (`reconciler.usecases.apply.apply`:
 live read, plan, bulk creates, polling, receipt) with default engine settings. Prints the
 requests by kind, the total against the budget 4 x ceil(N/100) + 30, and the wall time.
 
@@ -23,9 +23,9 @@ from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
-from reconciler.apply.run import ApplyOptions, apply
 from reconciler.manifest.load import load_manifests
 from reconciler.sandbox.server import start
+from reconciler.usecases.apply import ApplyOptions, apply
 
 PROJECT = "bench/cohort"
 VOLUME = "bench/fresh"

@@ -1,6 +1,6 @@
 """One lost create answer must not stall an apply (issue 13, point 2).
 
-Runs the real apply (`reconciler.apply.run.apply`, default engine settings: 60 s read timeout)
+Runs the real apply (`reconciler.usecases.apply.apply`, default engine settings: 60 s read timeout)
 of N moves against a sandbox on a loopback port twice: once without faults, once with the
 answer of the first bulk create lost after the platform committed its jobs (`lose_responses`).
 Before issue 13 the second run slept the whole read timeout before re-reading (150 files: 61 s
@@ -25,9 +25,9 @@ from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
-from reconciler.apply.run import ApplyOptions, apply
 from reconciler.manifest.load import load_manifests
 from reconciler.sandbox.server import start
+from reconciler.usecases.apply import ApplyOptions, apply
 
 PROJECT = "bench/cohort"
 VOLUME = "bench/fresh"

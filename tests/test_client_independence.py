@@ -14,7 +14,7 @@ import reconciler
 
 PACKAGE = Path(reconciler.__file__).parent
 # Everything that talks to the API or decides from its answers.
-CLIENT = ("api", "plan", "apply", "live", "core", "pipeline.py")
+CLIENT = ("api", "plan", "apply", "live", "core", "usecases")
 DOCUMENTED = {0, 1000}
 
 

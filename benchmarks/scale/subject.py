@@ -86,8 +86,8 @@ def _render_plan(plan: Any) -> str:
 
 def run_apply(args: argparse.Namespace) -> dict[str, Any]:
     from reconciler.apply.report import render_text
-    from reconciler.apply.run import ApplyOptions, apply
     from reconciler.manifest.load import load_manifests
+    from reconciler.usecases.apply import ApplyOptions, apply
 
     folder = args.scenario / "manifests"
     manifests = load_manifests([folder], root=args.scenario)

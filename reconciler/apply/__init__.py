@@ -6,5 +6,6 @@ parts: `classify`, `resume` (an earlier run's journal), `creates` and `submit` (
 calls), `answers` (reading them), `lost_answers` and `recover` (a create with no readable
 answer), `watch` and `poll` (bulk export gets until final), `verify` and `confirm` (convergence
 from the finished jobs), `ledger` and `gate` (results, queues, copies before moves), `tally` and
-`progress`; `journal`/`lock` (the state folder), `report`, `receipt`; `run` ties them together.
+`progress`; `journal`/`lock` (the state folder), `report`, `receipt`. The apply use case that
+ties them together (plan, select, confirm, an engine per platform) is `usecases/apply.py`.
 """

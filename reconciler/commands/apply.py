@@ -6,7 +6,7 @@ Manifests (and a saved plan) are read before any client exists: an invalid manif
 costs no call. Without `--plan` the plan is shown first; a terminal is asked to confirm unless
 `--yes`; anywhere else apply refuses without `--yes`. The per-item report goes to stdout;
 the plan preview, progress and questions go to stderr. Exit 0 when every declared item is in
-sync, 1 otherwise (see `apply/run.py`).
+sync, 1 otherwise (see `usecases/apply.py`).
 """
 
 from __future__ import annotations
@@ -18,19 +18,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from reconciler import pipeline
 from reconciler.apply import guards
 from reconciler.apply.engine import DEFAULT_WAIT_TIMEOUT, EngineSettings
 from reconciler.apply.outcome import ItemOutcome
 from reconciler.apply.report import render_json
 from reconciler.apply.report import render_text as render_report
-from reconciler.apply.run import DEFAULT_STATE_DIR, ApplyOptions, apply
 from reconciler.commands import options
 from reconciler.errors import ConfigError, GuardError
 from reconciler.plan.io import load_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.render_text import render_text
 from reconciler.redact import redact
+from reconciler.usecases import plan as planning
+from reconciler.usecases.apply import DEFAULT_STATE_DIR, ApplyOptions, apply
 
 
 def register(subparsers: Any) -> None:
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if args.wait_timeout < 0:
         raise ConfigError("--wait-timeout must be 0 or more")
     max_bytes = guards.parse_size(args.max_bytes) if args.max_bytes is not None else None
-    manifests = pipeline.load(args.paths, target=args.target)
+    manifests = planning.load(args.paths, target=args.target)
     saved = load_plan(args.plan) if args.plan else None
     reviewed = load_plan(args.reviewed) if args.reviewed else None
     approved = saved is not None or reviewed is not None
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(render_text(plan))
         return args.yes or ask(sys.stderr)
 
-    with pipeline.connect(
+    with planning.connect(
         manifests,
         profile=args.profile,
         ca_bundle=args.ca_bundle,

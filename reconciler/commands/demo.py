@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply.run import DEFAULT_STATE_DIR
 from reconciler.commands.demo_examples import EXAMPLES, copy_example, packaged_example
 from reconciler.commands.sandbox import DEFAULT_DATA as DEFAULT_SANDBOX_DATA
 from reconciler.errors import ConfigError
+from reconciler.usecases.apply import DEFAULT_STATE_DIR
 
 # Jobs finish about a second after submission: fast enough for a demo, slow enough that
 # apply's progress and polling are visible.

@@ -8,7 +8,7 @@ import re
 
 from reconciler.api.trust import TRUSTED_ENDPOINTS_VARIABLE as TRUSTED_VARIABLE
 from reconciler.manifest.load import DEFAULT_PATH
-from reconciler.pipeline import PIN_VARIABLE
+from reconciler.usecases.plan import PIN_VARIABLE
 
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ms|s|m|min|h)?")
 _SECONDS_PER = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
@@ -41,7 +41,7 @@ def add_connection(parser: argparse.ArgumentParser) -> None:
 
 def add_platforms(parser: argparse.ArgumentParser) -> None:
     """The endpoints a run trusts besides the operator's pairs, and the platform it is pinned
-    to (see `api/trust.py` and `pipeline.check_pin`)."""
+    to (see `api/trust.py` and `check_pin` in `usecases/plan.py`)."""
     parser.add_argument(
         "--trust-endpoint",
         action="append",

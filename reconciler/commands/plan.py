@@ -15,14 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler import pipeline
 from reconciler.apply.journal import read_history
-from reconciler.apply.run import DEFAULT_STATE_DIR
 from reconciler.commands import options
 from reconciler.errors import StateError
 from reconciler.plan.exit_codes import plan_exit_code
 from reconciler.plan.io import dump_plan
 from reconciler.plan.render import FORMATS, render
+from reconciler.usecases import plan as planning
+from reconciler.usecases.apply import DEFAULT_STATE_DIR
 
 
 def register(subparsers: Any) -> None:
@@ -62,10 +62,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    manifests = pipeline.load(args.paths, target=args.target)
+    manifests = planning.load(args.paths, target=args.target)
     for warning in manifests.warnings:
         _warn(str(warning))
-    with pipeline.connect(
+    with planning.connect(
         manifests,
         profile=args.profile,
         ca_bundle=args.ca_bundle,
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         pin=options.pin(args),
         warn=_warn,
     ) as connections:
-        plan = pipeline.plan_platforms(
+        plan = planning.plan_platforms(
             manifests,
             connections,
             unmanaged=args.unmanaged,

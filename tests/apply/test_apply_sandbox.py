@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from reconciler import pipeline
 from reconciler.plan.exit_codes import plan_exit_code
+from reconciler.usecases import plan as planning
 
 from .helpers import (
     FAR_VOLUME,
@@ -74,7 +74,7 @@ def test_moves_and_copies_converge_and_a_second_apply_sends_nothing(lab, capsys)
     assert second.code == 0, second.err
     assert creates(sandbox) == {"move": 1, "copy": 1}  # nothing new sent
     assert "5 in-sync" in second.out
-    planned = pipeline.plan_from_manifests([str(manifest)])
+    planned = planning.plan_from_manifests([str(manifest)])
     planned.connections.close()
     assert plan_exit_code(planned.plan, detailed=True) == 0
 

@@ -22,12 +22,12 @@ from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.apply.engine import EngineSettings
 from reconciler.apply.journal import read_history
-from reconciler.apply.run import ApplyOptions, apply
 from reconciler.errors import ManifestError
 from reconciler.manifest.load import load_manifests
-from reconciler.pipeline import plan_live
 from reconciler.plan.exit_codes import plan_exit_code
 from reconciler.sandbox.server import start
+from reconciler.usecases.apply import ApplyOptions, apply
+from reconciler.usecases.plan import plan_live
 from tests.reliability.secret import SECRET_TOKEN
 from tests.test_live_property import (
     GLOBS,

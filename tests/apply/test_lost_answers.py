@@ -24,11 +24,11 @@ from reconciler.api.resources import Export, File, ItemError
 from reconciler.api.trust import platform_key
 from reconciler.apply.engine import EngineSettings
 from reconciler.apply.journal import Journal, Target, read_history
-from reconciler.apply.run import Applied, ApplyOptions, apply
 from reconciler.errors import TransportError
 from reconciler.manifest.load import load_manifests
-from reconciler.pipeline import Connection
 from reconciler.sandbox.server import Sandbox
+from reconciler.usecases.apply import Applied, ApplyOptions, apply
+from reconciler.usecases.plan import Connection
 
 from .conftest import FAST_POLLS
 from .helpers import VOLUME, creates, file_id, jobs_per_destination, seed, write_manifest

@@ -21,8 +21,8 @@ from typing import Any
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.apply.engine import EngineSettings
-from reconciler.apply.run import ApplyOptions, apply
 from reconciler.manifest.load import load_manifests
+from reconciler.usecases.apply import ApplyOptions, apply
 
 from .conftest import FAST_POLLS
 from .helpers import seed, write_manifest

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import pipeline
 from reconciler.plan.io import dump_plan
+from reconciler.usecases import plan as planning
 
 from .helpers import (
     PROJECT,
@@ -29,7 +29,7 @@ MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
 
 
 def _plan_to(path: Path, manifest: Path) -> Path:
-    planned = pipeline.plan_from_manifests([str(manifest)])
+    planned = planning.plan_from_manifests([str(manifest)])
     planned.connections.close()
     path.write_text(dump_plan(planned.plan), encoding="utf-8")
     return path

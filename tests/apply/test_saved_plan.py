@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import pipeline
 from reconciler.plan.io import dump_plan
+from reconciler.usecases import plan as planning
 
 from .helpers import (
     VOLUME,
@@ -33,7 +33,7 @@ def saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_sandbox: Any) ->
     sandbox = make_sandbox(seed=data)
     use_sandbox(monkeypatch, sandbox, tmp_path)
     manifest = write_manifest(tmp_path / "manifests", [MOVES])
-    planned = pipeline.plan_from_manifests([str(manifest)])
+    planned = planning.plan_from_manifests([str(manifest)])
     planned.connections.close()
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(dump_plan(planned.plan), encoding="utf-8")

@@ -17,7 +17,7 @@ import pytest
 
 from reconciler.core.platforms import PLATFORMS
 from reconciler.errors import ConfigError
-from reconciler.pipeline import load, resolve
+from reconciler.usecases.plan import load, resolve
 from tests.gitops.test_pipeline_rules import CONFIG
 from tests.platforms import clean_environment, write_manifest
 

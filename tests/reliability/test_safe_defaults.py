@@ -17,10 +17,11 @@ from typing import Any
 import pytest
 import requests
 
-from reconciler import cli, pipeline
+from reconciler import cli
 from reconciler.api import transport
 from reconciler.api.config import resolve_platforms
 from reconciler.sandbox.server import Sandbox
+from reconciler.usecases import plan as planning
 from tests.tls import self_signed_context
 
 from .proxy import HostileProxy
@@ -288,7 +289,7 @@ def drip(connection: socket.socket, stop: threading.Event) -> None:
 @pytest.fixture
 def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        pipeline,
+        planning,
         "resolve_platforms",
         functools.partial(resolve_platforms, connect_timeout=1.0, read_timeout=1.0),
     )

@@ -1,4 +1,4 @@
-"""The pipeline `plan` and `apply` share: load manifests, pick the targets, check the pinned
+"""The use case `plan` and `apply` share: load manifests, pick the targets, check the pinned
 platform, resolve the API configuration of every platform, make a client per platform, read
 the live states (side by side), build one plan.
 

@@ -31,8 +31,8 @@ from reconciler.apply.recheck import recheck
 from reconciler.apply.select import check_reviewed, check_saved, select, select_reviewed
 from reconciler.errors import ConfigError, GuardError
 from reconciler.manifest.models import ManifestSet
-from reconciler.pipeline import Connection, by_platform, plan_platforms, side_by_side
 from reconciler.plan.model import PENDING_ACTIONS, Plan
+from reconciler.usecases.plan import Connection, by_platform, plan_platforms, side_by_side
 
 DEFAULT_STATE_DIR = ".reconciler"
 EXIT_CONVERGED = 0
@@ -75,7 +75,7 @@ def apply(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Applied:
     """Apply `manifests` through `client` (one platform) or one connection per platform
-    (`pipeline.connect`): one plan, one confirmation, then an engine per platform, side by
+    (`usecases.plan.connect`): one plan, one confirmation, then an engine per platform, side by
     side, each with its own client, journal run and history."""
     connections = _connections(manifests, client)
     endpoints = {c.platform: c.client.transport.config.endpoint for c in connections}
@@ -212,7 +212,7 @@ def _connections(
     if len(shares) > 1:
         raise ConfigError(
             f"one client cannot apply several platforms ({', '.join(shares)}); "
-            "connect with pipeline.connect"
+            "connect with usecases.plan.connect"
         )
     platform = next(iter(shares), platform_key(None))
     return [Connection(platform, manifests, client)]

@@ -1,4 +1,4 @@
-"""The pipeline's own rules, without a server: manifests grouped by platform, the pin, and
+"""The use cases' own rules, without a server: manifests grouped by platform, the pin, and
 platforms run side by side (every one waited for; Ctrl-C reaches each)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from reconciler import pipeline
-from reconciler.apply.run import _cancellable
 from reconciler.errors import ConfigError
 from reconciler.manifest.load import load_manifests
+from reconciler.usecases import plan as planning
+from reconciler.usecases.apply import _cancellable
 from tests.platforms import write_manifest
 
 
@@ -23,7 +23,7 @@ def test_manifests_are_grouped_by_the_platform_they_name(tmp_path: Path) -> None
     write_manifest(tmp_path, "cavatica")
     loaded = load_manifests([str(tmp_path)], root=tmp_path)
 
-    groups = pipeline.by_platform(loaded)
+    groups = planning.by_platform(loaded)
 
     assert list(groups) == ["cavatica", "cgc"]
     assert [len(g.manifests) for g in groups.values()] == [1, 2]
@@ -35,12 +35,12 @@ def test_the_pin_names_the_platform_line_of_the_first_other_manifest(tmp_path: P
     other = write_manifest(tmp_path, "cavatica")
     loaded = load_manifests([str(tmp_path)], root=tmp_path)
 
-    pipeline.check_pin(loaded, None)
+    planning.check_pin(loaded, None)
     with pytest.raises(ConfigError) as caught:
-        pipeline.check_pin(loaded, "cgc")
+        planning.check_pin(loaded, "cgc")
     assert str(caught.value).startswith(f"{other}:2:1: platform cavatica (cavatica) is not")
     with pytest.raises(ConfigError, match=r"cgc\.yaml:2:1: platform cgc"):
-        pipeline.check_pin(loaded, "https://cavatica-api.sbgenomics.com/v2")
+        planning.check_pin(loaded, "https://cavatica-api.sbgenomics.com/v2")
 
 
 def test_side_by_side_waits_for_every_platform_then_raises_the_first_error() -> None:
@@ -60,15 +60,15 @@ def test_side_by_side_waits_for_every_platform_then_raises_the_first_error() -> 
         return work(name)
 
     with pytest.raises(ConfigError, match="a failed"):
-        pipeline.side_by_side(["a", "b", "c"], work_releasing)
+        planning.side_by_side(["a", "b", "c"], work_releasing)
     assert sorted(finished) == ["b", "c"]
-    assert pipeline.side_by_side(["b", "c"], work_releasing) == ["b", "c"]
+    assert planning.side_by_side(["b", "c"], work_releasing) == ["b", "c"]
 
 
 def test_ctrl_c_while_waiting_cancels_every_platform(monkeypatch: pytest.MonkeyPatch) -> None:
     cancel = threading.Event()
     stopped: list[str] = []
-    waited = pipeline.futures.wait
+    waited = planning.futures.wait
     calls = 0
 
     def interrupted_once(*args: Any, **kwargs: Any) -> Any:
@@ -78,7 +78,7 @@ def test_ctrl_c_while_waiting_cancels_every_platform(monkeypatch: pytest.MonkeyP
             raise KeyboardInterrupt
         return waited(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline.futures, "wait", interrupted_once)
+    monkeypatch.setattr(planning.futures, "wait", interrupted_once)
     pause = _cancellable(time.sleep, cancel)  # then a pause is a wait on `cancel`
 
     def engine(name: str) -> None:
@@ -91,5 +91,5 @@ def test_ctrl_c_while_waiting_cancels_every_platform(monkeypatch: pytest.MonkeyP
         raise AssertionError("never cancelled")
 
     with pytest.raises(KeyboardInterrupt):
-        pipeline.side_by_side(["cgc", "cavatica"], engine, cancel=cancel)
+        planning.side_by_side(["cgc", "cavatica"], engine, cancel=cancel)
     assert cancel.is_set() and sorted(stopped) == ["cavatica", "cgc"]
