@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from reconciler.limits import BULK_LIMIT
 from reconciler.live.model import LiveState
 from reconciler.manifest.models import DEFAULT_PLATFORM, EffectiveProperties, ManifestSet, Mode
 from reconciler.plan.decide import Decider, Decision
@@ -45,7 +46,6 @@ from reconciler.plan.model import (
 )
 from reconciler.plan.resolve import Desired, Resolution, Unresolved, resolve_all
 
-BULK_SIZE = 100
 # Bulk export get calls per batch of jobs while apply waits for them; jobs take a few polls.
 POLL_ROUNDS = 3
 RATE_LIMIT_REQUESTS = 1000
@@ -349,8 +349,8 @@ def summarize(items: Iterable[PlanItem]) -> tuple[ActionTotal, ...]:
 
 
 ESTIMATE_FORMULA = (
-    f"create = ceil(copies/{BULK_SIZE}) + ceil(moves/{BULK_SIZE}) over the items to submit; "
-    f"polls = {POLL_ROUNDS} rounds x (ceil(copy jobs/{BULK_SIZE}) + ceil(move jobs/{BULK_SIZE})) "
+    f"create = ceil(copies/{BULK_LIMIT}) + ceil(moves/{BULK_LIMIT}) over the items to submit; "
+    f"polls = {POLL_ROUNDS} rounds x (ceil(copy jobs/{BULK_LIMIT}) + ceil(move jobs/{BULK_LIMIT})) "
     "over the items to submit and in flight; "
     f"rate-limit wait = {RATE_LIMIT_WINDOW_SECONDS} s x floor((calls - 1) / "
     f"{RATE_LIMIT_REQUESTS}); apply's own re-read of the live state and job run time not included"
@@ -366,8 +366,8 @@ def estimate_apply(items: Iterable[PlanItem]) -> ApplyEstimate:
             submit[item.mode] += 1
         if item.action in PENDING_ACTIONS:
             watch[item.mode] += 1
-    creates = sum(math.ceil(n / BULK_SIZE) for n in submit.values())
-    polls = POLL_ROUNDS * sum(math.ceil(n / BULK_SIZE) for n in watch.values())
+    creates = sum(math.ceil(n / BULK_LIMIT) for n in submit.values())
+    polls = POLL_ROUNDS * sum(math.ceil(n / BULK_LIMIT) for n in watch.values())
     total = creates + polls
     wait = RATE_LIMIT_WINDOW_SECONDS * ((total - 1) // RATE_LIMIT_REQUESTS) if total else 0
     return ApplyEstimate(creates, polls, total, wait, ESTIMATE_FORMULA)
