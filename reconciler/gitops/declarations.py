@@ -15,6 +15,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from reconciler.manifest.effective import metadata_text
 from reconciler.manifest.globs import compile_glob
 
 SELECTOR_KINDS = ("file", "path", "glob")
@@ -87,19 +88,13 @@ def _declaration(
             properties.update(source)
     settings = {
         "mode": str(entry.get("mode", defaults.get("mode")) or "move"),
-        "overwrite": _text(entry.get("overwrite", defaults.get("overwrite", False))),
-        "properties": _text(dict(sorted(properties.items()))) if properties else "",
-        "exclude": _text(entry.get("exclude")) if entry.get("exclude") else "",
-        "where": _text(entry.get("where")) if entry.get("where") else "",
+        "overwrite": metadata_text(entry.get("overwrite", defaults.get("overwrite", False))),
+        "properties": metadata_text(dict(sorted(properties.items()))) if properties else "",
+        "exclude": metadata_text(entry.get("exclude")) if entry.get("exclude") else "",
+        "where": metadata_text(entry.get("where")) if entry.get("where") else "",
     }
     kept = tuple((name, value) for name, value in settings.items() if value)
     return Declaration(key=key, manifest=manifest, settings=kept)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def matches(key: Key, query: str | None) -> bool:

@@ -29,11 +29,13 @@ def merge_properties(*layers: Properties | None) -> EffectiveProperties:
     return EffectiveProperties(**merged)
 
 
-def metadata_text(value: str | int | float | bool) -> str:
-    """YAML `true` is meant as the text `true`, not Python's `True`."""
+def metadata_text(value: object) -> str:
+    """A value as the API's metadata holds it, the one rule for the manifest's `where`, the live
+    files' metadata and the audit trail's settings: YAML `true` is the text `true`, not Python's
+    `True`, and nothing (null) is the empty text."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return "" if value is None else str(value)
 
 
 def _position(file: str, packed: int) -> Position:
