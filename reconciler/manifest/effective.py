@@ -1,4 +1,6 @@
-"""Merge a manifest's defaults into each entry: the `ExportRule`s the planner consumes.
+"""Merge a manifest's defaults into each entry: the `ExportRule`s the planner consumes. The
+merge rules (`setting`, `merge_key_by_key`) live here only; the audit trail's lenient reading of
+old manifest versions (`gitops.declarations`) applies them to raw YAML.
 
 An entry's keys override the defaults' keys; `properties` merge key by key (only the keys a
 mapping actually sets count, which is what `model_fields_set` tells). Metadata filter values
@@ -6,6 +8,9 @@ become strings, the way the API stores metadata.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TypeVar
 
 from reconciler.manifest.models import (
     EffectiveProperties,
@@ -18,14 +23,42 @@ from reconciler.manifest.models import (
 )
 from reconciler.manifest.positions import MapPos, SeqPos, start_of, unpack
 
+_T = TypeVar("_T")
+_V = TypeVar("_V")
+
+
+# What an entry gets when neither it nor the defaults say.
+UNSAID_MODE = Mode.MOVE
+UNSAID_OVERWRITE = False
+
+
+def setting(own: _T | None, default: _T | None, unsaid: _T) -> _T:
+    """One setting of an entry (volume, mode, overwrite): its own value, else the defaults',
+    else `unsaid`. Null counts as not said, as the models read it."""
+    if own is not None:
+        return own
+    return default if default is not None else unsaid
+
+
+def merge_key_by_key(*layers: Mapping[str, _V] | None) -> dict[str, _V]:
+    """Later layers override earlier ones key by key (`properties`: defaults, then the entry)."""
+    merged: dict[str, _V] = {}
+    for layer in layers:
+        if layer is not None:
+            merged.update(layer)
+    return merged
+
 
 def merge_properties(*layers: Properties | None) -> EffectiveProperties:
     """Later layers override earlier ones key by key; unset keys keep the API's defaults."""
-    merged: dict[str, str | None] = {**EffectiveProperties().as_dict(), "aws_storage_class": None}
-    for layer in layers:
-        if layer is not None:
-            for key in layer.model_fields_set:
-                merged[key] = getattr(layer, key)
+    merged = merge_key_by_key(
+        {**EffectiveProperties().as_dict(), "aws_storage_class": None},
+        *(
+            {key: getattr(layer, key) for key in layer.model_fields_set}
+            for layer in layers
+            if layer is not None
+        ),
+    )
     return EffectiveProperties(**merged)
 
 
@@ -47,8 +80,8 @@ def export_rules(manifest: Manifest, positions: MapPos, *, file: str) -> tuple[E
     """The effective rules of one valid manifest; `positions` is its parsed position tree."""
     defaults = manifest.defaults
     default_volume = defaults.volume if defaults else None
-    default_mode = defaults.mode if defaults and defaults.mode else Mode.MOVE
-    default_overwrite = defaults.overwrite if defaults and defaults.overwrite is not None else False
+    default_mode = defaults.mode if defaults else None
+    default_overwrite = defaults.overwrite if defaults else None
     default_props = defaults.properties if defaults else None
     # Most entries of a big manifest inherit the same properties: share one object.
     inherited = merge_properties(default_props)
@@ -65,9 +98,9 @@ def export_rules(manifest: Manifest, positions: MapPos, *, file: str) -> tuple[E
                 index=index,
                 file=file,
                 entry_pos=entry_pos,
-                volume=entry.volume or default_volume,
-                mode=entry.mode or default_mode,
-                overwrite=entry.overwrite if entry.overwrite is not None else default_overwrite,
+                volume=setting(entry.volume, default_volume, None),
+                mode=setting(entry.mode, default_mode, UNSAID_MODE),
+                overwrite=setting(entry.overwrite, default_overwrite, UNSAID_OVERWRITE),
                 properties=merge_properties(default_props, entry.properties)
                 if entry.properties is not None
                 else inherited,
