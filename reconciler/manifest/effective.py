@@ -13,13 +13,14 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from reconciler.manifest.models import (
-    EffectiveProperties,
     ExportEntry,
+    ExportProperties,
     ExportRule,
     Manifest,
     Mode,
     Position,
     Properties,
+    export_properties,
 )
 from reconciler.manifest.positions import MapPos, SeqPos, start_of, unpack
 
@@ -49,17 +50,17 @@ def merge_key_by_key(*layers: Mapping[str, _V] | None) -> dict[str, _V]:
     return merged
 
 
-def merge_properties(*layers: Properties | None) -> EffectiveProperties:
+def merge_properties(*layers: Properties | None) -> ExportProperties:
     """Later layers override earlier ones key by key; unset keys keep the API's defaults."""
     merged = merge_key_by_key(
-        {**EffectiveProperties().as_dict(), "aws_storage_class": None},
+        {**export_properties().as_dict(), "aws_storage_class": None},
         *(
             {key: getattr(layer, key) for key in layer.model_fields_set}
             for layer in layers
             if layer is not None
         ),
     )
-    return EffectiveProperties(**merged)
+    return ExportProperties(**merged)
 
 
 def metadata_text(value: object) -> str:
@@ -119,7 +120,7 @@ def _rule(
     volume: str | None,
     mode: Mode,
     overwrite: bool,
-    properties: EffectiveProperties,
+    properties: ExportProperties,
 ) -> ExportRule:
     if entry.file is not None:
         kind, selector = "file", entry.file

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from reconciler.limits import BULK_LIMIT
 from reconciler.live.model import LiveState
-from reconciler.manifest.models import DEFAULT_PLATFORM, EffectiveProperties, ManifestSet, Mode
+from reconciler.manifest.models import DEFAULT_PLATFORM, ManifestSet, Mode
 from reconciler.plan.decide import Decider, Decision
 from reconciler.plan.fingerprint import JobIndex, fingerprint
 from reconciler.plan.io import plan_digest
@@ -36,7 +36,6 @@ from reconciler.plan.model import (
     ApplyEstimate,
     BlockedReason,
     Destination,
-    ExportProperties,
     Guards,
     Plan,
     PlanItem,
@@ -90,7 +89,6 @@ def build_plan(
                 group.append(found)
 
         conflicts = _conflicts(groups)
-        properties = _PropertiesCache()
         decider = Decider(live, jobs)
         platform = context.platform
         # One item per unresolved rule and per (file, destination), at its first declaration;
@@ -98,12 +96,12 @@ def build_plan(
         items: list[PlanItem] = []
         for found in resolution.items:
             if isinstance(found, Unresolved):
-                items.append(_unresolved_item(found, live, jobs, properties, platform))
+                items.append(_unresolved_item(found, live, jobs, platform))
                 continue
             key = (found.file.id, found.rule.volume, found.location)
             group = groups.pop(key, None)
             if group is not None:
-                items.append(_item(group, conflicts.get(key), decider, properties, platform))
+                items.append(_item(group, conflicts.get(key), decider, platform))
         items = _order_copies_first(_block_moves_of_blocked_copies(items))
         plan = Plan(
             format_version=FORMAT_VERSION,
@@ -198,36 +196,17 @@ def _conflicts(groups: dict[_Key, list[Desired]]) -> dict[_Key, tuple[BlockedRea
     return found
 
 
-class _PropertiesCache:
-    """One `ExportProperties` per distinct rule properties: most rules share a handful."""
-
-    def __init__(self) -> None:
-        self._cache: dict[EffectiveProperties, ExportProperties] = {}
-
-    def __call__(self, props: EffectiveProperties) -> ExportProperties:
-        found = self._cache.get(props)
-        if found is None:
-            found = self._cache[props] = ExportProperties(
-                props.sse_algorithm,
-                props.sse_aws_kms_key_id,
-                props.aws_canned_acl,
-                props.aws_storage_class,
-            )
-        return found
-
-
 def _item(
     desired: list[Desired],
     conflict: tuple[BlockedReason, str] | None,
     decider: Decider,
-    props: _PropertiesCache,
     platform: str,
 ) -> PlanItem:
     live, jobs = decider.live, decider.jobs
     first = desired[0]
     rule, file, location = first.rule, first.file, first.location
     volume = rule.volume
-    properties = props(rule.properties)
+    properties = rule.properties  # the rule's own object: rules share a handful
     if conflict is not None:
         decision = Decision(Action.BLOCKED, conflict[0], conflict[1])
     else:
@@ -258,9 +237,7 @@ def _item(
     )
 
 
-def _unresolved_item(
-    slot: Unresolved, live: LiveState, jobs: JobIndex, props: _PropertiesCache, platform: str
-) -> PlanItem:
+def _unresolved_item(slot: Unresolved, live: LiveState, jobs: JobIndex, platform: str) -> PlanItem:
     rule, file = slot.rule, slot.file
     file_id = file.id if file is not None else (rule.selector if rule.kind == "file" else None)
     path = file.path if file is not None else (rule.selector if rule.kind == "path" else None)
@@ -275,7 +252,7 @@ def _unresolved_item(
         object_uri=None,
         mode=rule.mode,
         overwrite=rule.overwrite,
-        properties=props(rule.properties),
+        properties=rule.properties,
         declared_at=(str(rule.declared_at),),
         destructive=False,
         job_id=None,
