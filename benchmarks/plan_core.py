@@ -11,13 +11,13 @@ import time
 
 from reconciler.core.live import LiveFile, LiveJob, LiveObject, LiveState, LiveVolume, ProjectFiles
 from reconciler.manifest.models import (
-    EffectiveProperties,
     ExportRule,
     LoadedManifest,
     ManifestHeader,
     ManifestSet,
     Mode,
     Position,
+    export_properties,
 )
 from reconciler.plan.planner import PlanContext, build_plan
 
@@ -30,7 +30,7 @@ REPEAT = 3
 def generate(n: int) -> tuple[ManifestSet, LiveState]:
     """N rules by ID: most to move, every 10th to copy; a mix of live states so that every
     action shows up (in sync, in flight, objects in the way)."""
-    props = EffectiveProperties()
+    props = export_properties()
     rules = []
     files: dict[str, LiveFile | None] = {}
     objects: dict[tuple[str, str], LiveObject | None] = {}

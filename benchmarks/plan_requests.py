@@ -20,7 +20,7 @@ from typing import Any
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.live.read import collect
-from reconciler.manifest.models import EffectiveProperties, ExportRule, Mode, Position
+from reconciler.manifest.models import ExportRule, Mode, Position, export_properties
 from reconciler.sandbox.server import start
 
 PROJECT = "bench/cohort"
@@ -75,7 +75,7 @@ def rules(files: int, location: str) -> list[ExportRule]:
             volume=VOLUME,
             mode=Mode.MOVE,
             overwrite=False,
-            properties=EffectiveProperties(),
+            properties=export_properties(),
             declared_at=at,
             location_at=at,
         )

@@ -11,7 +11,7 @@ import pytest
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.live.read import collect
-from reconciler.manifest.models import EffectiveProperties, ExportRule, Mode, Position
+from reconciler.manifest.models import ExportRule, Mode, Position, export_properties
 from reconciler.sandbox.server import Sandbox
 
 PROJECT = "rfranklin/rna-seq"
@@ -38,7 +38,7 @@ def rule(kind: str, selector: str, location: str, **overrides: Any) -> ExportRul
         "volume": "rfranklin/output",
         "mode": Mode.MOVE,
         "overwrite": False,
-        "properties": EffectiveProperties(),
+        "properties": export_properties(),
         "declared_at": AT,
         "location_at": AT,
     }

@@ -40,9 +40,8 @@ from reconciler.api.retry import RetryPolicy
 from reconciler.api.stats import RequestStats
 from reconciler.api.transport import Answer, Params, Transport
 from reconciler.errors import ApiError, TransportError
+from reconciler.limits import BULK_LIMIT, PAGE_LIMIT
 
-BULK_LIMIT = 100
-PAGE_LIMIT = 100
 # What the reconciler reads of a file; naming the fields keeps listings of big folders small.
 FILE_FIELDS = "id,name,type,project,parent,size,modified_on,metadata,tags,storage"
 # Beyond this many names, one `name=` filter makes the URL too long: list the folder instead.

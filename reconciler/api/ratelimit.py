@@ -1,4 +1,5 @@
-"""Pacing from the rate-limit headers, shared by every worker thread of one client.
+"""The rate-limit headers, read here only: the pacing they drive, shared by every worker thread
+of one client, and the wait a 429 asks for (`rate_limit_wait`, used by the transport).
 
 The platform allows a budget of calls per window (1,000 per 5 minutes) and says on every answer
 how many are left (`X-RateLimit-Remaining`) and when the window resets (`X-RateLimit-Reset`,
@@ -16,6 +17,7 @@ and the lower of the two counts is kept.)
 
 from __future__ import annotations
 
+import email.utils
 import math
 import threading
 from collections.abc import Callable, Mapping
@@ -50,7 +52,7 @@ class RatePacer:
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn from an answer's headers (any status, 429 included)."""
         remaining = _int(headers.get("X-RateLimit-Remaining"))
-        reset = _float(headers.get("X-RateLimit-Reset"))
+        reset = _reset(headers)
         if remaining is None or reset is None:
             return
         reset = min(reset, self._clock() + MAX_RESET_AHEAD)
@@ -78,9 +80,43 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def _float(value: str | None) -> float | None:
+def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds a 429 asks to wait: until the later of `Retry-After` (seconds, or an HTTP
+    date) and `X-RateLimit-Reset` (Unix seconds). None when neither holds a usable time in the
+    future: a value that is not a number, infinite, or in the past."""
+    waits: list[float] = []
+    retry_after = headers.get("Retry-After")
+    if retry_after is not None:
+        seconds = _finite(retry_after)
+        if seconds is None:
+            seconds = _http_date(retry_after)
+            seconds = None if seconds is None else seconds - now
+        if seconds is not None:
+            waits.append(seconds)
+    reset = _reset(headers)
+    if reset is not None:
+        waits.append(reset - now)
+    longest = max(waits, default=0.0)
+    return longest if longest > 0 else None
+
+
+def _reset(headers: Mapping[str, str]) -> float | None:
+    """When the window resets, in Unix seconds, or None when the header holds no finite number."""
+    return _finite(headers.get("X-RateLimit-Reset"))
+
+
+def _finite(value: str | None) -> float | None:
+    if value is None:
+        return None
     try:
-        number = float(value) if value is not None else None
+        number = float(value.strip())
     except ValueError:
         return None
-    return number if number is not None and math.isfinite(number) else None
+    return number if math.isfinite(number) else None
+
+
+def _http_date(value: str) -> float | None:
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None

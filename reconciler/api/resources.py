@@ -57,7 +57,7 @@ class File(_Resource):
 
 
 class VolumeService(_Resource):
-    type: str = ""
+    type: str = ""  # "s3", "gcs", ...: its cloud is `reconciler.clouds.cloud_of(type)`
     bucket: str = ""
     prefix: str | None = ""
     endpoint: str | None = None

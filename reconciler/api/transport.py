@@ -12,10 +12,8 @@ to any host a redirect names.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import math
 import socket
 import ssl
 import threading
@@ -31,7 +29,7 @@ from requests.adapters import HTTPAdapter
 
 from reconciler import __version__
 from reconciler.api.config import ApiConfig
-from reconciler.api.ratelimit import RESET_MARGIN, RatePacer
+from reconciler.api.ratelimit import RESET_MARGIN, RatePacer, rate_limit_wait
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.stats import RATE_LIMITED, RETRIES, RequestStats
 from reconciler.errors import ApiError, MaintenanceError, RateLimitError, TransportError
@@ -452,43 +450,6 @@ def _short(exc: BaseException) -> str:
 
 def _content_type(headers: Mapping[str, str]) -> str:
     return (headers.get("Content-Type") or "no content type").split(";")[0].strip()
-
-
-def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
-    """Seconds a 429 asks to wait: until the later of `Retry-After` (seconds, or an HTTP
-    date) and `X-RateLimit-Reset` (Unix seconds). None when neither holds a usable time in the
-    future: a value that is not a number, infinite, or in the past."""
-    waits: list[float] = []
-    retry_after = headers.get("Retry-After")
-    if retry_after is not None:
-        seconds = _finite(retry_after)
-        if seconds is None:
-            seconds = _http_date(retry_after)
-            seconds = None if seconds is None else seconds - now
-        if seconds is not None:
-            waits.append(seconds)
-    reset = _finite(headers.get("X-RateLimit-Reset"))
-    if reset is not None:
-        waits.append(reset - now)
-    longest = max(waits, default=0.0)
-    return longest if longest > 0 else None
-
-
-def _finite(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _http_date(value: str) -> float | None:
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
 
 
 def _not_sent(exc: BaseException) -> bool:

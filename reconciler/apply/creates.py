@@ -28,11 +28,11 @@ from reconciler.apply.journal import Journal
 from reconciler.apply.ledger import Ledger
 from reconciler.apply.lost_answers import LostAnswers
 from reconciler.apply.outcome import ItemOutcome, Result
-from reconciler.apply.poll import BULK_SIZE
 from reconciler.apply.ports import ExportsApi
 from reconciler.apply.submit import announce, send
 from reconciler.apply.watch import JobWatch
 from reconciler.errors import TransportError
+from reconciler.limits import BULK_LIMIT
 from reconciler.manifest.models import Mode
 
 Answers = list[Export | ItemError]
@@ -101,13 +101,13 @@ class CreateCalls:
         while True:
             for mode in (Mode.COPY, Mode.MOVE):
                 queue = ready[mode]
-                while len(queue) >= BULK_SIZE or (queue and not self._more_may_come(mode, flush)):
+                while len(queue) >= BULK_LIMIT or (queue and not self._more_may_come(mode, flush)):
                     if len(self._in_flight) >= self._limit:
                         self.take_answers()
                         continue  # an answer may have put items back in the queue
-                    batch = [queue.popleft() for _ in range(min(BULK_SIZE, len(queue)))]
+                    batch = [queue.popleft() for _ in range(min(BULK_LIMIT, len(queue)))]
                     self._submit(batch, mode)
-                    if self._watch.poller.due_count() >= BULK_SIZE:
+                    if self._watch.poller.due_count() >= BULK_LIMIT:
                         self._watch.poll_once()
             if not (flush and self._in_flight):
                 return

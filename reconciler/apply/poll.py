@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from reconciler.api.resources import Export, ItemError
 from reconciler.apply.ports import ExportsApi
 from reconciler.errors import ApiError
+from reconciler.limits import BULK_LIMIT
 
-BULK_SIZE = 100
 POLL_FIRST_SECONDS = 2.0
 POLL_BACKOFF = 1.5
 POLL_MAX_SECONDS = 30.0
@@ -119,14 +119,14 @@ class Poller:
         jobs, due = self._jobs, self._due_of()
         # The soonest due, as sorted(...)[:n] would give them, without sorting every watched
         # job on every call (up to 100,000 while creates outrun the polls).
-        width = BULK_SIZE * max(1, self._schedule.calls_at_once)
+        width = BULK_LIMIT * max(1, self._schedule.calls_at_once)
         soonest = heapq.nsmallest(width, jobs, key=lambda job_id: due(jobs[job_id]))
         due_now = sum(1 for job_id in soonest if due(jobs[job_id]) <= now)
         if not due_now:
             return [], []
         # As many calls as the due jobs need, never one more: the request count is what one
         # call at a time would make.
-        batch = soonest[: -(-due_now // BULK_SIZE) * BULK_SIZE]
+        batch = soonest[: -(-due_now // BULK_LIMIT) * BULK_LIMIT]
         try:
             answers = self._api.bulk_get_exports(batch)
         except ApiError:

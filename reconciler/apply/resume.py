@@ -16,12 +16,12 @@ from reconciler.api.resources import Export, ItemError
 from reconciler.apply.journal import JournalHistory
 from reconciler.apply.lost_answers import LostAnswers
 from reconciler.apply.outcome import ItemOutcome
-from reconciler.apply.poll import BULK_SIZE
 from reconciler.apply.ports import ExportsApi
 from reconciler.apply.submit import target
 from reconciler.apply.watch import JobWatch
 from reconciler.core.live import ACTIVE_JOB_STATES
 from reconciler.errors import ApiError
+from reconciler.limits import BULK_LIMIT
 
 
 def resume(
@@ -51,8 +51,8 @@ def resume(
         else:
             left.append(o)
     ids = list(lookups)
-    for start in range(0, len(ids), BULK_SIZE):
-        chunk = ids[start : start + BULK_SIZE]
+    for start in range(0, len(ids), BULK_LIMIT):
+        chunk = ids[start : start + BULK_LIMIT]
         try:
             answers: list[Export | ItemError] = api.bulk_get_exports(chunk)
         except ApiError:

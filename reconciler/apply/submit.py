@@ -17,10 +17,9 @@ from reconciler.api.resources import Export, ItemError
 from reconciler.apply.journal import Journal, Target
 from reconciler.apply.ports import ExportsApi
 from reconciler.errors import ApiError, TransportError
+from reconciler.limits import BULK_LIMIT
 from reconciler.manifest.models import Mode
 from reconciler.plan.model import PlanItem
-
-BULK_SIZE = 100
 
 
 def target(item: PlanItem) -> Target:
@@ -52,7 +51,7 @@ class Batch:
 
 def announce(journal: Journal, items: Sequence[PlanItem], mode: Mode) -> Batch:
     """Write the `submit` record: from here on, a crash leaves these items uncertain."""
-    if not 0 < len(items) <= BULK_SIZE or any(item.mode is not mode for item in items):
+    if not 0 < len(items) <= BULK_LIMIT or any(item.mode is not mode for item in items):
         raise ValueError("a batch holds 1 to 100 items of one mode")
     batch = Batch(journal.next_batch(), mode, tuple(items))
     journal.write(

@@ -8,7 +8,6 @@ stderr. The fault flags set the same settings as `POST /_sandbox/config`.
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import logging
 import shlex
 import signal
@@ -17,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from reconciler.api.trust import is_loopback
 from reconciler.commands.options import duration
 from reconciler.errors import ConfigError
 from reconciler.sandbox.errors import SandboxError
@@ -132,13 +132,6 @@ SETTINGS = (
 )  # fmt: skip
 
 
-def _loopback(host: str) -> bool:
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def settings_from(args: argparse.Namespace) -> dict[str, Any]:
     """The fault and pacing settings the flags set; the others keep the sandbox's defaults."""
     return {name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None}
@@ -164,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    if not _loopback(args.host):
+    if not is_loopback(args.host):
         print(
             f"warning: --host {args.host} is not a loopback address: the sandbox is then "
             "reachable from the network, and its printed token is no secret",

@@ -15,10 +15,18 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from reconciler.manifest.effective import (
+    UNSAID_MODE,
+    UNSAID_OVERWRITE,
+    merge_key_by_key,
+    metadata_text,
+    setting,
+)
 from reconciler.manifest.globs import compile_glob
+from reconciler.manifest.models import FILE_ID_PATTERN
 
 SELECTOR_KINDS = ("file", "path", "glob")
-FILE_ID = re.compile(r"^[0-9a-f]{24}$")
+FILE_ID = re.compile(FILE_ID_PATTERN)
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 
 
@@ -79,27 +87,21 @@ def _declaration(
     if len(kinds) != 1:
         return None
     kind = kinds[0]
-    volume = entry.get("volume", defaults.get("volume"))
-    key = Key(project, kind, str(entry[kind]), str(volume or ""), str(entry["location"]))
-    properties: dict[str, Any] = {}
-    for source in (defaults.get("properties"), entry.get("properties")):
-        if isinstance(source, dict):
-            properties.update(source)
+    volume = setting(entry.get("volume"), defaults.get("volume"), "")
+    key = Key(project, kind, str(entry[kind]), str(volume), str(entry["location"]))
+    layers = (defaults.get("properties"), entry.get("properties"))
+    properties = merge_key_by_key(*(layer for layer in layers if isinstance(layer, dict)))
     settings = {
-        "mode": str(entry.get("mode", defaults.get("mode")) or "move"),
-        "overwrite": _text(entry.get("overwrite", defaults.get("overwrite", False))),
-        "properties": _text(dict(sorted(properties.items()))) if properties else "",
-        "exclude": _text(entry.get("exclude")) if entry.get("exclude") else "",
-        "where": _text(entry.get("where")) if entry.get("where") else "",
+        "mode": str(setting(entry.get("mode"), defaults.get("mode"), UNSAID_MODE.value)),
+        "overwrite": metadata_text(
+            setting(entry.get("overwrite"), defaults.get("overwrite"), UNSAID_OVERWRITE)
+        ),
+        "properties": metadata_text(dict(sorted(properties.items()))) if properties else "",
+        "exclude": metadata_text(entry.get("exclude")) if entry.get("exclude") else "",
+        "where": metadata_text(entry.get("where")) if entry.get("where") else "",
     }
     kept = tuple((name, value) for name, value in settings.items() if value)
     return Declaration(key=key, manifest=manifest, settings=kept)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def matches(key: Key, query: str | None) -> bool:

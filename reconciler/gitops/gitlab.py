@@ -10,13 +10,13 @@ error body looks like (an object, a list, text).
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
+from reconciler.api.trust import is_loopback
 from reconciler.errors import ApiError, ConfigError, TransportError
 from reconciler.redact import register_secret
 
@@ -166,10 +166,5 @@ def check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme == "https":
         return
-    host = parts.hostname or ""
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = False
-    if parts.scheme != "http" or not loopback:
+    if parts.scheme != "http" or not is_loopback(parts.hostname or ""):
         raise ConfigError(f"{url}: GitLab's API must be https (plain http only on loopback)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from reconciler.api.resources import Export, File, Volume
 from reconciler.core.live import LiveFile, LiveJob, LiveVolume
+from reconciler.manifest.effective import metadata_text
 
 
 def live_file(file: File, path: str) -> LiveFile:
@@ -32,13 +33,6 @@ def live_file(file: File, path: str) -> LiveFile:
         tags=tuple(file.tags),
         modified_on=file.modified_on,
     )
-
-
-def metadata_text(value: object) -> str:
-    """A metadata value as text, the way a manifest's `where` compares it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
 
 
 def live_volume(volume: Volume) -> LiveVolume:

@@ -1,4 +1,6 @@
-"""Merge a manifest's defaults into each entry: the `ExportRule`s the planner consumes.
+"""Merge a manifest's defaults into each entry: the `ExportRule`s the planner consumes. The
+merge rules (`setting`, `merge_key_by_key`) live here only; the audit trail's lenient reading of
+old manifest versions (`gitops.declarations`) applies them to raw YAML.
 
 An entry's keys override the defaults' keys; `properties` merge key by key (only the keys a
 mapping actually sets count, which is what `model_fields_set` tells). Metadata filter values
@@ -7,33 +9,67 @@ become strings, the way the API stores metadata.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 from reconciler.manifest.models import (
-    EffectiveProperties,
     ExportEntry,
+    ExportProperties,
     ExportRule,
     Manifest,
     Mode,
     Position,
     Properties,
+    export_properties,
 )
 from reconciler.manifest.positions import MapPos, SeqPos, start_of, unpack
 
+_T = TypeVar("_T")
+_V = TypeVar("_V")
 
-def merge_properties(*layers: Properties | None) -> EffectiveProperties:
-    """Later layers override earlier ones key by key; unset keys keep the API's defaults."""
-    merged: dict[str, str | None] = {**EffectiveProperties().as_dict(), "aws_storage_class": None}
+
+# What an entry gets when neither it nor the defaults say.
+UNSAID_MODE = Mode.MOVE
+UNSAID_OVERWRITE = False
+
+
+def setting(own: _T | None, default: _T | None, unsaid: _T) -> _T:
+    """One setting of an entry (volume, mode, overwrite): its own value, else the defaults',
+    else `unsaid`. Null counts as not said, as the models read it."""
+    if own is not None:
+        return own
+    return default if default is not None else unsaid
+
+
+def merge_key_by_key(*layers: Mapping[str, _V] | None) -> dict[str, _V]:
+    """Later layers override earlier ones key by key (`properties`: defaults, then the entry)."""
+    merged: dict[str, _V] = {}
     for layer in layers:
         if layer is not None:
-            for key in layer.model_fields_set:
-                merged[key] = getattr(layer, key)
-    return EffectiveProperties(**merged)
+            merged.update(layer)
+    return merged
 
 
-def metadata_text(value: str | int | float | bool) -> str:
-    """YAML `true` is meant as the text `true`, not Python's `True`."""
+def merge_properties(*layers: Properties | None) -> ExportProperties:
+    """Later layers override earlier ones key by key; unset keys keep the API's defaults."""
+    merged = merge_key_by_key(
+        {**export_properties().as_dict(), "aws_storage_class": None},
+        *(
+            {key: getattr(layer, key) for key in layer.model_fields_set}
+            for layer in layers
+            if layer is not None
+        ),
+    )
+    return ExportProperties(**merged)
+
+
+def metadata_text(value: object) -> str:
+    """A value as the API's metadata holds it, the one rule for the manifest's `where`, the live
+    files' metadata and the audit trail's settings: YAML `true` is the text `true`, not Python's
+    `True`, and nothing (null) is the empty text."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return "" if value is None else str(value)
 
 
 def _position(file: str, packed: int) -> Position:
@@ -45,8 +81,8 @@ def export_rules(manifest: Manifest, positions: MapPos, *, file: str) -> tuple[E
     """The effective rules of one valid manifest; `positions` is its parsed position tree."""
     defaults = manifest.defaults
     default_volume = defaults.volume if defaults else None
-    default_mode = defaults.mode if defaults and defaults.mode else Mode.MOVE
-    default_overwrite = defaults.overwrite if defaults and defaults.overwrite is not None else False
+    default_mode = defaults.mode if defaults else None
+    default_overwrite = defaults.overwrite if defaults else None
     default_props = defaults.properties if defaults else None
     # Most entries of a big manifest inherit the same properties: share one object.
     inherited = merge_properties(default_props)
@@ -63,9 +99,9 @@ def export_rules(manifest: Manifest, positions: MapPos, *, file: str) -> tuple[E
                 index=index,
                 file=file,
                 entry_pos=entry_pos,
-                volume=entry.volume or default_volume,
-                mode=entry.mode or default_mode,
-                overwrite=entry.overwrite if entry.overwrite is not None else default_overwrite,
+                volume=setting(entry.volume, default_volume, None),
+                mode=setting(entry.mode, default_mode, UNSAID_MODE),
+                overwrite=setting(entry.overwrite, default_overwrite, UNSAID_OVERWRITE),
                 properties=merge_properties(default_props, entry.properties)
                 if entry.properties is not None
                 else inherited,
@@ -84,7 +120,7 @@ def _rule(
     volume: str | None,
     mode: Mode,
     overwrite: bool,
-    properties: EffectiveProperties,
+    properties: ExportProperties,
 ) -> ExportRule:
     if entry.file is not None:
         kind, selector = "file", entry.file

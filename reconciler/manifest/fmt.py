@@ -8,36 +8,24 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-TOP_ORDER = (
-    "version",
-    "platform",
-    "project",
-    "description",
-    "labels",
-    "guards",
-    "defaults",
-    "exports",
-)
-ENTRY_ORDER = (
-    "file",
-    "path",
-    "glob",
-    "exclude",
-    "where",
-    "allow_empty",
-    "location",
-    "volume",
-    "mode",
-    "overwrite",
-    "properties",
-    "description",
-)
-DEFAULTS_ORDER = ("volume", "mode", "overwrite", "properties")
-PROPERTIES_ORDER = ("sse_algorithm", "sse_aws_kms_key_id", "aws_canned_acl", "aws_storage_class")
-WHERE_ORDER = ("metadata", "tags")
+from reconciler.manifest.models import Defaults, ExportEntry, Guards, Manifest, Properties, Where
+
+
+def _keys(model: type[BaseModel]) -> tuple[str, ...]:
+    """A model's keys in the order it declares them: the reference's order (the schema's too)."""
+    return tuple(field.alias or name for name, field in model.model_fields.items())
+
+
+TOP_ORDER = _keys(Manifest)
+ENTRY_ORDER = _keys(ExportEntry)
+DEFAULTS_ORDER = _keys(Defaults)
+PROPERTIES_ORDER = _keys(Properties)
+WHERE_ORDER = _keys(Where)
+GUARDS_ORDER = _keys(Guards)
 
 
 def _yaml() -> YAML:
@@ -83,7 +71,7 @@ def format_text(text: str) -> str:
                 _reorder(props, PROPERTIES_ORDER)
         guards = _sub(document, "guards")
         if guards is not None:
-            _reorder(guards, ("max_moves", "max_bytes"))
+            _reorder(guards, GUARDS_ORDER)
         for entry in document.get("exports") or ():
             if isinstance(entry, CommentedMap):
                 _reorder(entry, ENTRY_ORDER)

@@ -205,16 +205,22 @@ class Position:
 
 
 @dataclass(frozen=True, slots=True)
-class EffectiveProperties:
-    """All three keys, concrete, plus the storage class when one is declared: what is sent is
-    what the plan shows."""
+class ExportProperties:
+    """The three keys sent with every export, always explicit, and the storage class, sent
+    only when the manifest declares one (null here: not sent, the volume's default applies).
+    """
 
-    sse_algorithm: str | None = "AES256"
-    sse_aws_kms_key_id: str | None = None
-    aws_canned_acl: str | None = None
-    aws_storage_class: str | None = None
+    # One model from the manifest's merged rules to the saved plan: foreign or hand-extended
+    # plans must not load silently, so unknown keys are refused.
+    __pydantic_config__ = ConfigDict(extra="forbid")
+
+    sse_algorithm: str | None
+    sse_aws_kms_key_id: str | None
+    aws_canned_acl: str | None
+    aws_storage_class: str | None
 
     def as_dict(self) -> dict[str, str | None]:
+        """The `properties` of the create item, exactly as sent."""
         sent = {
             "sse_algorithm": self.sse_algorithm,
             "sse_aws_kms_key_id": self.sse_aws_kms_key_id,
@@ -223,6 +229,16 @@ class EffectiveProperties:
         if self.aws_storage_class is not None:
             sent["aws_storage_class"] = self.aws_storage_class
         return sent
+
+
+def export_properties(
+    sse_algorithm: str | None = "AES256",
+    sse_aws_kms_key_id: str | None = None,
+    aws_canned_acl: str | None = None,
+    aws_storage_class: str | None = None,
+) -> ExportProperties:
+    """Export properties with the API's defaults for every key not given."""
+    return ExportProperties(sse_algorithm, sse_aws_kms_key_id, aws_canned_acl, aws_storage_class)
 
 
 SelectorKind = Literal["file", "path", "glob"]
@@ -246,7 +262,7 @@ class ExportRule:
     volume: str
     mode: Mode
     overwrite: bool
-    properties: EffectiveProperties
+    properties: ExportProperties
     declared_at: Position  # the entry
     location_at: Position  # its location value
 

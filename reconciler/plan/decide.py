@@ -28,15 +28,13 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from reconciler.clouds import CLOUDS, cloud_of
 from reconciler.core.live import LiveFile, LiveJob, LiveState, LiveVolume
 from reconciler.manifest.models import Mode
 from reconciler.plan.fingerprint import JobIndex
 from reconciler.plan.model import Action, BlockedReason, ExportProperties, ReasonCode
 
 MAX_OBJECT_KEY_BYTES = 1024
-# The cloud a volume's service lives in, as spelled in a file's `hosted_on_locations`.
-SERVICE_CLOUD = {"s3": "aws", "gcs": "gcp", "azure": "azure", "oss": "ali"}
-_URI_SCHEME = {"s3": "s3", "gcs": "gs"}
 
 
 class Decision(NamedTuple):
@@ -59,9 +57,10 @@ def object_key(volume: LiveVolume, location: str) -> str:
 
 
 def object_uri(volume: LiveVolume | None, location: str) -> str | None:
-    if volume is None or volume.service_type not in _URI_SCHEME or not volume.bucket:
+    cloud = cloud_of(volume.service_type) if volume is not None else None
+    if volume is None or cloud is None or cloud.uri_scheme is None or not volume.bucket:
         return None
-    return f"{_URI_SCHEME[volume.service_type]}://{volume.bucket}/{object_key(volume, location)}"
+    return f"{cloud.uri_scheme}://{volume.bucket}/{object_key(volume, location)}"
 
 
 def _blocked(code: BlockedReason, reason: str) -> Decision:
@@ -74,9 +73,11 @@ def volume_problem(volume_id: str, volume: LiveVolume | None) -> Decision | None
         return _blocked(
             BlockedReason.VOLUME_MISSING, f"volume {volume_id} not found or out of reach"
         )
-    if volume.service_type == "gcs":
+    cloud = cloud_of(volume.service_type)
+    if cloud is not None and not cloud.exportable:
         return _blocked(
-            BlockedReason.VOLUME_GCS, f"volume {volume_id} is on GCS: exports are not supported"
+            BlockedReason.VOLUME_GCS,
+            f"volume {volume_id} is on {cloud.label}: exports are not supported",
         )
     if volume.access_mode != "RW":
         return _blocked(BlockedReason.VOLUME_READ_ONLY, f"volume {volume_id} is read-only")
@@ -208,7 +209,7 @@ class Decider:
                 return _blocked(
                     BlockedReason.CLOUD_MISMATCH,
                     f"the file is hosted only in {', '.join(hosted)}; volume {volume_id} is in "
-                    f"{SERVICE_CLOUD[volume.service_type]}",
+                    f"{CLOUDS[volume.service_type].hosted_as}",
                 )
 
         failed = live.failed_jobs.get(file.id) if live.failed_jobs else None
@@ -243,8 +244,8 @@ class Decider:
 
 def _same_cloud(service_type: str, hosted: tuple[str, ...]) -> bool:
     """False only when the volume's cloud is known and the file is hosted in none of it."""
-    cloud = SERVICE_CLOUD.get(service_type)
-    return cloud is None or any(h.split(":", 1)[0] == cloud for h in hosted)
+    cloud = cloud_of(service_type)
+    return cloud is None or any(h.split(":", 1)[0] == cloud.hosted_as for h in hosted)
 
 
 def _in_flight(

@@ -17,6 +17,8 @@ from enum import StrEnum
 
 from pydantic import ConfigDict
 
+# The properties are the manifest's merged ones, one model (and one JSON shape) for both.
+from reconciler.manifest.models import ExportProperties as ExportProperties
 from reconciler.manifest.models import Mode
 
 # 2: items and unmanaged aliases name their platform; `platforms` replaces `endpoint`;
@@ -98,31 +100,6 @@ class Destination:
 
     volume: str
     location: str
-
-
-@dataclass(frozen=True, slots=True)
-class ExportProperties:
-    """The three keys sent with every export, always explicit, and the storage class, sent
-    only when the manifest declares one (null here: not sent, the volume's default applies).
-    """
-
-    __pydantic_config__ = _FORBID
-
-    sse_algorithm: str | None
-    sse_aws_kms_key_id: str | None
-    aws_canned_acl: str | None
-    aws_storage_class: str | None
-
-    def as_dict(self) -> dict[str, str | None]:
-        """The `properties` of the create item, exactly as sent."""
-        sent = {
-            "sse_algorithm": self.sse_algorithm,
-            "sse_aws_kms_key_id": self.sse_aws_kms_key_id,
-            "aws_canned_acl": self.aws_canned_acl,
-        }
-        if self.aws_storage_class is not None:
-            sent["aws_storage_class"] = self.aws_storage_class
-        return sent
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

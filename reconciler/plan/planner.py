@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 from reconciler.core.live import LiveState
 from reconciler.core.platforms import DEFAULT_PLATFORM
-from reconciler.manifest.models import EffectiveProperties, ManifestSet, Mode
+from reconciler.limits import BULK_LIMIT
+from reconciler.manifest.models import ManifestSet, Mode
 from reconciler.plan.decide import Decider, Decision
 from reconciler.plan.fingerprint import JobIndex, fingerprint
 from reconciler.plan.io import plan_digest
@@ -36,7 +37,6 @@ from reconciler.plan.model import (
     ApplyEstimate,
     BlockedReason,
     Destination,
-    ExportProperties,
     Guards,
     Plan,
     PlanItem,
@@ -46,7 +46,6 @@ from reconciler.plan.model import (
 )
 from reconciler.plan.resolve import Desired, Resolution, Unresolved, resolve_all
 
-BULK_SIZE = 100
 # Bulk export get calls per batch of jobs while apply waits for them; jobs take a few polls.
 POLL_ROUNDS = 3
 RATE_LIMIT_REQUESTS = 1000
@@ -91,7 +90,6 @@ def build_plan(
                 group.append(found)
 
         conflicts = _conflicts(groups)
-        properties = _PropertiesCache()
         decider = Decider(live, jobs)
         platform = context.platform
         # One item per unresolved rule and per (file, destination), at its first declaration;
@@ -99,12 +97,12 @@ def build_plan(
         items: list[PlanItem] = []
         for found in resolution.items:
             if isinstance(found, Unresolved):
-                items.append(_unresolved_item(found, live, jobs, properties, platform))
+                items.append(_unresolved_item(found, live, jobs, platform))
                 continue
             key = (found.file.id, found.rule.volume, found.location)
             group = groups.pop(key, None)
             if group is not None:
-                items.append(_item(group, conflicts.get(key), decider, properties, platform))
+                items.append(_item(group, conflicts.get(key), decider, platform))
         items = _order_copies_first(_block_moves_of_blocked_copies(items))
         plan = Plan(
             format_version=FORMAT_VERSION,
@@ -199,36 +197,17 @@ def _conflicts(groups: dict[_Key, list[Desired]]) -> dict[_Key, tuple[BlockedRea
     return found
 
 
-class _PropertiesCache:
-    """One `ExportProperties` per distinct rule properties: most rules share a handful."""
-
-    def __init__(self) -> None:
-        self._cache: dict[EffectiveProperties, ExportProperties] = {}
-
-    def __call__(self, props: EffectiveProperties) -> ExportProperties:
-        found = self._cache.get(props)
-        if found is None:
-            found = self._cache[props] = ExportProperties(
-                props.sse_algorithm,
-                props.sse_aws_kms_key_id,
-                props.aws_canned_acl,
-                props.aws_storage_class,
-            )
-        return found
-
-
 def _item(
     desired: list[Desired],
     conflict: tuple[BlockedReason, str] | None,
     decider: Decider,
-    props: _PropertiesCache,
     platform: str,
 ) -> PlanItem:
     live, jobs = decider.live, decider.jobs
     first = desired[0]
     rule, file, location = first.rule, first.file, first.location
     volume = rule.volume
-    properties = props(rule.properties)
+    properties = rule.properties  # the rule's own object: rules share a handful
     if conflict is not None:
         decision = Decision(Action.BLOCKED, conflict[0], conflict[1])
     else:
@@ -259,9 +238,7 @@ def _item(
     )
 
 
-def _unresolved_item(
-    slot: Unresolved, live: LiveState, jobs: JobIndex, props: _PropertiesCache, platform: str
-) -> PlanItem:
+def _unresolved_item(slot: Unresolved, live: LiveState, jobs: JobIndex, platform: str) -> PlanItem:
     rule, file = slot.rule, slot.file
     file_id = file.id if file is not None else (rule.selector if rule.kind == "file" else None)
     path = file.path if file is not None else (rule.selector if rule.kind == "path" else None)
@@ -276,7 +253,7 @@ def _unresolved_item(
         object_uri=None,
         mode=rule.mode,
         overwrite=rule.overwrite,
-        properties=props(rule.properties),
+        properties=rule.properties,
         declared_at=(str(rule.declared_at),),
         destructive=False,
         job_id=None,
@@ -350,8 +327,8 @@ def summarize(items: Iterable[PlanItem]) -> tuple[ActionTotal, ...]:
 
 
 ESTIMATE_FORMULA = (
-    f"create = ceil(copies/{BULK_SIZE}) + ceil(moves/{BULK_SIZE}) over the items to submit; "
-    f"polls = {POLL_ROUNDS} rounds x (ceil(copy jobs/{BULK_SIZE}) + ceil(move jobs/{BULK_SIZE})) "
+    f"create = ceil(copies/{BULK_LIMIT}) + ceil(moves/{BULK_LIMIT}) over the items to submit; "
+    f"polls = {POLL_ROUNDS} rounds x (ceil(copy jobs/{BULK_LIMIT}) + ceil(move jobs/{BULK_LIMIT})) "
     "over the items to submit and in flight; "
     f"rate-limit wait = {RATE_LIMIT_WINDOW_SECONDS} s x floor((calls - 1) / "
     f"{RATE_LIMIT_REQUESTS}); apply's own re-read of the live state and job run time not included"
@@ -367,8 +344,8 @@ def estimate_apply(items: Iterable[PlanItem]) -> ApplyEstimate:
             submit[item.mode] += 1
         if item.action in PENDING_ACTIONS:
             watch[item.mode] += 1
-    creates = sum(math.ceil(n / BULK_SIZE) for n in submit.values())
-    polls = POLL_ROUNDS * sum(math.ceil(n / BULK_SIZE) for n in watch.values())
+    creates = sum(math.ceil(n / BULK_LIMIT) for n in submit.values())
+    polls = POLL_ROUNDS * sum(math.ceil(n / BULK_LIMIT) for n in watch.values())
     total = creates + polls
     wait = RATE_LIMIT_WINDOW_SECONDS * ((total - 1) // RATE_LIMIT_REQUESTS) if total else 0
     return ApplyEstimate(creates, polls, total, wait, ESTIMATE_FORMULA)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from reconciler.api.client import ApiClient
-from reconciler.api.transport import rate_limit_wait
+from reconciler.api.ratelimit import rate_limit_wait
 from reconciler.errors import MaintenanceError, TransportError
 
 from .conftest import FakeClock, Reply, Stub

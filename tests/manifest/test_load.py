@@ -13,7 +13,7 @@ from reconciler.cli import main
 from reconciler.errors import ConfigError, ManifestError
 from reconciler.manifest.effective import merge_properties
 from reconciler.manifest.load import load_manifests
-from reconciler.manifest.models import EffectiveProperties, Mode, Position, Properties
+from reconciler.manifest.models import Mode, Position, Properties, export_properties
 
 from .cases import VALID, VALID_FULL
 
@@ -43,9 +43,7 @@ def test_full_manifest_gives_merged_rules(tmp_path: Path) -> None:
     # Metadata values become strings, the way the API stores them.
     assert by_glob.where_metadata == (("sample_type", "tumor"), ("lane", "2"))
     assert by_glob.where_tags == ("final",)
-    assert by_glob.properties == EffectiveProperties(
-        "aws:kms", "arn:aws:kms:us-east-1:1:key/x", None
-    )
+    assert by_glob.properties == export_properties("aws:kms", "arn:aws:kms:us-east-1:1:key/x", None)
     assert by_id.platform == "cgc" and by_id.project == "rfranklin/rna-seq"
     assert by_id.declared_at == Position(str(path), 18, 5)
     assert by_id.location_at == Position(str(path), 19, 15)
@@ -70,12 +68,12 @@ def test_storage_class_is_inherited_overridden_and_sent_only_when_declared() -> 
 def test_properties_merge_key_by_key() -> None:
     defaults = Properties.model_validate({"sse_algorithm": "aws:kms", "sse_aws_kms_key_id": "k"})
     entry = Properties.model_validate({"aws_canned_acl": "private"})
-    assert merge_properties(defaults, entry) == EffectiveProperties("aws:kms", "k", "private")
+    assert merge_properties(defaults, entry) == export_properties("aws:kms", "k", "private")
     # An explicit null overrides; an absent key inherits.
     assert merge_properties(defaults, Properties.model_validate({"sse_algorithm": None})) == (
-        EffectiveProperties(None, "k", None)
+        export_properties(None, "k", None)
     )
-    assert merge_properties() == EffectiveProperties("AES256", None, None)
+    assert merge_properties() == export_properties("AES256", None, None)
 
 
 def test_moved_and_copied_elsewhere_is_valid(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from reconciler.core.live import (
     ProjectFiles,
 )
 from reconciler.manifest.models import (
-    EffectiveProperties,
+    ExportProperties,
     ExportRule,
     Guards,
     LoadedManifest,
@@ -22,6 +22,7 @@ from reconciler.manifest.models import (
     Mode,
     Position,
     SelectorKind,
+    export_properties,
 )
 
 PROJECT = "me/proj"
@@ -42,7 +43,7 @@ def rule(
     volume: str = VOLUME,
     mode: Mode = Mode.MOVE,
     overwrite: bool = False,
-    properties: EffectiveProperties | None = None,
+    properties: ExportProperties | None = None,
     project: str = PROJECT,
     exclude: Iterable[str] = (),
     where_metadata: Mapping[str, str] | None = None,
@@ -67,7 +68,7 @@ def rule(
         volume=volume,
         mode=mode,
         overwrite=overwrite,
-        properties=properties or EffectiveProperties(),
+        properties=properties or export_properties(),
         declared_at=Position(manifest, line, 5),
         location_at=Position(manifest, line + 1, 15),
     )
@@ -142,7 +143,7 @@ def job(
     properties: Mapping[str, str | None] | None = None,
     error: str | None = None,
 ) -> LiveJob:
-    props = properties if properties is not None else EffectiveProperties().as_dict()
+    props = properties if properties is not None else export_properties().as_dict()
     return LiveJob(jid, state, fid(n), volume_id, location, overwrite, dict(props), error)
 
 

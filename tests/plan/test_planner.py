@@ -11,7 +11,7 @@ import pytest
 from reconciler.apply.submit import export_body
 from reconciler.core.live import LiveState
 from reconciler.errors import PlanFileError
-from reconciler.manifest.models import EffectiveProperties, ExportRule, Guards, Mode
+from reconciler.manifest.models import ExportRule, Guards, Mode, export_properties
 from reconciler.plan import decide as decide_module
 from reconciler.plan.exit_codes import plan_exit_code
 from reconciler.plan.io import dump_plan, load_plan
@@ -515,7 +515,7 @@ def test_duplicate_destination_names_the_other_declaration() -> None:
 
 
 def test_item_carries_everything_apply_needs() -> None:
-    props = EffectiveProperties("aws:kms", "arn:key", "bucket-owner-full-control")
+    props = export_properties("aws:kms", "arn:key", "bucket-owner-full-control")
     rules = (rule(fid(1), location="{parent}/{stem}.{ext}", overwrite=True, properties=props),)
     state = live([file(1, "runs/r1/s1.vcf.gz", size=42)], volumes=[volume(prefix="pre")])
     item = only_item(rules, state)
@@ -676,7 +676,7 @@ def test_exit_codes(
 
 
 def test_a_declared_storage_class_is_planned_shown_and_sent_and_an_undeclared_one_is_not() -> None:
-    glacier = EffectiveProperties(aws_storage_class="GLACIER_IR")
+    glacier = export_properties(aws_storage_class="GLACIER_IR")
     rules = (rule(fid(1), location="cold.bam", properties=glacier), rule(fid(2), location="w.bam"))
     plan = plan_for(rules, live([file(1), file(2)]))
     cold, warm = sorted(plan.items, key=lambda i: i.destination.location)
@@ -692,7 +692,7 @@ def test_a_declared_storage_class_is_planned_shown_and_sent_and_an_undeclared_on
 
 
 def test_a_storage_class_is_part_of_the_saved_plans_digest() -> None:
-    glacier = EffectiveProperties(aws_storage_class="GLACIER_IR")
+    glacier = export_properties(aws_storage_class="GLACIER_IR")
     plan = plan_for((rule(fid(1), location="cold.bam", properties=glacier),), live([file(1)]))
     data = json.loads(dump_plan(plan))
     assert data["items"][0]["properties"]["aws_storage_class"] == "GLACIER_IR"
@@ -706,7 +706,7 @@ def test_a_jobs_storage_class_matters_only_when_the_manifest_declares_one() -> N
     props = {"sse_algorithm": "AES256", "sse_aws_kms_key_id": None, "aws_canned_acl": None}
     running = job("j1", 1, DEST, properties={**props, "aws_storage_class": "STANDARD"})
     assert only_item(MOVE1, live([F1], jobs=[running])).job_differences == ()
-    glacier = EffectiveProperties(aws_storage_class="GLACIER_IR")
+    glacier = export_properties(aws_storage_class="GLACIER_IR")
     declared = (rule(fid(1), properties=glacier),)
     item = only_item(declared, live([F1], jobs=[running]))
     assert item.job_differences == (

@@ -1,0 +1,12 @@
+"""The API's limits per call (`sbg-api.md`), one home for the whole client side.
+
+A request body carries at most 100 entries (bulk gets and bulk export creates) and a list page
+at most 100 resources. The planner's call estimate, the client's chunking, the apply engine's
+batches and its polls all read these, so they cannot drift apart. The sandbox enforces the same
+limits with its own constants: it is an independent implementation of the contract.
+"""
+
+from __future__ import annotations
+
+BULK_LIMIT = 100  # entries in one bulk request body
+PAGE_LIMIT = 100  # resources in one list page (`limit`, 1 to 100)
