@@ -108,14 +108,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(render_text(plan))
         return args.yes or ask(sys.stderr)
 
-    with planning.connect(
-        manifests,
-        profile=args.profile,
-        ca_bundle=args.ca_bundle,
-        trusted=args.trust_endpoint,
-        pin=options.pin(args),
-        warn=warn,
-    ) as connections:
+    with options.connect(manifests, args, warn=warn) as connections:
         # Maintenance is waited out as long as apply waits for jobs, not the default 5 minutes.
         for connection in connections:
             retry = connection.client.transport.retry

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import re
+from collections.abc import Callable
 
 from reconciler.api.trust import TRUSTED_ENDPOINTS_VARIABLE as TRUSTED_VARIABLE
 from reconciler.manifest.load import DEFAULT_PATH
+from reconciler.manifest.models import ManifestSet
+from reconciler.usecases import plan as planning
 from reconciler.usecases.plan import PIN_VARIABLE
 
 _DURATION = re.compile(r"(?P<number>\d+(?:\.\d*)?|\.\d+)\s*(?P<unit>ms|s|m|min|h)?")
@@ -72,3 +75,17 @@ def duration(text: str) -> float:
             "(200ms, 0.2s, 5m, 1h)"
         )
     return float(match["number"]) * _SECONDS_PER[match["unit"] or "s"]
+
+
+def connect(
+    manifests: ManifestSet, args: argparse.Namespace, *, warn: Callable[[str], None]
+) -> planning.Connections:
+    """A client per platform of `manifests`, as the connection options of `args` say."""
+    return planning.connect(
+        manifests,
+        profile=args.profile,
+        ca_bundle=args.ca_bundle,
+        trusted=args.trust_endpoint,
+        pin=pin(args),
+        warn=warn,
+    )

@@ -65,14 +65,7 @@ def run(args: argparse.Namespace) -> int:
     manifests = planning.load(args.paths, target=args.target)
     for warning in manifests.warnings:
         _warn(str(warning))
-    with planning.connect(
-        manifests,
-        profile=args.profile,
-        ca_bundle=args.ca_bundle,
-        trusted=args.trust_endpoint,
-        pin=options.pin(args),
-        warn=_warn,
-    ) as connections:
+    with options.connect(manifests, args, warn=_warn) as connections:
         plan = planning.plan_platforms(
             manifests,
             connections,
