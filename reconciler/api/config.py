@@ -68,45 +68,38 @@ def default_credentials_path(env: Mapping[str, str]) -> Path:
     return Path.home() / ".sevenbridges" / "credentials"
 
 
+@dataclass(frozen=True)
+class ConnectOptions:
+    """How the operator chose to reach the platforms, the same for every platform of a run:
+    `--profile`, `--ca-bundle` and `--trust-endpoint`, the credentials file and the variables
+    (None: the default file, this process's environment), and the timeouts."""
+
+    profile: str | None = None
+    ca_bundle: str | None = None
+    trusted: Sequence[str] = ()
+    credentials_path: Path | None = None
+    env: Mapping[str, str] | None = None
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+
+
 def resolve_config(
-    *,
     platform: str | None = None,
-    profile: str | None = None,
-    ca_bundle: str | None = None,
-    credentials_path: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-    read_timeout: float = DEFAULT_READ_TIMEOUT,
+    options: ConnectOptions | None = None,
+    *,
     warn: Callable[[str], None] | None = None,
-    trusted: Sequence[str] = (),
 ) -> ApiConfig:
     """The configuration of the one platform `platform` (a manifest's `platform`; None: the
-    default); `profile` is `--profile`, `trusted` the `--trust-endpoint` values."""
-    configs = resolve_platforms(
-        {platform_key(platform): (platform, "")},
-        profile=profile,
-        ca_bundle=ca_bundle,
-        credentials_path=credentials_path,
-        env=env,
-        connect_timeout=connect_timeout,
-        read_timeout=read_timeout,
-        warn=warn,
-        trusted=trusted,
-    )
+    default)."""
+    configs = resolve_platforms({platform_key(platform): (platform, "")}, options, warn=warn)
     return next(iter(configs.values()))
 
 
 def resolve_platforms(
     platforms: Mapping[str, tuple[str | None, str]],
+    options: ConnectOptions | None = None,
     *,
-    profile: str | None = None,
-    ca_bundle: str | None = None,
-    credentials_path: Path | None = None,
-    env: Mapping[str, str] | None = None,
-    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-    read_timeout: float = DEFAULT_READ_TIMEOUT,
     warn: Callable[[str], None] | None = None,
-    trusted: Sequence[str] = (),
 ) -> dict[str, ApiConfig]:
     """One configuration per platform of a run, all resolved before any call is made.
 
@@ -114,18 +107,19 @@ def resolve_platforms(
     gave and the `FILE:LINE:COL` of that key. Every platform without a token is named in one
     error, and a token that would go to two endpoints is refused (a token is one platform's).
     """
-    env = os.environ if env is None else env
+    options = options or ConnectOptions()
+    env = os.environ if options.env is None else options.env
     warn = warn or logger.warning
-    path = credentials_path or default_credentials_path(env)
+    path = options.credentials_path or default_credentials_path(env)
     setup = Setup(
         env=env,
         profiles=_read_credentials(path, warn),
         credentials_path=path,
-        profile=profile or env.get("SB_PROFILE") or None,
-        profile_from_flag=profile is not None,
-        trusted=allow_list(trusted, env),
+        profile=options.profile or env.get("SB_PROFILE") or None,
+        profile_from_flag=options.profile is not None,
+        trusted=allow_list(options.trusted, env),
     )
-    bundle = _ca_bundle(ca_bundle, env)
+    bundle = _ca_bundle(options.ca_bundle, env)
     pairs: dict[str, Pair] = {}
     missing: list[str] = []
     for key, (named, declared_at) in platforms.items():
@@ -141,8 +135,8 @@ def resolve_platforms(
             endpoint=pair.endpoint,
             token=pair.token,
             ca_bundle=bundle,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
+            connect_timeout=options.connect_timeout,
+            read_timeout=options.read_timeout,
             endpoint_source=pair.endpoint_source,
             token_source=pair.token_source,
         )

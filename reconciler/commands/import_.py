@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.api.client import ApiClient
-from reconciler.api.config import resolve_config
+from reconciler.api.config import ConnectOptions, resolve_config
 from reconciler.commands import options
 from reconciler.core.platforms import PLATFORMS
 from reconciler.errors import ConfigError
@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.exists():
         raise ConfigError(f"{out}: already exists; choose another --out or remove it")
-    config = resolve_config(platform=args.platform, profile=args.profile, ca_bundle=args.ca_bundle)
+    chosen = ConnectOptions(profile=args.profile, ca_bundle=args.ca_bundle)
+    config = resolve_config(args.platform, chosen)
     with ApiClient(config) as client:
         aliases = find_aliases(client, project=args.project, volume=args.volume)
     text = render_manifest(

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Callable
 
+from reconciler.api.config import ConnectOptions
 from reconciler.api.trust import TRUSTED_ENDPOINTS_VARIABLE as TRUSTED_VARIABLE
 from reconciler.manifest.load import DEFAULT_PATH
 from reconciler.manifest.models import ManifestSet
@@ -81,11 +82,7 @@ def connect(
     manifests: ManifestSet, args: argparse.Namespace, *, warn: Callable[[str], None]
 ) -> planning.Connections:
     """A client per platform of `manifests`, as the connection options of `args` say."""
-    return planning.connect(
-        manifests,
-        profile=args.profile,
-        ca_bundle=args.ca_bundle,
-        trusted=args.trust_endpoint,
-        pin=pin(args),
-        warn=warn,
+    chosen = ConnectOptions(
+        profile=args.profile, ca_bundle=args.ca_bundle, trusted=args.trust_endpoint
     )
+    return planning.connect(manifests, chosen, pin=pin(args), warn=warn)

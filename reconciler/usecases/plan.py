@@ -24,7 +24,7 @@ from typing import NamedTuple, TypeVar
 
 from reconciler import __version__
 from reconciler.api.client import ApiClient
-from reconciler.api.config import ApiConfig, resolve_platforms
+from reconciler.api.config import ApiConfig, ConnectOptions, resolve_platforms
 from reconciler.api.trust import platform_key
 from reconciler.core.live import LiveJob
 from reconciler.errors import ConfigError
@@ -112,10 +112,8 @@ def check_pin(manifests: ManifestSet, pin: str | None) -> None:
 
 def resolve(
     manifests: ManifestSet,
+    options: ConnectOptions | None = None,
     *,
-    profile: str | None = None,
-    ca_bundle: str | None = None,
-    trusted: Sequence[str] = (),
     pin: str | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> dict[str, ApiConfig]:
@@ -127,9 +125,7 @@ def resolve(
         named.setdefault(platform_key(m.header.platform), (m.header.platform, at))
     if not named:  # no manifest at all: the default platform, for a plan of nothing
         named[platform_key(None)] = (None, "")
-    return resolve_platforms(
-        named, profile=profile, ca_bundle=ca_bundle, trusted=trusted, warn=warn
-    )
+    return resolve_platforms(named, options, warn=warn)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,17 +154,13 @@ class Connections(tuple[Connection, ...]):
 
 def connect(
     manifests: ManifestSet,
+    options: ConnectOptions | None = None,
     *,
-    profile: str | None = None,
-    ca_bundle: str | None = None,
-    trusted: Sequence[str] = (),
     pin: str | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> Connections:
     """A client per platform; every configuration is resolved before the first exists."""
-    configs = resolve(
-        manifests, profile=profile, ca_bundle=ca_bundle, trusted=trusted, pin=pin, warn=warn
-    )
+    configs = resolve(manifests, options, pin=pin, warn=warn)
     shares = by_platform(manifests) or {key: manifests for key in configs}
     for key, config in configs.items():
         logger.info(
@@ -262,17 +254,13 @@ def plan_from_manifests(
     paths: Sequence[str],
     *,
     target: Sequence[str] = (),
-    profile: str | None = None,
-    ca_bundle: str | None = None,
-    trusted: Sequence[str] = (),
+    options: ConnectOptions | None = None,
     unmanaged: bool = False,
     warn: Callable[[str], None] | None = None,
 ) -> Planned:
     """load -> connect -> read the live state -> plan. The caller closes `connections`."""
     manifests = load(paths, target=target)
-    connections = connect(
-        manifests, profile=profile, ca_bundle=ca_bundle, trusted=trusted, warn=warn
-    )
+    connections = connect(manifests, options, warn=warn)
     try:
         plan = plan_platforms(manifests, connections, unmanaged=unmanaged)
     except BaseException:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from reconciler.api.config import resolve_config
+from reconciler.api.config import ApiConfig, ConnectOptions, resolve_config
 from reconciler.errors import ConfigError
 from reconciler.redact import redact
 
 FILE_TOKEN = "file-token-aaaaaaaaaaaaaaaa"
+
+
+def config_for(
+    platform: str | None = None, *, warn: Callable[[str], None] | None = None, **options: Any
+) -> ApiConfig:
+    return resolve_config(platform, ConnectOptions(**options), warn=warn)
 
 
 def credentials(tmp_path: Path, text: str, mode: int = 0o600) -> Path:
@@ -37,32 +45,28 @@ auth_token = work-token-cccccccccccccccc
 
 def test_environment_wins(tmp_path: Path) -> None:
     env = {"SB_AUTH_TOKEN": "env-token-dddddddddddd", "SB_API_ENDPOINT": "http://127.0.0.1:9/v2/"}
-    config = resolve_config(
-        platform="cgc", credentials_path=credentials(tmp_path, PROFILES), env=env
-    )
+    config = config_for(platform="cgc", credentials_path=credentials(tmp_path, PROFILES), env=env)
     assert config.endpoint == "http://127.0.0.1:9/v2"
     assert config.token == "env-token-dddddddddddd"
     assert config.token_source == "SB_AUTH_TOKEN"
 
 
 def test_platform_picks_endpoint_and_matching_profile(tmp_path: Path) -> None:
-    config = resolve_config(
-        platform="cgc", credentials_path=credentials(tmp_path, PROFILES), env={}
-    )
+    config = config_for(platform="cgc", credentials_path=credentials(tmp_path, PROFILES), env={})
     assert config.endpoint == "https://cgc-api.sbgenomics.com/v2"
     assert config.token == "cgc-token-bbbbbbbbbbbbbbbb"
 
 
 def test_profile_option_then_env_then_default(tmp_path: Path) -> None:
     path = credentials(tmp_path, PROFILES)
-    chosen = resolve_config(profile="work", credentials_path=path, env={"SB_PROFILE": "cgc"})
+    chosen = config_for(profile="work", credentials_path=path, env={"SB_PROFILE": "cgc"})
     assert (chosen.endpoint, chosen.token) == (
         "https://work.example.org/v2",
         "work-token-cccccccccccccccc",
     )
-    from_env = resolve_config(credentials_path=path, env={"SB_PROFILE": "cgc"})
+    from_env = config_for(credentials_path=path, env={"SB_PROFILE": "cgc"})
     assert from_env.token == "cgc-token-bbbbbbbbbbbbbbbb"
-    default = resolve_config(credentials_path=path, env={})
+    default = config_for(credentials_path=path, env={})
     assert default.token == FILE_TOKEN and default.endpoint == "https://api.sbgenomics.com/v2"
 
 
@@ -70,21 +74,19 @@ def test_a_profile_token_goes_to_its_own_endpoint_whatever_the_manifest_says(
     tmp_path: Path,
 ) -> None:
     path = credentials(tmp_path, PROFILES)
-    config = resolve_config(platform="aws-eu", profile="work", credentials_path=path, env={})
+    config = config_for(platform="aws-eu", profile="work", credentials_path=path, env={})
     assert config.endpoint == "https://work.example.org/v2"
     assert config.token == "work-token-cccccccccccccccc"
 
 
 def test_default_platform_without_anything_but_a_token(tmp_path: Path) -> None:
-    config = resolve_config(
-        credentials_path=tmp_path / "none", env={"SB_AUTH_TOKEN": "t-eeeeeeeeeeee"}
-    )
+    config = config_for(credentials_path=tmp_path / "none", env={"SB_AUTH_TOKEN": "t-eeeeeeeeeeee"})
     assert config.endpoint == "https://api.sbgenomics.com/v2"
 
 
 def test_missing_token_says_where_it_looked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
-        resolve_config(credentials_path=tmp_path / "credentials", env={})
+        config_for(credentials_path=tmp_path / "credentials", env={})
     message = str(caught.value)
     assert "SB_AUTH_TOKEN" in message and str(tmp_path / "credentials") in message
     assert "does not exist" in message
@@ -92,7 +94,7 @@ def test_missing_token_says_where_it_looked(tmp_path: Path) -> None:
 
 def test_unknown_profile(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"no profile \[nope\] \(found: cgc, default, work\)"):
-        resolve_config(profile="nope", credentials_path=credentials(tmp_path, PROFILES), env={})
+        config_for(profile="nope", credentials_path=credentials(tmp_path, PROFILES), env={})
 
 
 @pytest.mark.parametrize(
@@ -101,7 +103,7 @@ def test_unknown_profile(tmp_path: Path) -> None:
 )
 def test_plain_http_allowed_for_loopback(url: str) -> None:
     env = {"SB_API_ENDPOINT": url, "SB_AUTH_TOKEN": "t-ffffffffffff"}
-    assert resolve_config(env=env, credentials_path=Path("/nonexistent")).endpoint == url
+    assert config_for(env=env, credentials_path=Path("/nonexistent")).endpoint == url
 
 
 @pytest.mark.parametrize(
@@ -110,34 +112,34 @@ def test_plain_http_allowed_for_loopback(url: str) -> None:
 def test_plain_http_refused_elsewhere(url: str) -> None:
     env = {"SB_API_ENDPOINT": url, "SB_AUTH_TOKEN": "t-ffffffffffff"}
     with pytest.raises(ConfigError, match="SB_API_ENDPOINT"):
-        resolve_config(env=env, credentials_path=Path("/nonexistent"))
+        config_for(env=env, credentials_path=Path("/nonexistent"))
 
 
 def test_readable_credentials_file_warns(tmp_path: Path) -> None:
     warnings: list[str] = []
     path = credentials(tmp_path, PROFILES, mode=0o644)
-    resolve_config(credentials_path=path, env={}, warn=warnings.append)
+    config_for(credentials_path=path, env={}, warn=warnings.append)
     assert len(warnings) == 1 and "chmod 600" in warnings[0] and "644" in warnings[0]
     private = credentials(tmp_path, PROFILES, mode=0o600)
     warnings.clear()
-    resolve_config(credentials_path=private, env={}, warn=warnings.append)
+    config_for(credentials_path=private, env={}, warn=warnings.append)
     assert warnings == []
 
 
 def test_credentials_path_from_environment(tmp_path: Path) -> None:
     path = credentials(tmp_path, PROFILES)
-    assert resolve_config(env={"SB_CREDENTIALS_FILE": str(path)}).token == FILE_TOKEN
+    assert config_for(env={"SB_CREDENTIALS_FILE": str(path)}).token == FILE_TOKEN
 
 
 def test_broken_ini_does_not_echo_its_content(tmp_path: Path) -> None:
     path = credentials(tmp_path, f"auth_token = {FILE_TOKEN}-leak\n[default\n")
     with pytest.raises(ConfigError) as caught:
-        resolve_config(credentials_path=path, env={})
+        config_for(credentials_path=path, env={})
     assert "not a valid INI" in str(caught.value) and FILE_TOKEN not in str(caught.value)
 
 
 def test_token_hidden_from_repr_and_registered_for_redaction(tmp_path: Path) -> None:
-    config = resolve_config(credentials_path=credentials(tmp_path, PROFILES), env={})
+    config = config_for(credentials_path=credentials(tmp_path, PROFILES), env={})
     assert FILE_TOKEN not in repr(config) and FILE_TOKEN not in str(config)
     assert redact(f"x {FILE_TOKEN} y") == "x [redacted] y"
 
@@ -145,8 +147,8 @@ def test_token_hidden_from_repr_and_registered_for_redaction(tmp_path: Path) -> 
 def test_ca_bundle_must_exist(tmp_path: Path) -> None:
     env = {"SB_AUTH_TOKEN": "t-ffffffffffff", "SB_CA_BUNDLE": str(tmp_path / "missing.pem")}
     with pytest.raises(ConfigError, match="SB_CA_BUNDLE"):
-        resolve_config(env=env, credentials_path=tmp_path / "none")
+        config_for(env=env, credentials_path=tmp_path / "none")
     bundle = tmp_path / "ca.pem"
     bundle.write_text("x")
     env = {"SB_AUTH_TOKEN": "t-ffffffffffff", "REQUESTS_CA_BUNDLE": str(bundle)}
-    assert resolve_config(env=env, credentials_path=tmp_path / "none").ca_bundle == str(bundle)
+    assert config_for(env=env, credentials_path=tmp_path / "none").ca_bundle == str(bundle)
