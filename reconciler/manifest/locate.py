@@ -77,6 +77,13 @@ def _pattern_problem(loc: Sequence[str | int], error: ErrorDetails) -> tuple[str
     return "type", f"{dotted(loc)}: {got} does not match {pattern}"
 
 
+# The properties whose values come from a list: what a wrong value is called, the list, the rule.
+_CHOICES: dict[str, tuple[str, Sequence[str], str]] = {
+    "aws_canned_acl": ("canned ACL", models.CANNED_ACLS, "canned-acl"),
+    "aws_storage_class": ("S3 storage class", models.STORAGE_CLASSES, "storage-class"),
+}
+
+
 def _one(error: ErrorDetails, loc: Sequence[str | int], positions: Pos) -> Problem:
     kind = error["type"]
     ctx = error.get("ctx") or {}
@@ -109,19 +116,12 @@ def _one(error: ErrorDetails, loc: Sequence[str | int], positions: Pos) -> Probl
             f"not {_shown(error['input'])}",
             "version",
         )
-    if kind == "literal_error" and loc and loc[-1] == "aws_canned_acl":
+    if kind == "literal_error" and loc and loc[-1] in _CHOICES:
+        what, choices, rule = _CHOICES[str(loc[-1])]
         return Problem(
             _at(node),
-            f"{where}: unknown canned ACL {_shown(error['input'])}: use one of "
-            + ", ".join(models.CANNED_ACLS),
-            "canned-acl",
-        )
-    if kind == "literal_error" and loc and loc[-1] == "aws_storage_class":
-        return Problem(
-            _at(node),
-            f"{where}: unknown S3 storage class {_shown(error['input'])}: use one of "
-            + ", ".join(models.STORAGE_CLASSES),
-            "storage-class",
+            f"{where}: unknown {what} {_shown(error['input'])}: use one of " + ", ".join(choices),
+            rule,
         )
     if kind == "string_type" and loc[-1:] == ("file",) and isinstance(error["input"], int | float):
         # An all-digit ID (or one like 1234e567...) is a number to YAML.
