@@ -21,6 +21,7 @@ has its own errors: it shares nothing with the client side.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 
 class ReconcilerError(Exception):
@@ -56,20 +57,22 @@ class ConfigError(ReconcilerError):
     """Endpoint, token or command-line configuration that cannot be used."""
 
 
+class Where(TypedDict, total=False):
+    """Where an API error came from, as far as the answer says: its HTTP status, the
+    platform's error code and the request id to quote to support."""
+
+    status: int | None
+    code: int | None
+    request_id: str | None
+
+
 class ApiError(ReconcilerError):
     """The API refused a call; carries what a user needs to follow it up."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: int | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        self.status = status
-        self.code = code
-        self.request_id = request_id
+    def __init__(self, message: str, **where: Unpack[Where]) -> None:
+        self.status = status = where.get("status")
+        self.code = code = where.get("code")
+        self.request_id = request_id = where.get("request_id")
         self.api_message = message
         parts = [message]
         if status is not None:
@@ -91,16 +94,8 @@ class TransportError(ApiError):
     """No readable answer: the call may or may not have taken effect on the server, unless
     `sent` is False (it failed before the request was written: nothing reached the server)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: int | None = None,
-        request_id: str | None = None,
-        sent: bool = True,
-    ) -> None:
-        super().__init__(message, status=status, code=code, request_id=request_id)
+    def __init__(self, message: str, *, sent: bool = True, **where: Unpack[Where]) -> None:
+        super().__init__(message, **where)
         self.sent = sent
 
 

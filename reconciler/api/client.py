@@ -317,14 +317,8 @@ class ApiClient:
         if not 0 < len(items) <= BULK_LIMIT:
             raise ValueError(f"bulk_create_exports takes 1 to {BULK_LIMIT} items, not {len(items)}")
         path = "/bulk/storage/exports/create"
-        answer = self.transport.call(
-            "POST",
-            path,
-            kind="bulk_create_exports",
-            params={"copy_only": "true"} if copy_only else None,
-            body={"items": list(items)},
-            idempotent=False,
-        )
+        body = {"items": list(items)}
+        answer = self._post_export(path, body, kind="bulk_create_exports", copy_only=copy_only)
         entries = _bulk_entries(Export, answer, len(items), what=f"POST {path}", written=True)
         for item, entry in zip(items, entries, strict=True):
             if isinstance(entry, Export) and not _describes(entry, item):
@@ -338,15 +332,22 @@ class ApiClient:
 
     def create_export(self, item: dict[str, Any], *, copy_only: bool) -> Export:
         path = "/storage/exports"
-        answer = self.transport.call(
+        answer = self._post_export(path, item, kind="create_export", copy_only=copy_only)
+        return _written(Export, answer, f"POST {path}")
+
+    def _post_export(
+        self, path: str, body: dict[str, Any], *, kind: str, copy_only: bool
+    ) -> Answer:
+        """A create call: never retried (see `bulk_create_exports`), a copy asked for by the
+        query (`copy_only=true`), a move by leaving it out."""
+        return self.transport.call(
             "POST",
             path,
-            kind="create_export",
+            kind=kind,
             params={"copy_only": "true"} if copy_only else None,
-            body=item,
+            body=body,
             idempotent=False,
         )
-        return _written(Export, answer, f"POST {path}")
 
 
 def _describes(job: Export, item: dict[str, Any]) -> bool:

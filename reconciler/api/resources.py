@@ -8,13 +8,25 @@ without: a file without `id` is not a file. Validation messages never quote the 
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from reconciler.errors import ApiError
 
 _M = TypeVar("_M", bound=BaseModel)
+
+
+# The API may answer `null` for an empty list or object; a field marked so reads it as empty.
+NULL_AS_EMPTY_LIST = BeforeValidator(lambda value: [] if value is None else value)
+NULL_AS_EMPTY_OBJECT = BeforeValidator(lambda value: {} if value is None else value)
 
 
 class _Resource(BaseModel):
@@ -37,19 +49,9 @@ class File(_Resource):
     size: int | None = None
     created_on: str | None = None
     modified_on: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
-    storage: Storage = Field(default_factory=Storage)
-
-    @field_validator("metadata", "storage", mode="before")
-    @classmethod
-    def _null_mapping(cls, value: Any) -> Any:
-        return {} if value is None else value
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _null_tags(cls, value: Any) -> Any:
-        return [] if value is None else value
+    metadata: Annotated[dict[str, Any], NULL_AS_EMPTY_OBJECT] = Field(default_factory=dict)
+    tags: Annotated[list[str], NULL_AS_EMPTY_LIST] = Field(default_factory=list)
+    storage: Annotated[Storage, NULL_AS_EMPTY_OBJECT] = Field(default_factory=Storage)
 
     @property
     def is_folder(self) -> bool:
@@ -118,7 +120,7 @@ class Export(_Resource):
     state: Literal["PENDING", "RUNNING", "COMPLETED", "FAILED"]
     source: ExportSource
     destination: ExportDestination
-    properties: dict[str, Any] = Field(default_factory=dict)
+    properties: Annotated[dict[str, Any], NULL_AS_EMPTY_OBJECT] = Field(default_factory=dict)
     overwrite: bool = False
     started_on: str | None = None
     finished_on: str | None = None
@@ -130,11 +132,6 @@ class Export(_Resource):
     def _error_text(cls, value: Any) -> Any:
         # Some answers carry a bare message; keep it rather than fail the whole job.
         return {"message": value} if isinstance(value, str) else value
-
-    @field_validator("properties", mode="before")
-    @classmethod
-    def _null_properties(cls, value: Any) -> Any:
-        return {} if value is None else value
 
 
 class Project(_Resource):
@@ -158,21 +155,11 @@ class Link(_Resource):
 
 class Page(_Resource):
     items: list[dict[str, Any]]
-    links: list[Link] = Field(default_factory=list)
-
-    @field_validator("links", mode="before")
-    @classmethod
-    def _null_links(cls, value: Any) -> Any:
-        return [] if value is None else value
+    links: Annotated[list[Link], NULL_AS_EMPTY_LIST] = Field(default_factory=list)
 
 
 class ObjectPage(Page):
-    prefixes: list[VolumePrefix] = Field(default_factory=list)
-
-    @field_validator("prefixes", mode="before")
-    @classmethod
-    def _null_prefixes(cls, value: Any) -> Any:
-        return [] if value is None else value
+    prefixes: Annotated[list[VolumePrefix], NULL_AS_EMPTY_LIST] = Field(default_factory=list)
 
 
 class BulkEntry(_Resource):
