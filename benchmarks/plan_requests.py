@@ -19,7 +19,7 @@ from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
-from reconciler.live.read import collect
+from reconciler.live.read import read
 from reconciler.manifest.models import ExportRule, Mode, Position, export_properties
 from reconciler.sandbox.server import start
 
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             for location in ("exports/{name}", "exports/{path}"):
                 client = ApiClient(ApiConfig(endpoint=sandbox.url, token=TOKEN))
                 started, cpu = time.monotonic(), time.process_time()
-                state = collect(client, rules(args.files, location))
+                state = read(client, rules(args.files, location)).live
                 wall, cpu = time.monotonic() - started, time.process_time() - cpu
                 total = client.stats.total
                 found = sum(1 for f in state.files_by_id.values() if f is not None)

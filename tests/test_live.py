@@ -1,4 +1,4 @@
-"""`live.read.collect` against the sandbox's demo seed: what it reads, and how few calls it
+"""`live.read.read` against the sandbox's demo seed: what it reads, and how few calls it
 spends."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
-from reconciler.live.read import collect
+from reconciler.live.read import read
 from reconciler.manifest.models import ExportRule, Mode, Position, export_properties
 from reconciler.sandbox.server import Sandbox
 
@@ -57,7 +57,7 @@ def test_files_by_id(sandbox: Sandbox) -> None:
         rule("file", MISSING, "x/{name}"),
         rule("file", ALIAS, "raw/{name}", volume="rfranklin/archive"),
     ]
-    state = collect(client, rules)
+    state = read(client, rules).live
     bam = state.files_by_id[BAM1]
     assert bam is not None and bam.path == "sample1.bam" and bam.size == 9356455993
     assert state.files_by_id[MISSING] is None
@@ -74,7 +74,7 @@ def test_files_by_id(sandbox: Sandbox) -> None:
 
 def test_path_placeholder_resolves_parent_chain(sandbox: Sandbox) -> None:
     client = client_for(sandbox)
-    state = collect(client, [rule("file", BAM1, "by-path/{path}")])
+    state = read(client, [rule("file", BAM1, "by-path/{path}")]).live
     bam = state.files_by_id[BAM1]
     assert bam is not None and bam.path == "results/sample1/sample1.bam"
     assert ("rfranklin/output", "by-path/results/sample1/sample1.bam") in state.objects
@@ -87,7 +87,7 @@ def test_paths_walk_only_the_needed_folders(sandbox: Sandbox) -> None:
         rule("path", "results/nope/x.tsv", "x/{name}"),
         rule("path", "README.md", "{name}"),
     ]
-    state = collect(client, rules)
+    state = read(client, rules).live
     by_path = state.projects[PROJECT].by_path
     assert by_path["results/sample2/counts.tsv"].size == 1056774
     assert "results/nope/x.tsv" not in by_path
@@ -98,7 +98,7 @@ def test_paths_walk_only_the_needed_folders(sandbox: Sandbox) -> None:
 
 def test_globs_list_only_what_the_pattern_reaches(sandbox: Sandbox) -> None:
     client = client_for(sandbox)
-    state = collect(client, [rule("glob", "results/*/counts.tsv", "counts/{parent}.tsv")])
+    state = read(client, [rule("glob", "results/*/counts.tsv", "counts/{parent}.tsv")]).live
     by_path = state.projects[PROJECT].by_path
     assert {p for p in by_path if p.endswith("/counts.tsv")} == {
         f"results/sample{i}/counts.tsv" for i in range(1, 9)
@@ -110,7 +110,7 @@ def test_globs_list_only_what_the_pattern_reaches(sandbox: Sandbox) -> None:
 
 
 def test_globstar_is_unbounded_below_its_prefix(sandbox: Sandbox) -> None:
-    state = collect(client_for(sandbox), [rule("glob", "results/**/*.vcf.gz", "v/{name}")])
+    state = read(client_for(sandbox), [rule("glob", "results/**/*.vcf.gz", "v/{name}")]).live
     by_path = state.projects[PROJECT].by_path
     assert "results/sample8/sample8.vcf.gz" in by_path and "qc/multiqc_data.json" not in by_path
 
@@ -122,7 +122,7 @@ def test_existing_destination_and_skipped_aliases(sandbox: Sandbox) -> None:
         rule("file", PUBLIC, "ref/{name}"),
         rule("glob", "raw/*", "rna-seq/raw/{name}", volume="rfranklin/archive"),
     ]
-    state = collect(client, rules)
+    state = read(client, rules).live
     existing = state.objects[("rfranklin/output", "legacy/old_counts.tsv")]
     assert existing is not None and existing.size is not None
     # Public files and aliases cannot be exported: their destinations are not checked.
@@ -147,7 +147,7 @@ def test_active_jobs_and_unmanaged_aliases(sandbox: Sandbox) -> None:
         rule("path", "README.md", "{name}", volume="rfranklin/archive"),
         rule("file", BAM1, "x"),
     ]
-    state = collect(client, rules, unmanaged=True)
+    state = read(client, rules, unmanaged=True).live
     assert [(j.file_id, j.location, j.state) for j in state.active_jobs] in (
         [(BAM1, "jobs/sample1.bam", "PENDING")],
         [(BAM1, "jobs/sample1.bam", "RUNNING")],
@@ -161,7 +161,7 @@ def test_active_jobs_and_unmanaged_aliases(sandbox: Sandbox) -> None:
 
 def test_missing_project_and_volume(sandbox: Sandbox) -> None:
     rules = [rule("path", "a.txt", "{name}", project="rfranklin/none", volume="rfranklin/nope")]
-    state = collect(client_for(sandbox), rules)
+    state = read(client_for(sandbox), rules).live
     assert not state.projects["rfranklin/none"].found
     assert state.volumes["rfranklin/nope"] is None
     assert state.objects == {}
@@ -174,7 +174,7 @@ def test_destination_check_strategy(make_sandbox: Callable[..., Sandbox], count:
     client = client_for(sandbox)
     ids = [f"65a1f0c0e4b0d1a2b3c400{n:02x}" for n in range(1, 0x33)]
     rules = [rule("file", i, f"d{k % 2 if count == 5 else 0}/{{id}}") for k, i in enumerate(ids)]
-    collect(client, rules[:count])
+    read(client, rules[:count])
     stats = client.stats.snapshot()
     if count == 5:
         # d0 holds 3 (listing), d1 holds 2 (object info); no common folder above is listed
@@ -188,7 +188,7 @@ def test_active_jobs_are_listed_before_files_and_objects(sandbox: Sandbox) -> No
     # last could miss both and plan the export again.
     client = client_for(sandbox)
     before = len(sandbox.request_log())
-    collect(client, [rule("file", BAM1, "bam/{name}"), rule("glob", "results/*/*.bam", "b/{name}")])
+    read(client, [rule("file", BAM1, "bam/{name}"), rule("glob", "results/*/*.bam", "b/{name}")])
     paths = [entry["path"] for entry in sandbox.request_log()[before:]]
     exports = [i for i, p in enumerate(paths) if p.startswith("/v2/storage/exports")]
     reads = [
@@ -213,7 +213,7 @@ def test_what_where_filters_leave_out_is_declared_but_not_checked(sandbox: Sandb
         mode=Mode.COPY,
         where_metadata=(("sample_id", "sample1"),),
     )
-    state = collect(client, [glob], unmanaged=True)
+    state = read(client, [glob], unmanaged=True).live
     raw = {p: f.id for p, f in state.projects[PROJECT].by_path.items() if p.startswith("raw/")}
     assert raw["raw/sample2_R1.fastq.gz"] == "65a1f0c0e4b0d1a2b3c4002d"
     assert set(state.objects) == {

@@ -1,4 +1,4 @@
-"""`live.read.collect` reads from several threads at once: the order rules of the job listings
+"""`live.read.read` reads from several threads at once: the order rules of the job listings
 still hold, and the state it returns is the one a one-by-one reading returns, whichever read
 ends first."""
 
@@ -17,7 +17,7 @@ from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.transport import Answer, Transport
 from reconciler.errors import ApiError
-from reconciler.live.read import collect
+from reconciler.live.read import read
 from reconciler.manifest.models import ExportRule
 from reconciler.sandbox.server import Sandbox
 from tests.test_live import BAM1, rule
@@ -120,7 +120,7 @@ def test_jobs_are_listed_before_any_read_and_pending_before_running(
 ) -> None:
     sandbox = make_sandbox(latency=0.02)
     client = recording_client(sandbox, jitter=0.02)
-    collect(client, rules_over_two_volumes())
+    read(client, rules_over_two_volumes())
     events = events_of(client)
     position = {(e.edge, e.call): i for i, e in enumerate(events)}
     listings = [e for e in events if e.kind == "list_exports" and e.edge == "start"]
@@ -143,9 +143,9 @@ def test_the_state_is_the_one_a_sequential_reading_gives(
     rules, unmanaged = RULE_SETS[name]
     sandbox = make_sandbox()
     one_by_one = recording_client(sandbox, bulk_workers=1)
-    expected = collect(one_by_one, rules, unmanaged=unmanaged, workers=1)
+    expected = read(one_by_one, rules, unmanaged=unmanaged, workers=1).live
     shuffled = recording_client(sandbox, jitter=0.02)
-    got = collect(shuffled, rules, unmanaged=unmanaged)
+    got = read(shuffled, rules, unmanaged=unmanaged).live
     assert got == expected
     assert repr(got) == repr(expected)  # the maps in the same order too
     assert shuffled.stats.snapshot() == one_by_one.stats.snapshot()
@@ -162,7 +162,7 @@ def test_a_failed_read_in_a_worker_raises_as_it_would_one_by_one(
         assert isinstance(transport, RecordingTransport)
         transport.fail = lambda failing, _params: failing == kind
         with pytest.raises(ApiError) as raised:
-            collect(client, rules_over_two_volumes(), workers=workers)
+            read(client, rules_over_two_volumes(), workers=workers)
         assert type(raised.value) is ApiError
         failures.append(str(raised.value))
     assert failures == [f"GET /v2/files: {kind} failed on purpose | HTTP 500"] * 2

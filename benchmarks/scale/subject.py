@@ -42,7 +42,7 @@ def _client(args: argparse.Namespace) -> Any:
 
 
 def run_plan(args: argparse.Namespace) -> dict[str, Any]:
-    from reconciler.live.read import collect
+    from reconciler.live.read import read
     from reconciler.manifest.load import load_manifests
     from reconciler.plan.planner import PlanContext, build_plan
 
@@ -50,7 +50,7 @@ def run_plan(args: argparse.Namespace) -> dict[str, Any]:
     manifests = load_manifests([folder], root=args.scenario)
     loaded = time.monotonic()
     with _client(args) as client:
-        live = collect(client, manifests.rules)
+        live = read(client, manifests.rules).live
         read = time.monotonic()
         cpu = time.process_time()
         # No `resolution` passed: the core's CPU includes resolving the manifests, as it did

@@ -11,9 +11,8 @@ same entries as they arrive, so a caller that keeps less than the resources hold
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -36,7 +35,6 @@ from reconciler.api.resources import (
     VolumeObject,
     parse,
 )
-from reconciler.api.retry import RetryPolicy
 from reconciler.api.stats import RequestStats
 from reconciler.api.transport import Answer, Params, Transport
 from reconciler.errors import ApiError, TransportError
@@ -68,16 +66,12 @@ class ApiClient:
         self,
         config: ApiConfig,
         *,
-        stats: RequestStats | None = None,
-        retry: RetryPolicy | None = None,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
         transport: Transport | None = None,
         bulk_workers: int = BULK_WORKERS,
     ) -> None:
-        self.transport = transport or Transport(
-            config, stats=stats, retry=retry, clock=clock, sleep=sleep
-        )
+        """`transport`: one set up otherwise (its retry policy, clock, statistics) than the
+        default `Transport(config)`."""
+        self.transport = transport or Transport(config)
         self._bulk_workers = max(1, bulk_workers)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()

@@ -16,7 +16,6 @@ import json
 import os
 import socket
 from pathlib import Path
-from types import TracebackType
 
 from reconciler.errors import StateError
 
@@ -63,12 +62,7 @@ class StateLock:
         self.acquire()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.release()
 
 

@@ -76,17 +76,6 @@ def read(
     return Reading(live, resolution)
 
 
-def collect(
-    client: ApiClient,
-    rules: Sequence[ExportRule],
-    *,
-    unmanaged: bool = False,
-    workers: int = READ_WORKERS,
-) -> LiveState:
-    """The live state `read` reads, without the resolution."""
-    return read(client, rules, unmanaged=unmanaged, workers=workers).live
-
-
 def _read_files(
     client: ApiClient, rules: Sequence[ExportRule], *, everything: bool, pool: ThreadPoolExecutor
 ) -> LiveState:

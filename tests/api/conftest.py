@@ -16,6 +16,7 @@ import pytest
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.retry import RetryPolicy
+from reconciler.api.transport import Transport
 from tests.reliability.secret import SECRET_TOKEN
 
 TOKEN = SECRET_TOKEN  # the secret the session-wide guard looks for
@@ -133,6 +134,7 @@ def make_client(clock: FakeClock) -> Callable[..., ApiClient]:
     def make(url: str, **retry: Any) -> ApiClient:
         config = ApiConfig(endpoint=url, token=TOKEN, connect_timeout=2.0, read_timeout=2.0)
         policy = RetryPolicy(random=lambda: 1.0, **retry)
-        return ApiClient(config, retry=policy, clock=clock, sleep=clock.sleep)
+        transport = Transport(config, retry=policy, clock=clock, sleep=clock.sleep)
+        return ApiClient(config, transport=transport)
 
     return make

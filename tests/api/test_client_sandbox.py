@@ -10,6 +10,7 @@ from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.resources import Export, File, ItemError
 from reconciler.api.retry import RetryPolicy
+from reconciler.api.transport import Transport
 from reconciler.errors import MaintenanceError, TransportError
 from reconciler.sandbox.server import Sandbox
 
@@ -22,7 +23,8 @@ MISSING = "ffffffffffffffffffffffff"
 
 def client_for(sandbox: Sandbox, **retry: float) -> ApiClient:
     config = ApiConfig(endpoint=sandbox.url, token=sandbox.token)
-    return ApiClient(config, retry=RetryPolicy(base=0.01, cap=0.05, **retry))  # type: ignore[arg-type]
+    policy = RetryPolicy(base=0.01, cap=0.05, **retry)  # type: ignore[arg-type]
+    return ApiClient(config, transport=Transport(config, retry=policy))
 
 
 def test_user_project_and_missing_project(sandbox: Sandbox) -> None:

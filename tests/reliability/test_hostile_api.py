@@ -27,7 +27,7 @@ from reconciler.api import transport
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.retry import RetryPolicy
-from reconciler.api.transport import MAX_BODY_BYTES
+from reconciler.api.transport import MAX_BODY_BYTES, Transport
 from reconciler.errors import ApiError
 from reconciler.sandbox.server import Sandbox, start
 
@@ -338,7 +338,8 @@ def test_client_meets_the_answer_with_one_line_error(
 ) -> None:
     install(proxy, case)
     config = ApiConfig(endpoint=proxy.url, token=SECRET_TOKEN, connect_timeout=5, read_timeout=10)
-    with ApiClient(config, retry=FAST_RETRY()) as client, pytest.raises(ApiError) as caught:
+    transport = Transport(config, retry=FAST_RETRY())
+    with ApiClient(config, transport=transport) as client, pytest.raises(ApiError) as caught:
         CLIENT_CALLS[case.route](client)
     assert proxy.hits >= 1
     assert_one_line(str(caught.value), case.fragment)
