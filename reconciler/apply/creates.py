@@ -24,13 +24,10 @@ from functools import partial
 
 from reconciler.api.resources import Export, ItemError
 from reconciler.apply.answers import Accepted, read_answers
-from reconciler.apply.journal import Journal
-from reconciler.apply.ledger import Ledger
+from reconciler.apply.context import RunContext
 from reconciler.apply.lost_answers import LostAnswers
 from reconciler.apply.outcome import ItemOutcome, Result
-from reconciler.apply.ports import ExportsApi
 from reconciler.apply.submit import announce, send
-from reconciler.apply.watch import JobWatch
 from reconciler.errors import TransportError
 from reconciler.limits import BULK_LIMIT
 from reconciler.manifest.models import Mode
@@ -47,40 +44,22 @@ class _Call:
 
 
 class CreateCalls:
-    def __init__(
-        self,
-        api: ExportsApi,
-        journal: Journal,
-        ledger: Ledger,
-        watch: JobWatch,
-        lost: LostAnswers,
-        *,
-        clock: Callable[[], float],
-        limit: int,
-        make_workers: Callable[[int], futures.Executor],
-        show: Callable[[], None],
-    ) -> None:
-        self._api = api
-        self._journal = journal
-        self._ledger = ledger
-        self._watch = watch
+    def __init__(self, run: RunContext, lost: LostAnswers, *, limit: int) -> None:
+        self._run = run
         self._lost = lost
-        self._clock = clock
         self._limit = limit
-        self._make_workers = make_workers
-        self._show = show
         self._workers: futures.Executor | None = None  # None: calls on the engine's thread
         self._in_flight: dict[futures.Future[Answers], _Call] = {}  # in the order sent
 
     @contextmanager
-    def workers(self) -> Iterator[None]:
-        """The workers that make the calls while in this context (none with a limit of 1).
-        On the way out, even on an error, calls still in flight are waited for: their answers
-        are journaled before the caller closes the journal."""
+    def workers(self, make: Callable[[int], futures.Executor]) -> Iterator[None]:
+        """The workers that make the calls while in this context, `make(limit)` (none with a
+        limit of 1). On the way out, even on an error, calls still in flight are waited for:
+        their answers are journaled before the caller closes the journal."""
         if self._limit == 1:
             yield
             return
-        self._workers = self._make_workers(self._limit)
+        self._workers = make(self._limit)
         try:
             yield
         finally:
@@ -97,7 +76,7 @@ class CreateCalls:
     def submit_ready(self, *, flush: bool = False) -> None:
         """Send what fills calls (and what cannot wait for more), keeping at most `limit`
         calls out; with `flush`, send everything and take every answer."""
-        ready = self._ledger.ready
+        ready = self._run.ledger.ready
         while True:
             for mode in (Mode.COPY, Mode.MOVE):
                 queue = ready[mode]
@@ -107,8 +86,8 @@ class CreateCalls:
                         continue  # an answer may have put items back in the queue
                     batch = [queue.popleft() for _ in range(min(BULK_LIMIT, len(queue)))]
                     self._submit(batch, mode)
-                    if self._watch.poller.due_count() >= BULK_LIMIT:
-                        self._watch.poll_once()
+                    if self._run.watch.poller.due_count() >= BULK_LIMIT:
+                        self._run.watch.poll_once()
             if not (flush and self._in_flight):
                 return
             self.take_answers(every=True)
@@ -128,18 +107,18 @@ class CreateCalls:
             self._answered(self._in_flight.pop(future), future.result)
 
     def _more_may_come(self, mode: Mode, flush: bool) -> bool:
-        return mode is Mode.MOVE and bool(self._ledger.gate) and not flush
+        return mode is Mode.MOVE and bool(self._run.ledger.gate) and not flush
 
     def _submit(self, batch: list[ItemOutcome], mode: Mode) -> None:
         for o in batch:
-            self._ledger.attempts[o.item.key] += 1
-        sent = self._clock()
-        announced = announce(self._journal, [o.item for o in batch], mode)
+            self._run.ledger.attempts[o.item.key] += 1
+        sent = self._run.clock()
+        announced = announce(self._run.journal, [o.item for o in batch], mode)
         call = _Call(batch, sent)
         if self._workers is None:
-            self._answered(call, partial(send, self._api, self._journal, announced))
+            self._answered(call, partial(send, self._run.api, self._run.journal, announced))
         else:
-            future = self._workers.submit(send, self._api, self._journal, announced)
+            future = self._workers.submit(send, self._run.api, self._run.journal, announced)
             self._in_flight[future] = call
 
     def _answered(self, call: _Call, result: Callable[[], Answers]) -> None:
@@ -153,15 +132,15 @@ class CreateCalls:
                 # It failed before the request was written (after the transport's own
                 # retries): nothing was created.
                 for o in call.batch:
-                    self._ledger.finish(
+                    self._run.ledger.finish(
                         o, Result.FAILED, f"not sent ({exc}); nothing was created: run again"
                     )
             return
-        readings = read_answers(call.batch, answers, taken=self._watch.has)
+        readings = read_answers(call.batch, answers, taken=self._run.watch.has)
         for o, reading in zip(call.batch, readings, strict=True):
             if isinstance(reading, Accepted):
-                self._watch.track(o, reading.job.id)
+                self._run.watch.track(o, reading.job.id)
                 o.job_state = reading.job.state
             else:
-                self._ledger.finish(o, reading.result, reading.error)
-        self._show()
+                self._run.ledger.finish(o, reading.result, reading.error)
+        self._run.show()

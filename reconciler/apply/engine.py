@@ -14,10 +14,11 @@ One run, verb by verb, each in its own module:
   move goes only once every copy of its file has completed, and is held when one did not);
 - `tally`: the counts and the time left, for progress.
 
-This module is the loop that ties them together until every item has a result or
-`--wait-timeout` is reached: then jobs still running are reported running, lost answers not
-resolved unknown, and moves still waiting for a copy held. Per-item errors are recorded
-against their item and everything else goes on.
+This module assembles the parts (the lost answers and the create calls share the run's API,
+journal, ledger, watch, clock and progress as one `context.RunContext`) and is the loop that
+ties them together until every item has a result or `--wait-timeout` is reached: then jobs
+still running are reported running, lost answers not resolved unknown, and moves still waiting
+for a copy held. Per-item errors are recorded against their item and everything else goes on.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from reconciler.api.config import DEFAULT_READ_TIMEOUT
 from reconciler.apply.classify import classify
 from reconciler.apply.confirm import confirm
+from reconciler.apply.context import RunContext
 from reconciler.apply.creates import CreateCalls
 from reconciler.apply.journal import Journal, JournalHistory
 from reconciler.apply.ledger import Ledger
@@ -111,7 +113,7 @@ class Engine:
     def run(self, outcomes: Sequence[ItemOutcome], history: JournalHistory | None = None) -> None:
         """Drive every outcome without a result to one; returns when all have one."""
         run = self._assemble(outcomes)
-        with run.calls.workers():
+        with run.calls.workers(self._make_workers):
             try:
                 to_submit = classify(
                     [o for o in outcomes if o.result is None], run.ledger, run.watch
@@ -142,27 +144,14 @@ class Engine:
         poller = Poller(self._api, clock, settings.schedule)
         tally = Tally(self._progress, ledger, poller, clock=clock)
         watch = JobWatch(poller, self._journal, ledger, show=tally.show)
+        context = RunContext(self._api, self._journal, ledger, watch, clock, tally.show)
         lost = LostAnswers(
-            self._api,
-            self._journal,
-            ledger,
-            watch,
-            clock=clock,
+            context,
             grace=settings.uncertain_grace,
             margin=settings.uncertain_margin,
             max_attempts=MAX_SUBMIT_ATTEMPTS,
         )
-        calls = CreateCalls(
-            self._api,
-            self._journal,
-            ledger,
-            watch,
-            lost,
-            clock=clock,
-            limit=settings.creates_in_flight,
-            make_workers=self._make_workers,
-            show=tally.show,
-        )
+        calls = CreateCalls(context, lost, limit=settings.creates_in_flight)
         return _Run(ledger, watch, lost, calls, tally)
 
     def _until_done_or_deadline(self, run: _Run) -> None:

@@ -12,17 +12,13 @@ whose re-read failed once the call was old enough, is left unknown for a re-run 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.apply.answers import RERUN
-from reconciler.apply.journal import Journal
-from reconciler.apply.ledger import Ledger
+from reconciler.apply.context import RunContext
 from reconciler.apply.outcome import ItemOutcome, Result
-from reconciler.apply.ports import ExportsApi
 from reconciler.apply.recover import Recovery, recover
 from reconciler.apply.submit import target
-from reconciler.apply.watch import JobWatch
 from reconciler.errors import ApiError
 
 
@@ -36,23 +32,8 @@ class _Deferred:
 
 
 class LostAnswers:
-    def __init__(
-        self,
-        api: ExportsApi,
-        journal: Journal,
-        ledger: Ledger,
-        watch: JobWatch,
-        *,
-        clock: Callable[[], float],
-        grace: float,
-        margin: float,
-        max_attempts: int,
-    ) -> None:
-        self._api = api
-        self._journal = journal
-        self._ledger = ledger
-        self._watch = watch
-        self._clock = clock
+    def __init__(self, run: RunContext, *, grace: float, margin: float, max_attempts: int) -> None:
+        self._run = run
         self._after_sent = grace + margin
         self._max_attempts = max_attempts
         self._deferred: list[_Deferred] = []
@@ -71,9 +52,9 @@ class LostAnswers:
         (before queueing has started), else to its queue."""
         due = sent + self._after_sent
         try:
-            found = recover(self._api, [o.item for o in batch])
+            found = recover(self._run.api, [o.item for o in batch])
         except ApiError as exc:
-            if self._clock() < due:
+            if self._run.clock() < due:
                 self._deferred.append(_Deferred(due, batch))  # one more try when due
             else:
                 self._unreadable(batch, exc)
@@ -81,14 +62,14 @@ class LostAnswers:
         missing = self._adopt(batch, found)
         if not missing:
             return
-        if self._clock() < due:
+        if self._run.clock() < due:
             self._deferred.append(_Deferred(due, missing))
             return
         self._send_again(missing, requeue)
 
     def recheck_due(self) -> None:
         """Read again the deferred items that are due; send again what is still missing."""
-        now = self._clock()
+        now = self._run.clock()
         due = [d for d in self._deferred if d.due <= now]
         if not due:
             return
@@ -98,7 +79,7 @@ class LostAnswers:
             if not batch:
                 continue
             try:
-                found = recover(self._api, [o.item for o in batch])
+                found = recover(self._run.api, [o.item for o in batch])
             except ApiError as exc:
                 self._unreadable(batch, exc)
                 continue
@@ -109,7 +90,7 @@ class LostAnswers:
         for deferred in self._deferred:
             for o in deferred.batch:
                 if o.result is None:
-                    self._ledger.finish(
+                    self._run.ledger.finish(
                         o,
                         Result.UNKNOWN,
                         "the create call's answer was lost and the platform did not show the "
@@ -119,7 +100,7 @@ class LostAnswers:
 
     def _unreadable(self, batch: list[ItemOutcome], exc: ApiError) -> None:
         for o in batch:
-            self._ledger.finish(
+            self._run.ledger.finish(
                 o,
                 Result.UNKNOWN,
                 f"the create call's answer was lost and re-reading failed ({exc}); "
@@ -132,7 +113,7 @@ class LostAnswers:
         missing = {item.key for item in found.missing}
         # Only what is settled is journaled as resolved: the items still missing stay
         # uncertain until they are sent again, so a kill meanwhile re-reads them.
-        self._journal.write(
+        self._run.journal.write(
             "resolved",
             items=[target(o.item).as_dict() for o in batch if o.item.key not in missing],
             jobs={job: target(by_key[key].item).as_dict() for key, job in found.jobs.items()},
@@ -140,20 +121,22 @@ class LostAnswers:
         for o in batch:
             key = o.item.key
             if key in found.jobs:
-                self._watch.track(o, found.jobs[key])
+                self._run.watch.track(o, found.jobs[key])
             elif key in found.done:
                 o.object_size = found.done[key]
-                self._ledger.finish(o, Result.COMPLETED)
+                self._run.ledger.finish(o, Result.COMPLETED)
             elif key in found.failed:
-                self._ledger.finish(o, Result.FAILED, found.failed[key])
+                self._run.ledger.finish(o, Result.FAILED, found.failed[key])
         return [by_key[item.key] for item in found.missing]
 
     def _send_again(self, missing: list[ItemOutcome], requeue: list[ItemOutcome] | None) -> None:
         for o in missing:
-            attempts = self._ledger.attempts[o.item.key]
+            attempts = self._run.ledger.attempts[o.item.key]
             if attempts >= self._max_attempts:
-                self._ledger.finish(o, Result.UNKNOWN, f"{attempts} create calls went unanswered")
+                self._run.ledger.finish(
+                    o, Result.UNKNOWN, f"{attempts} create calls went unanswered"
+                )
             elif requeue is not None:
                 requeue.append(o)
             else:
-                self._ledger.queue([o])
+                self._run.ledger.queue([o])

@@ -6,6 +6,8 @@ It is an independent implementation of that contract and imports nothing from th
     handler.py     HTTP/1.1 plumbing: read a request, write a response (or lose it on purpose)
     app.py         the request pipeline: auth, rate limit, faults, routing, error bodies
     routes.py      the route table; api_files.py, api_storage.py, api_exports.py: the endpoints
+    lookups.py     one resource by id where the caller reaches it, or the contract's 404
+    bulk.py        bulk calls: at most 100 entries, one resource-or-error item per entry
     control.py     /_sandbox/ endpoints (loopback, token, loopback Host): settings, request log
     exports.py     per-item export rules, job creation and job completion
     jobs.py        the background runner that moves jobs PENDING -> RUNNING -> COMPLETED|FAILED

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from . import errors
-from .api_files import MAX_BULK, id_list
-from .errors import ApiFailure, bad_request, not_found
+from . import lookups
+from .bulk import answer_item, bulk_get, check_size
+from .errors import ApiFailure, bad_request
 from .exports import create_exports
 from .paging import page_window, paged
 from .protocol import ApiRequest, ApiResponse, Services
@@ -43,43 +41,24 @@ def bulk_create_exports(ctx: Services, request: ApiRequest, _: dict[str, str]) -
     items = request.json_object().get("items")
     if not isinstance(items, list):
         raise bad_request("items must be a list of export items")
-    if len(items) > MAX_BULK:
-        raise bad_request(f"items: at most {MAX_BULK} entries per call, got {len(items)}")
+    check_size("items", items)
     settings = ctx.faults.settings
     outcomes = create_exports(
         ctx.store, ctx.objects, request.username, items, copy_only, settings, ctx.clock()
     )
     ctx.wake_jobs()
-    entries: list[dict[str, Any]] = [
-        {"error": outcome.body()}
-        if isinstance(outcome, ApiFailure)
-        else {"resource": export_resource(outcome, ctx.base)}
-        for outcome in outcomes
+    entries = [
+        answer_item(outcome, lambda job: export_resource(job, ctx.base)) for outcome in outcomes
     ]
     return ApiResponse(200, {"items": entries}, lose=ctx.faults.take_lost_response())
 
 
 def bulk_get_exports(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
-    entries: list[dict[str, Any]] = []
-    for export_id in id_list(request, "export_ids"):
-        job = ctx.store.read_one(
-            "SELECT * FROM exports WHERE id = ? AND owner = ?", (export_id, request.username)
-        )
-        if job is None:
-            missing = not_found(f"export {export_id} not found", errors.EXPORT_NOT_FOUND)
-            entries.append({"error": missing.body()})
-        else:
-            entries.append({"resource": export_resource(job, ctx.base)})
-    return ApiResponse(200, {"items": entries})
+    return bulk_get(ctx, request, "export_ids", lookups.EXPORT)
 
 
 def get_export(ctx: Services, request: ApiRequest, match: dict[str, str]) -> ApiResponse:
-    job = ctx.store.read_one(
-        "SELECT * FROM exports WHERE id = ? AND owner = ?", (match["id"], request.username)
-    )
-    if job is None:
-        raise not_found(f"export {match['id']} not found", errors.EXPORT_NOT_FOUND)
-    return ApiResponse(200, select_fields(export_resource(job, ctx.base), request.param("fields")))
+    return lookups.EXPORT.respond(ctx, request, match["id"])
 
 
 def list_exports(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import access, errors
-from .errors import bad_request, not_found
-from .ids import FILE_ID
+from . import access, errors, lookups
+from .bulk import bulk_get
+from .errors import bad_request
 from .paging import page_of, page_window, paged
 from .protocol import ApiRequest, ApiResponse, Services
 from .resources import file_resource, project_resource, select_fields, user_resource
-
-MAX_BULK = 100
 
 
 def get_user(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
@@ -21,18 +19,12 @@ def get_user(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiRespon
 
 
 def list_projects(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
-    projects = access.reachable_projects(ctx.store, request.username)
+    projects = access.reachable_rows(ctx.store, "projects", request.username)
     return page_of(request, projects, lambda p: project_resource(p, ctx.base))
 
 
 def get_project(ctx: Services, request: ApiRequest, match: dict[str, str]) -> ApiResponse:
-    project_id = f"{match['owner']}/{match['project']}"
-    project = access.project_for(ctx.store, request.username, project_id)
-    if project is None:
-        raise not_found(f"project {project_id} not found", errors.PROJECT_NOT_FOUND)
-    return ApiResponse(
-        200, select_fields(project_resource(project, ctx.base), request.param("fields"))
-    )
+    return lookups.PROJECT.respond(ctx, request, f"{match['owner']}/{match['project']}")
 
 
 def _filters(request: ApiRequest) -> tuple[list[str], list[Any]]:
@@ -79,16 +71,12 @@ def _root_folder(ctx: Services, request: ApiRequest, project_id: str) -> str:
     if project_id.count("/") != 1 or "" in project_id.split("/"):
         message = f"project id {project_id!r} is not owner/project"
         raise bad_request(message, errors.PROJECT_ID_MALFORMED)
-    project = access.project_for(ctx.store, request.username, project_id)
-    if project is None:
-        raise not_found(f"project {project_id} not found", errors.PROJECT_NOT_FOUND)
+    project = lookups.PROJECT.get(ctx.store, request.username, project_id)
     return str(project["root_folder"])
 
 
 def _folder(ctx: Services, request: ApiRequest, folder_id: str) -> str:
-    folder = access.file_for(ctx.store, request.username, folder_id)
-    if folder is None:
-        raise not_found(f"folder {folder_id} not found", errors.FILE_NOT_FOUND)
+    folder = lookups.FOLDER.get(ctx.store, request.username, folder_id)
     if folder["type"] != "folder":
         raise bad_request(f"{folder_id} is a file, not a folder")
     return folder_id
@@ -111,32 +99,8 @@ def _children(ctx: Services, request: ApiRequest, parent: str) -> ApiResponse:
 
 
 def get_file(ctx: Services, request: ApiRequest, match: dict[str, str]) -> ApiResponse:
-    found = access.file_for(ctx.store, request.username, match["id"])
-    if found is None:
-        raise not_found(f"file {match['id']} not found", errors.FILE_NOT_FOUND)
-    return ApiResponse(200, select_fields(file_resource(found, ctx.base), request.param("fields")))
-
-
-def id_list(request: ApiRequest, key: str) -> list[str]:
-    ids = request.json_object().get(key)
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        raise bad_request(f"{key} must be a list of ids")
-    if len(ids) > MAX_BULK:
-        raise bad_request(f"{key}: at most {MAX_BULK} entries per call, got {len(ids)}")
-    return ids
+    return lookups.FILE.respond(ctx, request, match["id"])
 
 
 def bulk_get_files(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
-    items: list[dict[str, Any]] = []
-    for file_id in id_list(request, "file_ids"):
-        found = (
-            access.file_for(ctx.store, request.username, file_id)
-            if FILE_ID.match(file_id)
-            else None
-        )
-        if found is None:
-            missing = not_found(f"file {file_id} not found", errors.FILE_NOT_FOUND)
-            items.append({"error": missing.body()})
-        else:
-            items.append({"resource": file_resource(found, ctx.base)})
-    return ApiResponse(200, {"items": items})
+    return bulk_get(ctx, request, "file_ids", lookups.FILE)

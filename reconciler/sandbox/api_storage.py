@@ -5,33 +5,30 @@ from __future__ import annotations
 import base64
 import binascii
 
-from . import access, errors
+from . import access, lookups
 from .errors import bad_request, not_found
 from .objects import location_problem
 from .paging import page_of, page_window, with_params
 from .protocol import ApiRequest, ApiResponse, Services
-from .resources import object_resource, prefix_resource, select_fields, volume_resource
+from .resources import object_resource, prefix_resource, volume_resource
 from .store import Row
 
 
 def list_volumes(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiResponse:
-    volumes = access.reachable_volumes(ctx.store, request.username)
+    volumes = access.reachable_rows(ctx.store, "volumes", request.username)
     return page_of(request, volumes, lambda v: volume_resource(v, ctx.base))
 
 
+def _volume_id(match: dict[str, str]) -> str:
+    return f"{match['owner']}/{match['volume']}"
+
+
 def _volume(ctx: Services, request: ApiRequest, match: dict[str, str]) -> Row:
-    volume_id = f"{match['owner']}/{match['volume']}"
-    volume = access.volume_for(ctx.store, request.username, volume_id)
-    if volume is None:
-        raise not_found(f"volume {volume_id} not found", errors.VOLUME_NOT_FOUND)
-    return volume
+    return lookups.VOLUME.get(ctx.store, request.username, _volume_id(match))
 
 
 def get_volume(ctx: Services, request: ApiRequest, match: dict[str, str]) -> ApiResponse:
-    volume = _volume(ctx, request, match)
-    return ApiResponse(
-        200, select_fields(volume_resource(volume, ctx.base), request.param("fields"))
-    )
+    return lookups.VOLUME.respond(ctx, request, _volume_id(match))
 
 
 def _token_key(token: str | None) -> str | None:

@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from . import access, errors
+from . import access, errors, lookups
 from .errors import ApiFailure, bad_request, not_found
 from .faults import Settings
 from .ids import new_export_id
@@ -127,9 +127,7 @@ def check_item(
     if PUBLIC_KEY in file["metadata"]:
         message = f"file {item.file_id} is a public file; it cannot be exported"
         raise ApiFailure(403, not_exportable, message)
-    volume = access.volume_for(store, username, item.volume)
-    if volume is None:
-        raise not_found(f"volume {item.volume} not found", errors.VOLUME_NOT_FOUND)
+    volume = lookups.VOLUME.get(store, username, item.volume)
     if not volume["active"]:
         message = f"volume {item.volume} is not active; it is not configured for writing"
         raise bad_request(message, errors.VOLUME_INACTIVE)
