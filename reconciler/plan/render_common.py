@@ -74,6 +74,19 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+NO_CHANGES = "No changes: every declared item is in sync."
+
+
+def destructive_warning(plan: Plan) -> str | None:
+    """What a plan that deletes or overwrites says first; None for one that does neither."""
+    if not plan.destructive_count:
+        return None
+    return (
+        f"{plan.destructive_count} destructive item(s): moves delete the platform copy, "
+        "replaces overwrite an object."
+    )
+
+
 def summary_line(plan: Plan) -> str:
     return "Plan: " + ", ".join(_counts(plan.summary, zeros=True))
 

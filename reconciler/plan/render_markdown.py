@@ -11,8 +11,10 @@ from reconciler.plan.model import Action, Plan, PlanItem
 from reconciler.plan.render_common import (
     COLLAPSE_OVER,
     MARKERS,
+    NO_CHANGES,
     SECTION_TITLES,
     destination_label,
+    destructive_warning,
     estimate_line,
     folder_groups,
     folder_label,
@@ -62,13 +64,11 @@ def render_markdown(plan: Plan, *, show_all: bool = False, max_chars: int = MAX_
     note.add("")
     if plan.has_blocked:
         note.add(f":no_entry: {plan.count(Action.BLOCKED)} item(s) blocked: see below.")
-    if plan.destructive_count:
-        note.add(
-            f":warning: {plan.destructive_count} destructive item(s): moves delete the platform "
-            "copy, replaces overwrite an object."
-        )
+    warning = destructive_warning(plan)
+    if warning:
+        note.add(f":warning: {warning}")
     if not plan.has_pending and not plan.has_blocked:
-        note.add("No changes: every declared item is in sync.")
+        note.add(NO_CHANGES)
     several = len(plan.platforms) > 1
     for part in parts(plan):
         note.add("")

@@ -14,9 +14,11 @@ from reconciler.plan.render_common import (
     LEGEND,
     MARKERS,
     MAX_FOLDER_LINES,
+    NO_CHANGES,
     SECTION_TITLES,
     by_volume,
     destination_label,
+    destructive_warning,
     estimate_line,
     folder_groups,
     folder_label,
@@ -38,12 +40,10 @@ UNMANAGED_NOTE = "(no manifest declares it; left alone)"
 def render_text(plan: Plan, *, show_all: bool = False) -> str:
     lines = fit(clauses(summary_line(plan)))
     if not plan.has_pending and not plan.has_blocked:
-        lines.append("No changes: every declared item is in sync.")
-    if plan.destructive_count:
-        lines += fit_text(
-            f"{plan.destructive_count} destructive item(s): moves delete the platform copy, "
-            "replaces overwrite an object."
-        )
+        lines.append(NO_CHANGES)
+    warning = destructive_warning(plan)
+    if warning:
+        lines += fit_text(warning)
     several = len(plan.platforms) > 1
     for part in parts(plan):
         lines += ["", *fit(clauses(f"== {part.title}: {part.counts}"))]
