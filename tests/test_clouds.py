@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from reconciler.clouds import CLOUDS, cloud_of
 from reconciler.core.live import LiveVolume
+from reconciler.manifest.models import ExportProperties
 from reconciler.plan.decide import object_uri, volume_problem
 
 
@@ -43,3 +46,13 @@ def test_the_clouds_the_contract_names() -> None:
         "gcp",
         False,
     )
+
+
+def test_a_clouds_properties_are_export_properties_of_the_manifest_model() -> None:
+    # The table cannot import the model (it is in the bottom layer): this ties the two, so a
+    # property added to one and not the other fails here rather than going unsent or unread.
+    fields = tuple(dataclasses.fields(ExportProperties))
+    names = tuple(f.name for f in fields)
+    assert CLOUDS["s3"].properties == names
+    for cloud in CLOUDS.values():
+        assert set(cloud.properties) <= set(names), cloud.service_type
