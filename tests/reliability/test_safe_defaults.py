@@ -6,7 +6,7 @@ can read, and a timeout on every call.
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import socket
 import threading
 import time
@@ -19,7 +19,7 @@ import requests
 
 from reconciler import cli
 from reconciler.api import transport
-from reconciler.api.config import resolve_platforms
+from reconciler.api.config import ApiConfig, ConnectOptions, resolve_platforms
 from reconciler.sandbox.server import Sandbox
 from reconciler.usecases import plan as planning
 from tests.tls import self_signed_context
@@ -288,11 +288,15 @@ def drip(connection: socket.socket, stop: threading.Event) -> None:
 
 @pytest.fixture
 def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        planning,
-        "resolve_platforms",
-        functools.partial(resolve_platforms, connect_timeout=1.0, read_timeout=1.0),
-    )
+    def one_second(
+        platforms: Any, options: ConnectOptions | None = None, **rest: Any
+    ) -> dict[str, ApiConfig]:
+        short = dataclasses.replace(
+            options or ConnectOptions(), connect_timeout=1.0, read_timeout=1.0
+        )
+        return resolve_platforms(platforms, short, **rest)
+
+    monkeypatch.setattr(planning, "resolve_platforms", one_second)
     monkeypatch.setattr(transport, "RetryPolicy", FAST_RETRY)
 
 
