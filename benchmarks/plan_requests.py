@@ -1,7 +1,7 @@
 """Requests spent by the live read of a plan: N files declared by ID against a fresh volume.
 
 Issue 4's budget: at most ceil(N/100) + 10 requests in all. Runs a sandbox on a loopback port
-with a generated seed (N files in nested folders), calls `reconciler.live.read.collect` and prints
+with a generated seed (N files in nested folders), calls `reconciler.live.read.read` and prints
 the requests by kind, with and without a `{path}` placeholder (which walks parent folders).
 
     .venv/bin/python benchmarks/plan_requests.py [--files 10000] [--latency 0]
