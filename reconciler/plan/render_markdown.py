@@ -7,26 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reconciler.plan import render_common as common
 from reconciler.plan.model import Action, Plan, PlanItem
-from reconciler.plan.render_common import (
-    COLLAPSE_OVER,
-    MARKERS,
-    NO_CHANGES,
-    SECTION_TITLES,
-    destination_label,
-    destructive_warning,
-    estimate_line,
-    folder_groups,
-    folder_label,
-    human_bytes,
-    parts,
-    reason_shown,
-    sections,
-    size_label,
-    source_label,
-    storage_class_label,
-    summary_line,
-)
 
 MAX_NOTE_CHARS = 900_000
 # Room kept for the closing lines (truncation notice, estimate) once the budget is reached.
@@ -60,21 +42,21 @@ def render_markdown(plan: Plan, *, show_all: bool = False, max_chars: int = MAX_
     note = _Note(max_chars)
     note.add("### reconciler plan")
     note.add("")
-    note.add(f"**{summary_line(plan)}**")
+    note.add(f"**{common.summary_line(plan)}**")
     note.add("")
     if plan.has_blocked:
         note.add(f":no_entry: {plan.count(Action.BLOCKED)} item(s) blocked: see below.")
-    warning = destructive_warning(plan)
+    warning = common.destructive_warning(plan)
     if warning:
         note.add(f":warning: {warning}")
     if not plan.has_pending and not plan.has_blocked:
-        note.add(NO_CHANGES)
+        note.add(common.NO_CHANGES)
     several = len(plan.platforms) > 1
-    for part in parts(plan):
+    for part in common.parts(plan):
         note.add("")
         at = f" at `{_cell(part.endpoint_shown)}`" if part.endpoint_shown else ""
         note.add(f"**{_cell(part.title)}**{at}: {part.counts}")
-        for action, items in sections(part.items, include_in_sync=True):
+        for action, items in common.sections(part.items, include_in_sync=True):
             _section(note, action, items, show_all=show_all)
     if plan.unmanaged_aliases:
         note.add("")
@@ -100,7 +82,7 @@ def render_markdown(plan: Plan, *, show_all: bool = False, max_chars: int = MAX_
             line == "</details>" for line in note.lines
         ):
             tail.insert(0, "</details>")
-    tail.append(estimate_line(plan))
+    tail.append(common.estimate_line(plan))
     commit = f" at `{plan.manifests_commit[:12]}`" if plan.manifests_commit else ""
     tail.append(
         f"<sub>reconciler {plan.tool_version}; manifests{commit}, digest "
@@ -110,11 +92,10 @@ def render_markdown(plan: Plan, *, show_all: bool = False, max_chars: int = MAX_
 
 
 def _section(note: _Note, action: Action, items: Sequence[PlanItem], *, show_all: bool) -> None:
-    title = f"{SECTION_TITLES[action]} ({len(items)})"
+    title = f"{common.SECTION_TITLES[action]} ({len(items)})"
     note.add("")
-    always_open = (
-        action in (Action.BLOCKED, Action.REPLACE, Action.MOVE) and len(items) <= COLLAPSE_OVER
-    )
+    few = len(items) <= common.COLLAPSE_OVER
+    always_open = action in (Action.BLOCKED, Action.REPLACE, Action.MOVE) and few
     if action is Action.IN_SYNC and not show_all:
         note.add(f"<details><summary>{title}</summary>")
         note.add("")
@@ -130,7 +111,7 @@ def _section(note: _Note, action: Action, items: Sequence[PlanItem], *, show_all
             f"<details{' open' if action is Action.BLOCKED else ''}><summary>{title}</summary>"
         )
         note.add("")
-        if action is not Action.BLOCKED and not show_all and len(items) > COLLAPSE_OVER:
+        if action is not Action.BLOCKED and not show_all and len(items) > common.COLLAPSE_OVER:
             _folder_table(note, items)
             note.add("")
     note.add("| | Source | Destination | Size | Why |")
@@ -144,21 +125,21 @@ def _section(note: _Note, action: Action, items: Sequence[PlanItem], *, show_all
 def _folder_table(note: _Note, items: Sequence[PlanItem]) -> None:
     note.add("| Destination folder | Files | Size |")
     note.add("|---|---:|---:|")
-    groups = folder_groups(items)
-    note.rows(
-        [f"| `{_cell(folder_label(g))}` | {g.count} | {human_bytes(g.bytes)} |" for g in groups],
-        items_each=0,
-    )
+    rows = [
+        f"| `{_cell(common.folder_label(g))}` | {g.count} | {common.human_bytes(g.bytes)} |"
+        for g in common.folder_groups(items)
+    ]
+    note.rows(rows, items_each=0)
 
 
 def _row(item: PlanItem) -> str:
-    why = reason_shown(item) or ""
+    why = common.reason_shown(item) or ""
     if item.action is Action.BLOCKED:
         why = f"**{item.reason_code.value}**: {why} ({', '.join(item.declared_at)})"
     return (
-        f"| `{MARKERS[item.action]}` | `{_cell(source_label(item))}` | "
-        f"`{_cell(destination_label(item))}`{_cell(storage_class_label(item))} | "
-        f"{size_label(item)} | {_cell(why)} |"
+        f"| `{common.MARKERS[item.action]}` | `{_cell(common.source_label(item))}` | "
+        f"`{_cell(common.destination_label(item))}`{_cell(common.storage_class_label(item))} | "
+        f"{common.size_label(item)} | {_cell(why)} |"
     )
 
 
