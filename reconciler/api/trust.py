@@ -254,18 +254,19 @@ def _short_name(name: str, setup: Setup, subject: str, *, named: bool) -> Pair:
 def _url(url: str, setup: Setup, subject: str) -> Pair:
     """A URL that is no platform's official host: only a pair or the allow-list may name it."""
     env, path = setup.env, setup.credentials_path
-    named_by: list[str] = []
+    # Who names it without a token of its own: that does not make it trusted with another one.
+    unpaired: list[str] = []
     search = _Search(setup)
     # An endpoint variable that names it, with its own token.
     variables = sorted(n for n in env if n.startswith(f"{ENDPOINT_VARIABLE}_"))
     for name in [ENDPOINT_VARIABLE, *variables]:
         value = env.get(name, "").strip()
         if value and normalise(value) == url:
-            named_by.append(name)
             token_name = TOKEN_VARIABLE + name[len(ENDPOINT_VARIABLE) :]
             token = search.variable(token_name)
             if token:
                 return Pair(check_endpoint(value, name), token, name, token_name)
+            unpaired.append(f"{name} names it but {token_name} is not set")
     # A profile whose api_endpoint names it, with the profile's token.
     profiles = setup.profiles or {}
     order = [p for p in (setup.profile, "default") if p] + sorted(profiles)
@@ -274,23 +275,27 @@ def _url(url: str, setup: Setup, subject: str) -> Pair:
         own = section.get("api_endpoint", "")
         if own and normalise(own) == url:
             source = f"{path} [{profile}] api_endpoint"
-            named_by.append(source)
             found = search.profile(profile)
             if found is not None:
                 token = found["auth_token"].strip()
                 return Pair(check_endpoint(own, source), token, source, f"{path} [{profile}]")
-    if url in setup.trusted:
-        named_by.append("the allow-list")
-    if not named_by:
+            unpaired.append(f"[{profile}] in {path} names it but has no auth_token")
+    if url not in setup.trusted:
+        if unpaired:
+            raise ConfigError(
+                f"{subject}no API token for {url}: {'; '.join(unpaired)}; set that token, or "
+                f"pass --trust-endpoint {url} to send it {TOKEN_VARIABLE} or the chosen "
+                "profile's token"
+            )
         raise ConfigError(
             f"{subject}platform {url} is not an endpoint you trust (no {ENDPOINT_VARIABLE}, "
             f"{ENDPOINT_VARIABLE}_<PLATFORM>, credentials profile or allow-list names it), so "
             f"nothing was sent to it; to trust it, pass --trust-endpoint {url} or add it to "
             f"{TRUSTED_ENDPOINTS_VARIABLE}"
         )
-    # Named without its own token: the operator trusts it with the general token.
+    # On the allow-list: the operator trusts it with the general token.
     endpoint = check_endpoint(url, f"{subject}platform")
-    source = f"platform {url} (trusted by {named_by[0]})"
+    source = f"platform {url} (trusted by the allow-list)"
     general = search.variable(TOKEN_VARIABLE)
     if general:
         return Pair(endpoint, general, source, TOKEN_VARIABLE)

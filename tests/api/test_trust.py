@@ -3,6 +3,7 @@ a manifest names, against the pair chosen or the refusal (`reconciler/api/trust.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -165,6 +166,7 @@ def test_a_trusted_url_without_a_token_names_everything_read() -> None:
     operator = setup(
         {"SB_API_ENDPOINT_LAB": PRIVATE},
         {"lab": {"api_endpoint": PRIVATE}, "default": {"api_endpoint": AWS_US}},
+        trusted=(PRIVATE,),
     )
     with pytest.raises(ConfigError) as caught:
         pair_for(PRIVATE, operator, declared_at="m.yaml:2:1")
@@ -172,3 +174,35 @@ def test_a_trusted_url_without_a_token_names_everything_read() -> None:
         f"m.yaml:2:1: no API token for {PRIVATE}: looked in SB_AUTH_TOKEN_LAB, SB_AUTH_TOKEN, "
         f"[lab] and [default] in {PATH}; "
     )
+
+
+@pytest.mark.parametrize(
+    ("operator", "named_by"),
+    [
+        (
+            setup({"SB_API_ENDPOINT_STAGING": PRIVATE, "SB_AUTH_TOKEN": "prod"}),
+            "SB_API_ENDPOINT_STAGING names it but SB_AUTH_TOKEN_STAGING is not set",
+        ),
+        (
+            setup(
+                {},
+                {"old": {"api_endpoint": PRIVATE}, "default": {"auth_token": "d"}},
+                profile="default",
+            ),
+            f"[old] in {PATH} names it but has no auth_token",
+        ),
+    ],
+    ids=["an endpoint variable without its token", "a profile without its token"],
+)
+def test_a_url_named_without_its_own_token_gets_no_other_token(
+    operator: Setup, named_by: str
+) -> None:
+    # Naming an endpoint pairs it with that name's own token; only the allow-list lends it the
+    # general one (a stale profile or a staging variable must not receive the production token).
+    with pytest.raises(ConfigError) as caught:
+        pair_for(PRIVATE, operator, declared_at="m.yaml:2:1")
+    message = str(caught.value)
+    assert message.startswith(f"m.yaml:2:1: no API token for {PRIVATE}: {named_by}; ")
+    assert f"--trust-endpoint {PRIVATE}" in message and "\n" not in message
+    trusting = dataclasses.replace(operator, trusted=(PRIVATE,))
+    assert pair_for(PRIVATE, trusting).endpoint == PRIVATE
