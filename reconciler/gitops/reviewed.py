@@ -7,9 +7,10 @@ commits have new ones). Instead:
    /projects/:id/repository/commits/:sha/merge_requests`, merged into the default branch;
    one whose merge, squash or head commit is this very commit wins over one that merely
    contains it (fast-forward merges leave the head; merge and squash commits are recorded);
-2. that merge request's newest successful pipeline for its final head (`sha` of the merge
-   request): a pipeline of that commit, or a merged-results or merge-train pipeline whose
-   commit has it as a parent;
+2. that merge request's newest successful merge request pipeline (not a branch pipeline of
+   its source branch, which runs no plan job) for its final head (`sha` of the merge request):
+   a pipeline of that commit, or a merged-results or merge-train pipeline whose commit has it
+   as a parent;
 3. in that pipeline, the plan job of the same matrix entry, and its `plan.json` artifact.
 
 Outcomes: a `Reviewed` plan; `Nothing` to apply (no merged merge request brought the commit:
@@ -125,10 +126,13 @@ def _the_merge_request(merged: list[dict[str, Any]], sha: str) -> dict[str, Any]
 
 def _final_pipeline(api: GitLabApi, project: str, iid: int, head: str) -> tuple[int, str]:
     what = f"merge request !{iid}"
+    # The list also holds branch pipelines of the source branch; only the merge request's own
+    # pipelines (refs/merge-requests/IID/head, /merge, /train) run its plan jobs.
+    own_ref = f"refs/merge-requests/{iid}/"
     pipelines = [
         p
         for p in api.pages(f"{project}/merge_requests/{iid}/pipelines", what=what)
-        if isinstance(p, dict)
+        if isinstance(p, dict) and str(p.get("ref", "")).startswith(own_ref)
     ]
     for pipeline in sorted(pipelines, key=lambda p: -int(p["id"])):
         if pipeline.get("status") != "success":

@@ -241,3 +241,25 @@ def test_an_artifact_redirected_to_object_storage_is_fetched_without_the_token(
         assert [r["token"] for r in storage.seen()] == [False]
     finally:
         storage.stop()
+
+
+def test_a_newer_branch_pipeline_at_the_head_is_not_the_reviewed_one(
+    gitlab: FakeGitLab, capsys: Any
+) -> None:
+    # "Run pipeline" on the source branch: successful, newer, same commit, but no plan job.
+    branch = {"id": 14, "sha": HEAD, "ref": "add-manifests", "status": "success"}
+    gitlab.state.pipelines["3"].append(branch)
+    gitlab.state.jobs["14"] = [{"id": 140, "name": "validate", "status": "success"}]
+    code, plan, err = fetch(capsys)
+    assert code == 0 and plan is not None and plan.manifests_commit == HEAD, err
+    assert "merge request !3 (pipeline 13, job 130)" in err
+
+
+def test_only_a_branch_pipeline_at_the_head_fails_closed(gitlab: FakeGitLab, capsys: Any) -> None:
+    gitlab.state.pipelines["3"] = [
+        {"id": 14, "sha": HEAD, "ref": "add-manifests", "status": "success"}
+    ]
+    gitlab.state.jobs["14"] = [{"id": 140, "name": "validate", "status": "success"}]
+    code, plan, err = fetch(capsys)
+    assert code == 1 and plan is None
+    assert "no successful pipeline for its final head" in err
