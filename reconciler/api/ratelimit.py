@@ -34,11 +34,14 @@ class RatePacer:
         self._lock = threading.Lock()
         self._remaining: int | None = None  # our estimate; None: unknown (assume plenty)
         self._reset_at: float | None = None
+        self._held_until: float | None = None  # the latest moment a 429 asked us to wait for
 
     def delay(self) -> float:
         """Reserve one call; return how long to sleep before sending it."""
         with self._lock:
             now = self._clock()
+            if self._held_until is not None and now < self._held_until:
+                return self._held_until - now
             if self._reset_at is not None and now >= self._reset_at + RESET_MARGIN:
                 # The window rolled over: until an answer says otherwise, the budget is full.
                 self._remaining, self._reset_at = None, None
@@ -71,6 +74,9 @@ class RatePacer:
         with self._lock:
             self._reset_at = moment - RESET_MARGIN
             self._remaining = 0
+            # Another worker's 429 may have asked for longer: a shorter wait must not release
+            # the calls early into more 429s.
+            self._held_until = max(moment, self._held_until or moment)
 
 
 def _int(value: str | None) -> int | None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from reconciler.api.client import ApiClient
-from reconciler.api.ratelimit import rate_limit_wait
+from reconciler.api.ratelimit import RatePacer, rate_limit_wait
 from reconciler.errors import MaintenanceError, TransportError
 
 from .conftest import FakeClock, Reply, Stub
@@ -196,3 +196,15 @@ def test_a_dropped_connection_is_sent(stub: Stub, make_client: MakeClient) -> No
         )
 
     assert raised.value.sent is True and len(stub.seen) == 1
+
+
+def test_a_shorter_hold_does_not_cut_a_longer_one(clock: FakeClock) -> None:
+    # Two workers meet 429s: one asks for 60 s, the next one says nothing usable (1 s).
+    pacer = RatePacer(clock)
+    pacer.hold_until(clock() + 60)
+    pacer.hold_until(clock() + 1)
+    assert pacer.delay() == pytest.approx(60)
+    clock.sleep(60)
+    assert pacer.delay() == 0
+    pacer.hold_until(clock() + 5)  # a later, longer hold does extend it
+    assert pacer.delay() == pytest.approx(5)
