@@ -9,6 +9,7 @@ become strings, the way the API stores metadata.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import TypeVar
 
@@ -53,7 +54,7 @@ def merge_key_by_key(*layers: Mapping[str, _V] | None) -> dict[str, _V]:
 def merge_properties(*layers: Properties | None) -> ExportProperties:
     """Later layers override earlier ones key by key; unset keys keep the API's defaults."""
     merged = merge_key_by_key(
-        {**export_properties().as_dict(), "aws_storage_class": None},
+        dataclasses.asdict(export_properties()),
         *(
             {key: getattr(layer, key) for key in layer.model_fields_set}
             for layer in layers

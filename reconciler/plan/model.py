@@ -242,6 +242,3 @@ class Plan:
     @property
     def has_pending(self) -> bool:
         return any(self.count(action) for action in PENDING_ACTIONS)
-
-    def endpoint_of(self, platform: str) -> str | None:
-        return next((p.endpoint for p in self.platforms if p.platform == platform), None)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.plan.model import Action, ActionTotal, Plan, PlanItem, ReasonCode
+from reconciler.plan.planner import summarize
 
 # A group (action x volume) with more items than this is shown as one line per folder.
 COLLAPSE_OVER = 20
@@ -125,13 +126,7 @@ class Part:
 
     @property
     def counts(self) -> str:
-        totals = dict.fromkeys(Action, 0)
-        sizes = dict.fromkeys(Action, 0)
-        for item in self.items:
-            totals[item.action] += 1
-            sizes[item.action] += item.source.size or 0
-        summary = [ActionTotal(a, totals[a], sizes[a]) for a in Action]
-        return ", ".join(_counts(summary, zeros=False)) or "nothing declared"
+        return ", ".join(_counts(summarize(self.items), zeros=False)) or "nothing declared"
 
 
 def parts(plan: Plan) -> list[Part]:

@@ -67,8 +67,8 @@ def render_markdown(plan: Plan, *, show_all: bool = False, max_chars: int = MAX_
         note.add("")
         note.rows(
             [
-                f"- {f'{a.platform}: ' if several else ''}`{a.project}:{a.path}` → "
-                f"`{a.volume}:{a.location}`"
+                f"- {f'{a.platform}: ' if several else ''}`{_code(f'{a.project}:{a.path}')}` → "
+                f"`{_code(f'{a.volume}:{a.location}')}`"
                 for a in plan.unmanaged_aliases
             ]
         )
@@ -143,5 +143,11 @@ def _row(item: PlanItem) -> str:
     )
 
 
+def _code(text: str) -> str:
+    """Text for a code span: a backtick or a line break in a file name must not end it."""
+    return text.replace("\n", " ").replace("`", "'")
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").replace("`", "'")
+    """Text for a table cell: a code span that a `|` must not split either."""
+    return _code(text).replace("|", "\\|")

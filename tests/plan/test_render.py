@@ -3,6 +3,7 @@ Markdown size cap; and `reconciler show`."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from reconciler.cli import main
 from reconciler.errors import ConfigError
 from reconciler.manifest.models import Mode
 from reconciler.plan.io import dump_plan, load_plan
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Plan, UnmanagedAlias
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.plan.render import FORMATS, render
 from reconciler.plan.render_common import human_bytes
@@ -144,6 +145,26 @@ def test_markdown_escapes_table_cells() -> None:
         context=PlanContext("1"),
     )
     assert "`a\\|b.bam`" in render_markdown(plan)
+
+
+def test_markdown_keeps_an_unmanaged_aliass_name_inside_its_code_span() -> None:
+    plan = dataclasses.replace(
+        mixed_plan(),
+        unmanaged_aliases=(
+            UnmanagedAlias(
+                file_id=fid(9),
+                project="lab/p",
+                path="x`<img src=y>`.bam",
+                volume=VOLUME,
+                location="old/x`.bam",
+                size=None,
+                platform="aws-us",
+            ),
+        ),
+    )
+    note = render_markdown(plan)
+    assert "`lab/p:x'<img src=y>'.bam` → " in note
+    assert f"`{VOLUME}:old/x'.bam`" in note
 
 
 @pytest.mark.parametrize(
