@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 60.0
+# How long maintenance (503 code 0) is waited out; apply raises it to its --wait-timeout.
+DEFAULT_MAINTENANCE_WAIT = 300.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class ApiConfig:
     ca_bundle: str | None = None  # None: the system trust store (certifi via requests)
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
+    maintenance_wait: float = DEFAULT_MAINTENANCE_WAIT
     # Where each value came from, for `--verbose` and error messages.
     endpoint_source: str = ""
     token_source: str = ""
@@ -72,7 +75,8 @@ def default_credentials_path(env: Mapping[str, str]) -> Path:
 class ConnectOptions:
     """How the operator chose to reach the platforms, the same for every platform of a run:
     `--profile`, `--ca-bundle` and `--trust-endpoint`, the credentials file and the variables
-    (None: the default file, this process's environment), and the timeouts."""
+    (None: the default file, this process's environment), the timeouts and how long
+    maintenance is waited out."""
 
     profile: str | None = None
     ca_bundle: str | None = None
@@ -81,6 +85,7 @@ class ConnectOptions:
     env: Mapping[str, str] | None = None
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
+    maintenance_wait: float = DEFAULT_MAINTENANCE_WAIT
 
 
 def resolve_config(
@@ -137,6 +142,7 @@ def resolve_platforms(
             ca_bundle=bundle,
             connect_timeout=options.connect_timeout,
             read_timeout=options.read_timeout,
+            maintenance_wait=options.maintenance_wait,
             endpoint_source=pair.endpoint_source,
             token_source=pair.token_source,
         )

@@ -12,6 +12,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reconciler.api.config import DEFAULT_MAINTENANCE_WAIT
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -23,8 +25,8 @@ class RetryPolicy:
     # most likely a wrong endpoint or a server that is not running, so the user hears of it
     # within seconds rather than minutes.
     unreachable_deadline: float = 12.0
-    # Maintenance (503 code 0) is retried this long; apply sets its --wait-timeout.
-    maintenance_deadline: float = 300.0
+    # Maintenance (503 code 0) is retried this long (the default policy takes the config's).
+    maintenance_deadline: float = DEFAULT_MAINTENANCE_WAIT
     # 429s wait for the later of Retry-After and X-RateLimit-Reset, at most this long (a
     # window is 5 minutes: a reset further away is not plausible), and this many in a row.
     max_rate_limited: int = 6

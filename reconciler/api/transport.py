@@ -89,7 +89,7 @@ class Transport:
         self.config = config
         self.stats = stats or RequestStats()
         self.pacer = pacer or RatePacer(clock)
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or RetryPolicy(maintenance_deadline=config.maintenance_wait)
         self._clock = clock
         self._sleep = sleep
         self._session_factory = session_factory

@@ -12,7 +12,6 @@ sync, 1 otherwise (see `usecases/apply.py`).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -108,13 +107,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(render_text(plan))
         return args.yes or ask(sys.stderr)
 
-    with options.connect(manifests, args, warn=warn) as connections:
-        # Maintenance is waited out as long as apply waits for jobs, not the default 5 minutes.
-        for connection in connections:
-            retry = connection.client.transport.retry
-            connection.client.transport.retry = dataclasses.replace(
-                retry, maintenance_deadline=args.wait_timeout
-            )
+    # Maintenance is waited out as long as apply waits for jobs, not the default 5 minutes.
+    wait = args.wait_timeout
+    with options.connect(manifests, args, warn=warn, maintenance_wait=wait) as connections:
         applied = apply(manifests, connections, settings, confirm=confirm, stderr=sys.stderr)
     if args.format == "json":
         sys.stdout.write(

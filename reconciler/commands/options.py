@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable
 
-from reconciler.api.config import ConnectOptions
+from reconciler.api.config import DEFAULT_MAINTENANCE_WAIT, ConnectOptions
 from reconciler.api.trust import TRUSTED_ENDPOINTS_VARIABLE as TRUSTED_VARIABLE
 from reconciler.manifest.load import DEFAULT_PATH
 from reconciler.manifest.models import ManifestSet
@@ -79,10 +79,17 @@ def duration(text: str) -> float:
 
 
 def connect(
-    manifests: ManifestSet, args: argparse.Namespace, *, warn: Callable[[str], None]
+    manifests: ManifestSet,
+    args: argparse.Namespace,
+    *,
+    warn: Callable[[str], None],
+    maintenance_wait: float = DEFAULT_MAINTENANCE_WAIT,
 ) -> planning.Connections:
     """A client per platform of `manifests`, as the connection options of `args` say."""
     chosen = ConnectOptions(
-        profile=args.profile, ca_bundle=args.ca_bundle, trusted=args.trust_endpoint
+        profile=args.profile,
+        ca_bundle=args.ca_bundle,
+        trusted=args.trust_endpoint,
+        maintenance_wait=maintenance_wait,
     )
     return planning.connect(manifests, chosen, pin=pin(args), warn=warn)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig, ConnectOptions, resolve_config
 from reconciler.errors import ConfigError
 from reconciler.redact import redact
@@ -152,3 +153,12 @@ def test_ca_bundle_must_exist(tmp_path: Path) -> None:
     bundle.write_text("x")
     env = {"SB_AUTH_TOKEN": "t-ffffffffffff", "REQUESTS_CA_BUNDLE": str(bundle)}
     assert config_for(env=env, credentials_path=tmp_path / "none").ca_bundle == str(bundle)
+
+
+def test_the_maintenance_wait_reaches_the_clients_retry_policy(tmp_path: Path) -> None:
+    env = {"SB_AUTH_TOKEN": "t-ffffffffffff", "SB_API_ENDPOINT": "http://127.0.0.1:9/v2"}
+    default = config_for(env=env, credentials_path=tmp_path / "none")
+    longer = config_for(env=env, credentials_path=tmp_path / "none", maintenance_wait=3600.0)
+    with ApiClient(default) as one, ApiClient(longer) as other:
+        assert one.transport.retry.maintenance_deadline == 300.0
+        assert other.transport.retry.maintenance_deadline == 3600.0
