@@ -41,11 +41,3 @@ class ItemOutcome:
         self.result = result
         if error is not None:
             self.error = error
-
-
-def subject(item: PlanItem) -> str:
-    """`file ID (project/path) -> owner/vol:location`, the subject of every line about an item."""
-    source = item.source
-    where = f"{source.project}/{source.path}" if source.path else source.project
-    file = f"file {source.file_id} ({where})" if source.file_id else where
-    return f"{file} -> {item.destination.volume}:{item.destination.location}"

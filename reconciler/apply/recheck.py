@@ -18,17 +18,15 @@ from reconciler.apply.outcome import ItemOutcome, Result
 from reconciler.plan.model import Action, Plan, ReasonCode
 
 
-def recheck(outcomes: Sequence[ItemOutcome], fresh: Plan) -> int:
-    """Settle every outcome still to be sent whose live state changed; returns how many."""
+def recheck(outcomes: Sequence[ItemOutcome], fresh: Plan) -> None:
+    """Settle every outcome still to be sent whose live state changed."""
     by_key = {(item.platform, item.key): item for item in fresh.items}
-    changed = 0
     for o in outcomes:
         if o.result is not None or not o.item.submits:
             continue
         now = by_key.get((o.item.platform, o.item.key))
         if now is not None and now.fingerprint == o.item.fingerprint and now.submits:
             continue
-        changed += 1
         if now is None:
             o.finish(Result.STALE, "skipped: no longer in the plan when re-read after the prompt")
         elif now.action is Action.IN_SYNC:
@@ -41,4 +39,3 @@ def recheck(outcomes: Sequence[ItemOutcome], fresh: Plan) -> int:
                 f"skipped: the live state changed while apply waited for confirmation "
                 f"(planned {o.item.action}, now {now.action}: {now.reason})",
             )
-    return changed

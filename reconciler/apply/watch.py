@@ -35,9 +35,6 @@ class JobWatch:
     def __bool__(self) -> bool:
         return bool(self.poller)
 
-    def items_watched(self) -> int:
-        return sum(len(items) for items in self._items.values())
-
     def has(self, job_id: str) -> bool:
         """An item of this run already has `job_id`."""
         return bool(self._items.get(job_id))
