@@ -24,10 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reconciler.api.trust import TRUSTED_ENDPOINTS_VARIABLE
 from reconciler.commands.demo_examples import EXAMPLES, copy_example, packaged_example
 from reconciler.commands.sandbox import DEFAULT_DATA as DEFAULT_SANDBOX_DATA
 from reconciler.errors import ConfigError
 from reconciler.usecases.apply import DEFAULT_STATE_DIR
+from reconciler.usecases.plan import PIN_VARIABLE
 
 # Jobs finish about a second after submission: fast enough for a demo, slow enough that
 # apply's progress and polling are visible.
@@ -135,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("SB_AUTH_TOKEN_", "SB_API_ENDPOINT_"))
-        and k not in ("RECONCILER_PLATFORM", "RECONCILER_TRUSTED_ENDPOINTS")
+        and k not in (PIN_VARIABLE, TRUSTED_ENDPOINTS_VARIABLE)
     }
     env = {
         **inherited,

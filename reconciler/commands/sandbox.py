@@ -8,6 +8,7 @@ stderr. The fault flags set the same settings as `POST /_sandbox/config`.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import shlex
 import signal
@@ -126,10 +127,8 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-SETTINGS = (
-    "job_pace", "latency", "read_error_rate", "write_error_rate", "maintenance",
-    "lose_responses", "fail_files", "rate_limit", "rate_window", "random_seed",
-)  # fmt: skip
+# Every setting has its flag, of the same name (`fail_files`: `--fail-file`, repeatable).
+SETTINGS = tuple(f.name for f in dataclasses.fields(Settings))
 
 
 def settings_from(args: argparse.Namespace) -> dict[str, Any]:
