@@ -200,13 +200,15 @@ def plan_live(
     manifests: ManifestSet,
     client: ApiClient,
     *,
+    platform: str,
+    commit: str | None,
     unmanaged: bool = False,
     failed_jobs: Mapping[str, LiveJob] | None = None,
-    platform: str | None = None,
 ) -> Plan:
     """Read the live state of one platform for `manifests` and plan, on the one resolution of
-    the manifests the reading made. `failed_jobs` (by file id, from an earlier apply's journal)
-    lets the plan quote why a file is being exported again."""
+    the manifests the reading made. `commit`: where the manifests are checked out
+    (`manifests_commit`). `failed_jobs` (by file id, from an earlier apply's journal) lets the
+    plan quote why a file is being exported again."""
     reading = read(client, manifests.rules, unmanaged=unmanaged)
     live = reading.live
     if failed_jobs:
@@ -214,18 +216,11 @@ def plan_live(
     context = PlanContext(
         tool_version=__version__,
         endpoint=client.transport.config.endpoint,
-        manifests_commit=manifests_commit(manifests),
+        manifests_commit=commit,
         planned_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        platform=platform or _only_platform(manifests),
+        platform=platform,
     )
     return build_plan(manifests, live, context=context, resolution=reading.resolution)
-
-
-def _only_platform(manifests: ManifestSet) -> str:
-    keys = list(by_platform(manifests)) or [platform_key(None)]
-    if len(keys) > 1:
-        raise ConfigError(f"plan_live plans one platform, not {', '.join(keys)}")
-    return keys[0]
 
 
 def plan_platforms(
@@ -237,14 +232,16 @@ def plan_platforms(
 ) -> Plan:
     """Plan every platform side by side, then one plan of them all (`planner.combine`).
     `failed_jobs(platform)` gives the journal's failed jobs of that platform."""
+    commit = manifests_commit(manifests)  # one `git rev-parse` for all the platforms
     plans = side_by_side(
         connections,
         lambda c: plan_live(
             c.manifests,
             c.client,
+            platform=c.platform,
+            commit=commit,
             unmanaged=unmanaged,
             failed_jobs=failed_jobs(c.platform) if failed_jobs else None,
-            platform=c.platform,
         ),
     )
     return combine(plans, manifests)

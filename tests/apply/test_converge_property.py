@@ -120,7 +120,9 @@ def test_after_a_successful_apply_the_next_plan_has_nothing_to_do(
                 if applied.exit_code != 0:
                     return  # not converged (something blocked or failed): nothing to check
                 failed = read_history(folder / "state").failed_jobs()
-                again = plan_live(manifests, client, failed_jobs=failed)
+                again = plan_live(
+                    manifests, client, platform="aws-us", commit=None, failed_jobs=failed
+                )
         finally:
             sandbox.stop()
 
