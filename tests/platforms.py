@@ -1,6 +1,6 @@
 """Two labs on two platforms for the many-platform and trust tests: a seed per platform (each
 sandbox accepts only its own platform's token, so a token sent to the wrong host is refused),
-manifests that name the platform, and a CLI runner.
+manifests that name the platform (the CLI runner is `tests.apply.helpers.run_cli`).
 
 The two seeds use the same file ids and volume names on purpose: a run must keep the platforms
 apart (plan keys, journal history) even when their ids collide, as two sandboxes' do.
@@ -8,7 +8,6 @@ apart (plan keys, journal history) even when their ids collide, as two sandboxes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,21 +82,6 @@ def write_manifest(folder: Path, platform: str, project: str | None = None) -> P
         encoding="utf-8",
     )
     return path
-
-
-@dataclass
-class Ran:
-    code: int
-    out: str
-    err: str
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Ran:
-    from reconciler import cli
-
-    code = cli.main(list(argv))
-    captured = capsys.readouterr()
-    return Ran(code, captured.out, captured.err)
 
 
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:

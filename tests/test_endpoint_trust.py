@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.sandbox.server import Sandbox
+from tests.apply.helpers import run_cli
 from tests.conftest import MakeSandbox
-from tests.platforms import PROJECTS, TOKENS, clean_environment, run_cli, seed, write_manifest
+from tests.platforms import PROJECTS, TOKENS, clean_environment, seed, write_manifest
 from tests.reliability.proxy import HostileProxy
 from tests.tls import self_signed_context
 

@@ -10,13 +10,13 @@ would be refused, so converging proves every token went where its pair says.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from reconciler.sandbox.server import Sandbox
+from tests.apply.helpers import report_lines, run_cli
 from tests.conftest import MakeSandbox
 from tests.platforms import (
     FILES,
@@ -24,7 +24,6 @@ from tests.platforms import (
     TOKENS,
     VOLUME,
     clean_environment,
-    run_cli,
     seed,
     write_manifest,
 )
@@ -304,6 +303,6 @@ def test_one_platform_blocked_does_not_stop_the_other(
     text = run_cli(capsys, "apply", "--yes", "--state-dir", str(tmp_path / "s"), str(folder))
     assert text.code == 1
     assert text.out.startswith(f"Apply: {FILES} blocked, {FILES} in-sync")
-    lines = re.sub(r"\n {6}(?=\S)", " ", text.out).splitlines()  # wrapped items joined back
+    lines = report_lines(text.out)
     assert sum(line.startswith("  cavatica: file ") and "blocked" in line for line in lines) == 3
     assert sum(line.startswith("  cgc: file ") and "in-sync" in line for line in lines) == 3
