@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 import requests
 
+from reconciler.plan.io import dump_plan
+from reconciler.plan.model import Plan
 from reconciler.sandbox.server import Sandbox
+from reconciler.usecases import plan as planning
 from tests.reliability.secret import SECRET_TOKEN
 
 PROJECT = "lab/p"
@@ -58,6 +61,24 @@ def write_manifest(folder: Path, exports: list[dict[str, Any]], **top: Any) -> P
     path = folder / "m.yaml"
     # JSON is YAML: no dumper needed, and the file stays exact.
     path.write_text(json.dumps(body, indent=2), encoding="utf-8")
+    return path
+
+
+# The exports of the seed's `moves` and `copies` folders (`seed({"moves": 3, "copies": 2})`).
+MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
+COPIES = {"glob": "copies/*.dat", "location": "c/{name}", "mode": "copy"}
+
+
+def plan_now(manifest: Path) -> Plan:
+    """The plan of `manifest` against the sandbox the environment points at."""
+    planned = planning.plan_from_manifests([str(manifest)])
+    planned.connections.close()
+    return planned.plan
+
+
+def save_plan(path: Path, manifest: Path) -> Path:
+    """The plan of `manifest`, saved to `path` as `plan --out` saves it."""
+    path.write_text(dump_plan(plan_now(manifest)), encoding="utf-8")
     return path
 
 

@@ -5,44 +5,25 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from reconciler.plan.exit_codes import plan_exit_code
-from reconciler.usecases import plan as planning
 
 from .helpers import (
+    COPIES,
     FAR_VOLUME,
+    MOVES,
     VOLUME,
     creates,
     ids_in,
     jobs_per_destination,
+    plan_now,
     report_lines,
     run_cli,
-    seed,
-    use_sandbox,
     write_manifest,
 )
-
-MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
-COPIES = {"glob": "copies/*.dat", "location": "c/{name}", "mode": "copy"}
-
-
-@pytest.fixture
-def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_sandbox: Any) -> Any:
-    """A sandbox seeded with `groups`, the environment pointing at it, and the state folder."""
-
-    def make(groups: dict[str, int], exports: list[dict], **settings):
-        data = seed(groups)
-        sandbox = make_sandbox(seed=data, **settings)
-        use_sandbox(monkeypatch, sandbox, tmp_path)
-        manifest = write_manifest(tmp_path / "manifests", exports)
-        return sandbox, data, manifest
-
-    monkeypatch.chdir(tmp_path)
-    return make
 
 
 def apply_args(manifest: Path, *extra: str) -> list[str]:
@@ -74,9 +55,7 @@ def test_moves_and_copies_converge_and_a_second_apply_sends_nothing(lab, capsys)
     assert second.code == 0, second.err
     assert creates(sandbox) == {"move": 1, "copy": 1}  # nothing new sent
     assert "5 in-sync" in second.out
-    planned = planning.plan_from_manifests([str(manifest)])
-    planned.connections.close()
-    assert plan_exit_code(planned.plan, detailed=True) == 0
+    assert plan_exit_code(plan_now(manifest), detailed=True) == 0
 
 
 def test_250_items_of_each_mode_take_three_create_calls_each(lab, capsys) -> None:

@@ -15,32 +15,20 @@ import pytest
 from reconciler.commands import apply as apply_command
 
 from .helpers import (
+    COPIES,
+    MOVES,
     creates,
     jobs_per_destination,
     report_lines,
     run_cli,
-    seed,
-    use_sandbox,
-    write_manifest,
 )
 
 FILES = 5
-MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
-COPIES = {"glob": "copies/*.dat", "location": "c/{name}", "mode": "copy"}
 
 
 class Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
-
-
-@pytest.fixture
-def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_sandbox: Any) -> Any:
-    monkeypatch.chdir(tmp_path)
-    sandbox = make_sandbox(seed=seed({"moves": FILES, "copies": FILES}))
-    use_sandbox(monkeypatch, sandbox, tmp_path)
-    manifest = write_manifest(tmp_path / "manifests", [MOVES, COPIES])
-    return sandbox, manifest
 
 
 def _other_apply(tmp_path: Path, manifest: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -76,7 +64,7 @@ def _paused_apply(
 def test_an_apply_paused_at_its_prompt_submits_nothing_the_other_apply_sent(
     lab: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    sandbox, manifest = lab
+    sandbox, _, manifest = lab({"moves": FILES, "copies": FILES}, [MOVES, COPIES])
 
     ran, other = _paused_apply(capsys, monkeypatch, tmp_path, manifest)
 
@@ -92,7 +80,7 @@ def test_an_apply_paused_at_its_prompt_submits_nothing_the_other_apply_sent(
 def test_jobs_the_other_apply_left_running_are_watched_not_submitted(
     lab: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    sandbox, manifest = lab
+    sandbox, _, manifest = lab({"moves": FILES, "copies": FILES}, [MOVES, COPIES])
     sandbox.configure(job_pace=3.0)
 
     # The other apply stops waiting at once: its jobs are still running at the "yes".

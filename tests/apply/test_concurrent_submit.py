@@ -29,30 +29,14 @@ from reconciler.errors import StateError
 from .conftest import FAST_POLLS, SETTLE_SECONDS
 from .helpers import (
     CREATE,
+    MOVES,
     creates,
     ids_in,
     jobs_per_destination,
     run_cli,
-    seed,
-    use_sandbox,
-    write_manifest,
 )
 
-MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
 Interval = tuple[float, float]
-
-
-@pytest.fixture
-def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_sandbox: Any) -> Any:
-    def make(groups: dict[str, int], exports: list[dict[str, Any]], **settings: Any) -> Any:
-        data = seed(groups)
-        sandbox = make_sandbox(seed=data, **settings)
-        use_sandbox(monkeypatch, sandbox, tmp_path)
-        manifest = write_manifest(tmp_path / "manifests", exports)
-        return sandbox, data, manifest
-
-    monkeypatch.chdir(tmp_path)
-    return make
 
 
 def apply_args(manifest: Path) -> list[str]:

@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 
-from .helpers import jobs_per_destination, run_cli, seed, use_sandbox, write_manifest
+from .helpers import MOVES, jobs_per_destination, run_cli, seed, use_sandbox, write_manifest
 
-MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
 FILES = 250
 
 

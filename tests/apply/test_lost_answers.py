@@ -31,9 +31,7 @@ from reconciler.usecases.apply import Applied, ApplyOptions, apply
 from reconciler.usecases.plan import Connection
 
 from .conftest import FAST_POLLS
-from .helpers import VOLUME, creates, file_id, jobs_per_destination, seed, write_manifest
-
-MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
+from .helpers import MOVES, VOLUME, creates, file_id, jobs_per_destination, seed, write_manifest
 
 
 class Wrapped:

@@ -25,9 +25,8 @@ from reconciler.manifest.load import load_manifests
 from reconciler.usecases.apply import ApplyOptions, apply
 
 from .conftest import FAST_POLLS
-from .helpers import seed, write_manifest
+from .helpers import MOVES, seed, write_manifest
 
-MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
 BAR = re.compile(
     r"\[[#.]{24}\] (\d+)/(\d+) done, (\d+) in flight, (\d+) failed, "
     r"(\d+:\d\d) elapsed, ETA (--:--|\d+:\d\d)"

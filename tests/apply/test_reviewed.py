@@ -10,39 +10,26 @@ from typing import Any
 
 import pytest
 
-from reconciler.plan.io import dump_plan
-from reconciler.usecases import plan as planning
-
 from .helpers import (
+    MOVES,
     PROJECT,
     creates,
     jobs_per_destination,
     report_lines,
     run_cli,
+    save_plan,
     seed,
     session,
     use_sandbox,
     write_manifest,
 )
 
-MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
-
-
-def _plan_to(path: Path, manifest: Path) -> Path:
-    planned = planning.plan_from_manifests([str(manifest)])
-    planned.connections.close()
-    path.write_text(dump_plan(planned.plan), encoding="utf-8")
-    return path
-
 
 @pytest.fixture
-def reviewed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_sandbox: Any) -> Any:
+def reviewed(tmp_path: Path, lab: Any) -> Any:
     """A sandbox with three files to move, their manifest, and the plan a reviewer saw."""
-    monkeypatch.chdir(tmp_path)
-    sandbox = make_sandbox(seed=seed({"moves": 3}))
-    use_sandbox(monkeypatch, sandbox, tmp_path)
-    manifest = write_manifest(tmp_path / "manifests", [MOVES])
-    return sandbox, manifest, _plan_to(tmp_path / "reviewed.json", manifest)
+    sandbox, _, manifest = lab({"moves": 3}, [MOVES])
+    return sandbox, manifest, save_plan(tmp_path / "reviewed.json", manifest)
 
 
 def apply_reviewed(capsys: Any, manifest: Path, plan_file: Path | str) -> Any:
@@ -145,7 +132,7 @@ def test_a_plan_of_another_endpoint_fails_closed(
 def test_a_plan_of_another_project_fails_closed(reviewed: Any, capsys: Any, tmp_path: Path) -> None:
     sandbox, manifest, _ = reviewed
     elsewhere = write_manifest(tmp_path / "other", [MOVES], project="lab/elsewhere")
-    plan_file = _plan_to(tmp_path / "other.json", elsewhere)
+    plan_file = save_plan(tmp_path / "other.json", elsewhere)
     assert json.loads(plan_file.read_text())["projects"] == ["lab/elsewhere"]
     calls = len(sandbox.request_log())
 
@@ -161,7 +148,7 @@ def test_a_plan_of_another_platform_fails_closed(
     sandbox, manifest, _ = reviewed
     # SB_API_ENDPOINT serves every platform (the sandbox): only the platform tells them apart.
     cgc = write_manifest(tmp_path / "cgc", [MOVES], platform="cgc")
-    plan_file = _plan_to(tmp_path / "cgc.json", cgc)
+    plan_file = save_plan(tmp_path / "cgc.json", cgc)
 
     ran = apply_reviewed(capsys, manifest, plan_file)
 

@@ -7,37 +7,24 @@ from typing import Any
 
 import pytest
 
-from reconciler.plan.io import dump_plan
-from reconciler.usecases import plan as planning
-
 from .helpers import (
+    MOVES,
     VOLUME,
     creates,
     ids_in,
     report_lines,
     run_cli,
-    seed,
+    save_plan,
     session,
-    use_sandbox,
     write_manifest,
 )
 
-MOVES = {"glob": "moves/*.dat", "location": "m/{name}", "mode": "move"}
-
 
 @pytest.fixture
-def saved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_sandbox: Any) -> Any:
+def saved(tmp_path: Path, lab: Any) -> Any:
     """A sandbox with three files to move, their manifest, and a saved plan for them."""
-    monkeypatch.chdir(tmp_path)
-    data = seed({"moves": 3})
-    sandbox = make_sandbox(seed=data)
-    use_sandbox(monkeypatch, sandbox, tmp_path)
-    manifest = write_manifest(tmp_path / "manifests", [MOVES])
-    planned = planning.plan_from_manifests([str(manifest)])
-    planned.connections.close()
-    plan_file = tmp_path / "plan.json"
-    plan_file.write_text(dump_plan(planned.plan), encoding="utf-8")
-    return sandbox, data, manifest, plan_file
+    sandbox, data, manifest = lab({"moves": 3}, [MOVES])
+    return sandbox, data, manifest, save_plan(tmp_path / "plan.json", manifest)
 
 
 def apply_saved(capsys: Any, manifest: Path, plan_file: Path) -> Any:
