@@ -8,11 +8,13 @@ apart (plan keys, journal history) even when their ids collide, as two sandboxes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from reconciler.sandbox.server import Sandbox
 from tests.reliability.secret import SECRET_TOKEN
 
 # The second platform's token contains the test secret, so the secret guard watches it too.
@@ -91,3 +93,10 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     credentials = tmp_path / "credentials"
     monkeypatch.setenv("SB_CREDENTIALS_FILE", str(credentials))
     return credentials
+
+
+def pair_by_variables(monkeypatch: pytest.MonkeyPatch, labs: Mapping[str, Sandbox]) -> None:
+    """Each platform's own pair: `SB_API_ENDPOINT_<P>` at its sandbox, `SB_AUTH_TOKEN_<P>`."""
+    for platform, sandbox in labs.items():
+        monkeypatch.setenv(f"SB_API_ENDPOINT_{platform.upper()}", sandbox.url)
+        monkeypatch.setenv(f"SB_AUTH_TOKEN_{platform.upper()}", TOKENS[platform])

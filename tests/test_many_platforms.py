@@ -24,6 +24,7 @@ from tests.platforms import (
     TOKENS,
     VOLUME,
     clean_environment,
+    pair_by_variables,
     seed,
     write_manifest,
 )
@@ -88,9 +89,7 @@ def test_two_platforms_through_their_own_variables_and_a_saved_plan(
     folder = tmp_path / "manifests"
     labs = two_platforms(make_sandbox, folder)
     clean_environment(monkeypatch, tmp_path)
-    for platform, sandbox in labs.items():
-        monkeypatch.setenv(f"SB_API_ENDPOINT_{platform.upper()}", sandbox.url)
-        monkeypatch.setenv(f"SB_AUTH_TOKEN_{platform.upper()}", TOKENS[platform])
+    pair_by_variables(monkeypatch, labs)
     plan_file = tmp_path / "plan.json"
 
     saved = run_cli(capsys, "plan", "--detailed-exitcode", "--out", str(plan_file), str(folder))
@@ -133,9 +132,7 @@ def test_a_saved_plan_is_refused_when_one_platform_moved(
     folder = tmp_path / "manifests"
     labs = two_platforms(make_sandbox, folder)
     clean_environment(monkeypatch, tmp_path)
-    for platform, sandbox in labs.items():
-        monkeypatch.setenv(f"SB_API_ENDPOINT_{platform.upper()}", sandbox.url)
-        monkeypatch.setenv(f"SB_AUTH_TOKEN_{platform.upper()}", TOKENS[platform])
+    pair_by_variables(monkeypatch, labs)
     plan_file = tmp_path / "plan.json"
     assert run_cli(capsys, "plan", "--out", str(plan_file), str(folder)).code == 0
     elsewhere = make_sandbox(seed=seed("cavatica"))
@@ -283,9 +280,7 @@ def test_one_platform_blocked_does_not_stop_the_other(
     without_volume = {**seed("cavatica"), "volumes": []}
     labs = {"cgc": make_sandbox(seed=seed("cgc")), "cavatica": make_sandbox(seed=without_volume)}
     clean_environment(monkeypatch, tmp_path)
-    for platform, sandbox in labs.items():
-        monkeypatch.setenv(f"SB_API_ENDPOINT_{platform.upper()}", sandbox.url)
-        monkeypatch.setenv(f"SB_AUTH_TOKEN_{platform.upper()}", TOKENS[platform])
+    pair_by_variables(monkeypatch, labs)
 
     applied = run_cli(
         capsys, "apply", "--yes", "--format", "json", "--state-dir", str(tmp_path / "s"),
