@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import statistics
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+
+# The same seed and manifest as the apply benchmark (this script's folder is on the path).
+from apply_bench import TOKEN, manifest, seed
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
@@ -29,36 +30,11 @@ from reconciler.manifest.load import load_manifests
 from reconciler.sandbox.server import start
 from reconciler.usecases.apply import ApplyOptions, apply
 
-PROJECT = "bench/cohort"
-VOLUME = "bench/fresh"
-TOKEN = "sandbox-bench-token-0000000000"
-
-
-def seed(files: int) -> dict[str, Any]:
-    return {
-        "tokens": [{"token": TOKEN, "username": "bench"}],
-        "projects": [{"id": PROJECT, "location": "aws:us-east-1"}],
-        "volumes": [
-            {"id": VOLUME, "location": "aws:us-east-1", "service": {"type": "s3", "bucket": "b"}}
-        ],
-        "files": [
-            {"id": f"{n:024x}", "project": PROJECT, "path": f"batch/f{n:05d}.bam", "size": 1000}
-            for n in range(files)
-        ],
-    }
-
 
 def one_run(folder: Path, files: int, job_pace: float, lose: int) -> tuple[float, Counter[str]]:
     sandbox = start(folder / "sandbox", seed=seed(files), job_pace=job_pace, lose_responses=lose)
     try:
-        body = {
-            "version": 1,
-            "project": PROJECT,
-            "exports": [{"glob": "batch/*.bam", "location": "{name}", "volume": VOLUME}],
-        }
-        path = folder / "m.yaml"
-        path.write_text(json.dumps(body), encoding="utf-8")
-        manifests = load_manifests([str(path)], root=folder)
+        manifests = load_manifests([str(manifest(folder))], root=folder)
         with ApiClient(ApiConfig(endpoint=sandbox.url, token=TOKEN)) as client:
             started = time.monotonic()
             applied = apply(
