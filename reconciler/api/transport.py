@@ -59,10 +59,11 @@ class _Retryable(Exception):
     looks wrong or down (nothing listening, no such name, not the API's JSON); `sent`: the
     request may have reached the server (False only when it failed before being written)."""
 
-    def __init__(self, error: ApiError, *, unreachable: bool = False, sent: bool = True) -> None:
+    def __init__(self, error: ApiError, *, unreachable: bool = False) -> None:
         self.error = error
         self.unreachable = unreachable
-        self.sent = sent
+        # Only a TransportError can say nothing was written; any other answer came back.
+        self.sent = not isinstance(error, TransportError) or error.sent
 
 
 class _Throttled(Exception):
@@ -289,7 +290,6 @@ class Transport:
                     sent=False,
                 ),
                 unreachable=True,
-                sent=False,
             ) from None
         except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
             raise _Retryable(
@@ -306,7 +306,6 @@ class Transport:
             raise _Retryable(
                 TransportError(f"{subject}: connection failed ({_short(exc)})", sent=not unsent),
                 unreachable=unsent,
-                sent=not unsent,
             ) from None
         except _BodyTooLarge:
             raise _Retryable(

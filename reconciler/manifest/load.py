@@ -97,9 +97,7 @@ def _loop_diagnostic(path: Path) -> Diagnostic:
 
 
 def _check_link(path: Path, base: Path, refused: list[Diagnostic]) -> bool:
-    if _loops(path):
-        refused.append(_loop_diagnostic(path))
-        return False
+    """Whether `path` stays under `base`; its callers have refused a loop already."""
     if not _inside(path, base):
         refused.append(
             Diagnostic(
