@@ -53,6 +53,24 @@ def test_plan_warns_about_look_alike_destinations_and_plans_both(
     assert "2 to copy" in out
 
 
+def test_apply_warns_about_look_alike_destinations_as_plan_does(
+    make_sandbox: Any, tmp_path: Path, monkeypatch: Any, capsys: Any
+) -> None:
+    sandbox = make_sandbox(seed=SEED)
+    monkeypatch.setenv("SB_API_ENDPOINT", sandbox.url)
+    monkeypatch.setenv("SB_AUTH_TOKEN", SECRET_TOKEN)
+    monkeypatch.setenv("SB_CREDENTIALS_FILE", str(tmp_path / "none"))
+    path = manifest(tmp_path, "out/a.dat", "out/\u0430.dat")
+    state = str(tmp_path / "state")
+
+    code = cli.main(["apply", "--yes", "--state-dir", state, str(path)])
+
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    [warning] = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert f"{path}:" in warning and "look-alike" in warning
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

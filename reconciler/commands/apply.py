@@ -27,8 +27,6 @@ from reconciler.errors import ConfigError, GuardError
 from reconciler.plan.io import load_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.render_text import render_text
-from reconciler.redact import redact
-from reconciler.usecases import plan as planning
 from reconciler.usecases.apply import DEFAULT_STATE_DIR, ApplyOptions, apply
 
 
@@ -81,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     if args.wait_timeout < 0:
         raise ConfigError("--wait-timeout must be 0 or more")
     max_bytes = guards.parse_size(args.max_bytes) if args.max_bytes is not None else None
-    manifests = planning.load(args.paths, target=args.target)
+    manifests = options.load(args)
     saved = load_plan(args.plan) if args.plan else None
     reviewed = load_plan(args.reviewed) if args.reviewed else None
     approved = saved is not None or reviewed is not None
@@ -109,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
     # Maintenance is waited out as long as apply waits for jobs, not the default 5 minutes.
     wait = args.wait_timeout
-    with options.connect(manifests, args, warn=warn, maintenance_wait=wait) as connections:
+    with options.connect(manifests, args, maintenance_wait=wait) as connections:
         applied = apply(manifests, connections, settings, confirm=confirm, stderr=sys.stderr)
     if args.format == "json":
         sys.stdout.write(
@@ -118,10 +116,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_report(applied.outcomes, receipt=applied.receipt))
     return applied.exit_code
-
-
-def warn(message: str) -> None:
-    print(f"warning: {redact(message)}", file=sys.stderr)
 
 
 def ask(out: TextIO) -> bool:

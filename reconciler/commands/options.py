@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from collections.abc import Callable
 
 from reconciler.api.config import DEFAULT_MAINTENANCE_WAIT, ConnectOptions
 from reconciler.api.trust import TRUSTED_ENDPOINTS_VARIABLE as TRUSTED_VARIABLE
 from reconciler.manifest.load import DEFAULT_PATH
 from reconciler.manifest.models import ManifestSet
+from reconciler.redact import redact
 from reconciler.usecases import plan as planning
 from reconciler.usecases.plan import PIN_VARIABLE
 
@@ -78,11 +80,25 @@ def duration(text: str) -> float:
     return float(match["number"]) * _SECONDS_PER[match["unit"] or "s"]
 
 
+def warn(message: str) -> None:
+    """A warning on stderr, secrets redacted."""
+    print(f"warning: {redact(message)}", file=sys.stderr)
+
+
+def load(args: argparse.Namespace) -> ManifestSet:
+    """The manifests of `args` (paths, `--target`), their warnings (look-alike destinations)
+    shown: `plan` and `apply` alike, so an apply without a plan warns as its plan would."""
+    manifests = planning.load(args.paths, target=args.target)
+    for warning in manifests.warnings:
+        warn(str(warning))
+    return manifests
+
+
 def connect(
     manifests: ManifestSet,
     args: argparse.Namespace,
     *,
-    warn: Callable[[str], None],
+    warn: Callable[[str], None] = warn,
     maintenance_wait: float = DEFAULT_MAINTENANCE_WAIT,
 ) -> planning.Connections:
     """A client per platform of `manifests`, as the connection options of `args` say."""

@@ -62,10 +62,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    manifests = planning.load(args.paths, target=args.target)
-    for warning in manifests.warnings:
-        _warn(str(warning))
-    with options.connect(manifests, args, warn=_warn) as connections:
+    manifests = options.load(args)
+    with options.connect(manifests, args) as connections:
         plan = planning.plan_platforms(
             manifests,
             connections,
@@ -94,7 +92,3 @@ def _save(path: Path, text: str) -> None:
         tmp.replace(path)
     except OSError as exc:
         raise StateError(f"{path}: cannot save the plan: {exc.strerror}") from exc
-
-
-def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
