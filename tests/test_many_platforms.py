@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.plan.io import load_plan
 from reconciler.sandbox.server import Sandbox
 from tests.apply.helpers import report_lines, run_cli
 from tests.conftest import MakeSandbox
@@ -98,7 +99,7 @@ def test_two_platforms_through_their_own_variables_and_a_saved_plan(
     assert data["platforms"] == [
         {"platform": p, "endpoint": labs[p].url} for p in ("cavatica", "cgc")
     ]
-    assert {(i["platform"], i["source"]["project"]) for i in data["items"]} == {
+    assert {(i.platform, i.source.project) for i in load_plan(plan_file).items} == {
         (p, PROJECTS[p]) for p in labs
     }
     shown = run_cli(capsys, "show", str(plan_file))

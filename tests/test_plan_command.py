@@ -12,7 +12,8 @@ import pytest
 import requests
 
 from reconciler import cli
-from reconciler.plan.model import Action, BlockedReason
+from reconciler.plan.io import load_plan
+from reconciler.plan.model import Action, BlockedReason, PlanItem
 from reconciler.sandbox.server import Sandbox
 from tests.reliability.secret import SECRET_TOKEN
 
@@ -183,28 +184,28 @@ def planned(
     return sandbox, json.loads(out), saved
 
 
-def _by_location(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    items: dict[str, dict[str, Any]] = {}
-    for item in plan["items"]:
-        items.setdefault(item["destination"]["location"], item)
+def _by_location(plan: dict[str, Any]) -> dict[str, PlanItem]:
+    items: dict[str, PlanItem] = {}
+    for item in load_plan(json.dumps(plan)).items:
+        items.setdefault(item.location, item)
     return items
 
 
 def test_every_action_shows_up_with_its_reason(planned: Any) -> None:
     _, plan, _ = planned
     items = _by_location(plan)
-    assert items["m/move.dat"]["action"] == Action.MOVE
-    assert items["m/move.dat"]["destructive"] is True
-    assert items["m/move.dat"]["object_uri"] == "s3://lab-out/x/m/move.dat"
-    assert items["c/copy.dat"]["action"] == Action.COPY
-    assert items["c/copy.dat"]["destructive"] is False
-    assert items["r/replace.dat"]["action"] == Action.REPLACE
-    assert items["s/alias.dat"]["action"] == Action.IN_SYNC  # overwrite: true changes nothing
-    assert items["s/copied.dat"]["action"] == Action.IN_SYNC
+    assert items["m/move.dat"].action == Action.MOVE
+    assert items["m/move.dat"].destructive is True
+    assert items["m/move.dat"].object_uri == "s3://lab-out/x/m/move.dat"
+    assert items["c/copy.dat"].action == Action.COPY
+    assert items["c/copy.dat"].destructive is False
+    assert items["r/replace.dat"].action == Action.REPLACE
+    assert items["s/alias.dat"].action == Action.IN_SYNC  # overwrite: true changes nothing
+    assert items["s/copied.dat"].action == Action.IN_SYNC
     flight = items["f/flight.dat"]
-    assert flight["action"] == Action.IN_FLIGHT and flight["job_id"]
+    assert flight.action == Action.IN_FLIGHT and flight.job_id
     # The running job encrypts with aws:kms, the manifest says AES256: the plan says so.
-    assert any("sse_algorithm" in d for d in flight["job_differences"])
+    assert any("sse_algorithm" in d for d in flight.job_differences)
 
 
 def test_every_blocked_reason_shows_up(planned: Any) -> None:
@@ -212,9 +213,9 @@ def test_every_blocked_reason_shows_up(planned: Any) -> None:
     items = _by_location(plan)
     for location, reason in EXPECTED_BLOCKED.items():
         assert location in items, location
-        assert items[location]["action"] == Action.BLOCKED, (location, items[location])
-        assert items[location]["reason_code"] == reason, (location, items[location]["reason"])
-        assert items[location]["declared_at"], location
+        assert items[location].action == Action.BLOCKED, (location, items[location])
+        assert items[location].reason_code == reason, (location, items[location].reason)
+        assert items[location].declared_at, location
 
 
 def test_the_saved_plan_renders_again_and_costs_few_calls(

@@ -2,12 +2,14 @@
 
 A plan is built by `planner.build_plan` (pure), saved and loaded by `io.py`, rendered by the
 `render_*` modules and executed by the apply engine, which reads nothing but the plan. Every
-item carries everything a bulk export create call needs (source file, destination, mode,
-overwrite, the properties) plus a fingerprint of the live state it was planned against,
-so apply can skip an item whose world has changed since the review.
+item carries everything a bulk export create call needs (source file, destination, and
+through its shared `ExportSettings` the volume, mode, overwrite and properties) plus a
+fingerprint of the live state it was planned against, so apply can skip an item whose world
+has changed since the review.
 
-The models are frozen stdlib dataclasses with slots: a plan may hold 100,000 items, and pydantic
-(through `TypeAdapter`) is used only at the edges, to dump, load and describe them as JSON.
+The models are frozen stdlib dataclasses with slots: a plan may hold 1,000,000 items, and
+pydantic (through `TypeAdapter`) is used only at the edges, to dump, load and describe them as
+JSON (`io.py` gives items their own JSON shape, `records.ItemRecord`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from reconciler.manifest.models import Mode
 
 # 2: items and unmanaged aliases name their platform; `platforms` replaces `endpoint`;
 # properties carry aws_storage_class.
-FORMAT_VERSION = 2
+# 3: the review first (summary, declarations, risks); items point at shared `settings`;
+# what an item can derive (key, destructive, object URI) is not stored; one item per line.
+FORMAT_VERSION = 3
 
 # Foreign or hand-extended plans must not load silently: unknown keys are refused.
 _FORBID = ConfigDict(extra="forbid")
@@ -83,8 +87,6 @@ class Source:
     """The project file an item exports; `file_id` is None only when no file was resolved
     (a glob that matched nothing, a path or project that does not exist)."""
 
-    __pydantic_config__ = _FORBID
-
     file_id: str | None
     project: str
     path: str | None
@@ -96,18 +98,39 @@ class Destination:
     """Where the object goes: `location` is relative to the volume (its prefix is invisible).
     For items without a file, `location` is the unrendered template."""
 
-    __pydantic_config__ = _FORBID
-
     volume: str
     location: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSettings:
+    """How the items of one or more declarations are exported: the platform and project they
+    are planned in, the volume, mode, overwrite and properties of the create call, and the
+    start of the object URIs on that volume (`None`: the volume was not found, or its cloud
+    shows no URI). A plan holds each distinct one once (`Plan.settings`) and its items point
+    at them: 1,000,000 items share a handful."""
+
+    __pydantic_config__ = _FORBID
+
+    platform: str
+    project: str
+    volume: str
+    mode: Mode
+    overwrite: bool
+    properties: ExportProperties
+    object_uri_prefix: str | None
+
+
+# A move deletes the platform copy; a replace overwrites an object.
+DESTRUCTIVE_ACTIONS = frozenset({Action.MOVE, Action.REPLACE})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlanItem:
     """One (file, destination) and the single action planned for it.
 
-    `key` identifies the item across plan, journal and receipt. `destructive` is true for a
-    move (the platform copy is deleted) and for a replace (an object is overwritten).
+    `settings` says where and how it is exported (shared with the other items of its
+    declarations); `location` is rendered (for an item without a file, the template).
     `declared_at` lists every `FILE:LINE:COL` that declares this item (more than one when two
     entries resolve to the same file and destination with the same settings). `job_id`, on an
     in-flight item, is the item's own job when `reason_code` is `job-active`, and the job it
@@ -116,29 +139,64 @@ class PlanItem:
     picks it up. `job_differences` lists where the item's own job differs from the manifest
     (`overwrite`, `properties.KEY`). `last_failure` quotes the FAILED job this item retries.
     `fingerprint` summarises the live state the item was planned against (`fingerprint.py`);
-    blocked items are never submitted. `platform` names the entry of `Plan.platforms` (and so
-    the endpoint) the item is planned against; `key` is unique within its platform.
+    blocked items are never submitted.
+
+    What is derived is not stored (a plan may hold 1,000,000 items): `key` identifies the
+    item across plan, journal and receipt and is unique within its platform; `destructive` is
+    true for a move (the platform copy is deleted) and a replace (an object is overwritten).
     """
 
-    __pydantic_config__ = _FORBID
-
-    key: str
     action: Action
     reason_code: ReasonCode | BlockedReason
     reason: str
-    source: Source
-    destination: Destination
-    object_uri: str | None
-    mode: Mode
-    overwrite: bool
-    properties: ExportProperties
+    file_id: str | None
+    path: str | None
+    size: int | None
+    location: str
+    settings: ExportSettings
     declared_at: tuple[str, ...]
-    destructive: bool
-    job_id: str | None
-    job_differences: tuple[str, ...]
-    last_failure: str | None
     fingerprint: str
-    platform: str
+    job_id: str | None = None
+    job_differences: tuple[str, ...] = ()
+    last_failure: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.file_id or self.declared_at[0]}>{self.settings.volume}:{self.location}"
+
+    @property
+    def source(self) -> Source:
+        return Source(self.file_id, self.settings.project, self.path, self.size)
+
+    @property
+    def destination(self) -> Destination:
+        return Destination(self.settings.volume, self.location)
+
+    @property
+    def mode(self) -> Mode:
+        return self.settings.mode
+
+    @property
+    def overwrite(self) -> bool:
+        return self.settings.overwrite
+
+    @property
+    def properties(self) -> ExportProperties:
+        return self.settings.properties
+
+    @property
+    def platform(self) -> str:
+        """The entry of `Plan.platforms` (and so the endpoint) the item is planned against."""
+        return self.settings.platform
+
+    @property
+    def destructive(self) -> bool:
+        return self.action in DESTRUCTIVE_ACTIONS
+
+    @property
+    def object_uri(self) -> str | None:
+        prefix = self.settings.object_uri_prefix
+        return None if prefix is None or self.file_id is None else prefix + self.location
 
     @property
     def submits(self) -> bool:
@@ -184,16 +242,81 @@ class ActionTotal:
 class ApplyEstimate:
     """What applying the plan costs in API calls, and the least time the rate limit imposes.
 
-    `formula` states how the numbers were computed, for the reviewer.
+    `read_calls` is what `apply --plan` reads before and while it sends (the active jobs, the
+    volumes, the items' files in bulk, their destinations); `formula` states how the numbers
+    were computed, for the reviewer.
     """
 
     __pydantic_config__ = _FORBID
 
+    read_calls: int
     create_calls: int
     poll_calls: int
     total_calls: int
     rate_limit_seconds: int
     formula: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeclarationSummary:
+    """One row of the review: what one declaration selects and what the plan does with it.
+
+    A glob is always a row of its own. Entries by file ID or by path of one manifest with the
+    same volume, mode and settings make one row when there are many of them (a generated list
+    of 100,000 IDs is one row, `declared_at` then spans their lines: `FILE:FIRST-LAST`).
+    `selector` reads as the manifest says it (`glob results/**/*.bam`, `path a/b.txt`, `file
+    5abc...`, or `1,000 file IDs` for a row of many); `location` is the destination pattern
+    (the rows of many entries with different patterns say `(one per entry)`). `totals` lists
+    the actions its items have, in the order of `Action`; an item declared by two entries
+    counts in both rows."""
+
+    __pydantic_config__ = _FORBID
+
+    declared_at: str
+    entries: int
+    selector: str
+    platform: str
+    project: str
+    volume: str
+    location: str
+    mode: Mode
+    totals: tuple[ActionTotal, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RiskEntry:
+    """One item of a risk list, as a reviewer reads it."""
+
+    __pydantic_config__ = _FORBID
+
+    source: str  # the path in the project, else the file ID
+    destination: str  # volume:location
+    size: int | None
+    reason_code: ReasonCode | BlockedReason
+    reason: str
+    declared_at: str  # the first declaration of the item
+
+
+@dataclass(frozen=True, slots=True)
+class RiskList:
+    """The items of one risky action (replace, move, blocked): how many, how many bytes, and
+    the first of them in plan order (`RISK_LIST_LIMIT`); the rest are counted."""
+
+    __pydantic_config__ = _FORBID
+
+    action: Action
+    count: int
+    bytes: int
+    shown: tuple[RiskEntry, ...]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.shown)
+
+
+# The actions a reviewer must look at first, in the order the review lists them.
+RISK_ACTIONS = (Action.REPLACE, Action.MOVE, Action.BLOCKED)
+RISK_LIST_LIMIT = 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,13 +332,15 @@ class Guards:
 @dataclass(frozen=True, slots=True)
 class Plan:
     """A whole plan, for one or more platforms and projects: `platforms` lists each platform
-    once, and every item names its own. `projects` are those of the manifests it was made from
-    (sorted): a reviewed plan applied with `apply --reviewed` must be of the same projects,
-    platforms and endpoints as the manifests it is applied with. `summary`,
-    `destructive_count`, `guards` and `apply_estimate` cover the whole plan. `digest` covers the
-    canonical JSON of every other field (see `io.py`)."""
+    once, and every item names its own (through its settings). `projects` are those of the
+    manifests it was made from (sorted): a reviewed plan applied with `apply --reviewed` must
+    be of the same projects, platforms and endpoints as the manifests it is applied with.
 
-    __pydantic_config__ = _FORBID
+    It leads with what a reviewer reads first, in every rendering: `summary` (totals by
+    action), `destructive_count`, `apply_estimate`, `declarations` (a row per declaration) and
+    `risks` (the capped lists of replaces, moves and blocked items); then `settings` (each
+    distinct export settings once) and every item. `digest` covers the canonical JSON of every
+    other field (see `io.py`)."""
 
     format_version: int
     tool_version: str
@@ -225,11 +350,14 @@ class Plan:
     projects: tuple[str, ...]
     planned_at: str | None
     guards: Guards
-    items: tuple[PlanItem, ...]
-    unmanaged_aliases: tuple[UnmanagedAlias, ...]
     summary: tuple[ActionTotal, ...]
     destructive_count: int
     apply_estimate: ApplyEstimate
+    declarations: tuple[DeclarationSummary, ...]
+    risks: tuple[RiskList, ...]
+    settings: tuple[ExportSettings, ...]
+    items: tuple[PlanItem, ...]
+    unmanaged_aliases: tuple[UnmanagedAlias, ...]
     digest: str
 
     def count(self, action: Action) -> int:

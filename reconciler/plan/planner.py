@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from reconciler.core.live import LiveState
 from reconciler.core.platforms import DEFAULT_PLATFORM
 from reconciler.limits import BULK_LIMIT
-from reconciler.manifest.models import ManifestSet, Mode
+from reconciler.manifest.models import ExportRule, ManifestSet, Mode
 from reconciler.plan.decide import Decider, Decision
 from reconciler.plan.fingerprint import JobIndex, fingerprint
 from reconciler.plan.io import plan_digest
@@ -36,15 +36,15 @@ from reconciler.plan.model import (
     ActionTotal,
     ApplyEstimate,
     BlockedReason,
-    Destination,
+    ExportSettings,
     Guards,
     Plan,
     PlanItem,
     PlatformTarget,
-    Source,
     UnmanagedAlias,
 )
 from reconciler.plan.resolve import Desired, Resolution, Unresolved, resolve_all
+from reconciler.plan.review import declaration_rows, risk_lists
 
 # Bulk export get calls per batch of jobs while apply waits for them; jobs take a few polls.
 POLL_ROUNDS = 3
@@ -91,33 +91,39 @@ def build_plan(
 
         conflicts = _conflicts(groups)
         decider = Decider(live, jobs)
-        platform = context.platform
+        shared = _Shared(context.platform, decider)
         # One item per unresolved rule and per (file, destination), at its first declaration;
-        # each group is let go once its item exists (a plan of 100,000 items holds less).
+        # each group is let go once its item exists (a plan of 1,000,000 items holds less).
         items: list[PlanItem] = []
         for found in resolution.items:
             if isinstance(found, Unresolved):
-                items.append(_unresolved_item(found, live, jobs, platform))
+                items.append(_unresolved_item(found, live, jobs, shared))
                 continue
             key = (found.file.id, found.rule.volume, found.location)
             group = groups.pop(key, None)
             if group is not None:
-                items.append(_item(group, conflicts.get(key), decider, platform))
+                items.append(_item(group, conflicts.get(key), decider, shared))
         items = _order_copies_first(_block_moves_of_blocked_copies(items))
+        rules = manifests.rules
         plan = Plan(
             format_version=FORMAT_VERSION,
             tool_version=context.tool_version,
-            platforms=(PlatformTarget(platform, context.endpoint),),
+            platforms=(PlatformTarget(context.platform, context.endpoint),),
             manifests_commit=context.manifests_commit,
             manifests_digest=manifests.digest,
             projects=tuple(sorted({m.header.project for m in manifests.manifests})),
             planned_at=context.planned_at,
             guards=_guards(manifests),
-            items=tuple(items),
-            unmanaged_aliases=_unmanaged(live, platform),
             summary=summarize(items),
             destructive_count=sum(1 for i in items if i.destructive),
             apply_estimate=estimate_apply(items),
+            declarations=declaration_rows(
+                rules, items, platform=context.platform, at=shared.at_all(rules)
+            ),
+            risks=risk_lists(items),
+            settings=shared.settings(),
+            items=tuple(items),
+            unmanaged_aliases=_unmanaged(live, context.platform),
             digest="",
         )
         return dataclasses.replace(plan, digest=plan_digest(plan))
@@ -125,8 +131,45 @@ def build_plan(
 
 _Key = tuple[str, str, str]  # file id, volume, location
 _MOVE, _COPY = Mode.MOVE, Mode.COPY  # bound once: enum attribute access is a descriptor call
-# A move deletes the platform copy; a replace overwrites an object.
-_DESTRUCTIVE = frozenset({Action.MOVE, Action.REPLACE})
+
+
+class _Shared:
+    """What many items of one plan share, made once: each rule's `FILE:LINE:COL` text and
+    each distinct `ExportSettings` (a plan of 1,000,000 items from one glob holds one)."""
+
+    def __init__(self, platform: str, decider: Decider) -> None:
+        self.platform = platform
+        self._decider = decider
+        self._at: dict[int, str] = {}  # id(rule) -> its declared_at text
+        self._settings: dict[int, ExportSettings] = {}  # id(rule) -> its settings
+        self._distinct: dict[ExportSettings, ExportSettings] = {}
+
+    def at(self, rule: ExportRule) -> str:
+        found = self._at.get(id(rule))
+        if found is None:
+            found = self._at[id(rule)] = str(rule.declared_at)
+        return found
+
+    def at_all(self, rules: Sequence[ExportRule]) -> dict[int, str]:
+        return {id(rule): self.at(rule) for rule in rules}
+
+    def of(self, rule: ExportRule) -> ExportSettings:
+        found = self._settings.get(id(rule))
+        if found is None:
+            made = ExportSettings(
+                platform=self.platform,
+                project=rule.project,
+                volume=rule.volume,
+                mode=rule.mode,
+                overwrite=rule.overwrite,
+                properties=rule.properties,
+                object_uri_prefix=self._decider.object_uri(rule.volume, ""),
+            )
+            found = self._settings[id(rule)] = self._distinct.setdefault(made, made)
+        return found
+
+    def settings(self) -> tuple[ExportSettings, ...]:
+        return tuple(self._distinct)
 
 
 @contextmanager
@@ -201,66 +244,56 @@ def _item(
     desired: list[Desired],
     conflict: tuple[BlockedReason, str] | None,
     decider: Decider,
-    platform: str,
+    shared: _Shared,
 ) -> PlanItem:
     live, jobs = decider.live, decider.jobs
     first = desired[0]
     rule, file, location = first.rule, first.file, first.location
     volume = rule.volume
-    properties = rule.properties  # the rule's own object: rules share a handful
     if conflict is not None:
         decision = Decision(Action.BLOCKED, conflict[0], conflict[1])
     else:
-        decision = decider.decide(file, volume, location, rule.mode, rule.overwrite, properties)
+        decision = decider.decide(
+            file, volume, location, rule.mode, rule.overwrite, rule.properties
+        )
     action, code, reason, job_id, differences, failure = decision
-    file_id = file.id
-    mode = rule.mode
     return PlanItem(
-        key=f"{file_id}>{volume}:{location}",
         action=action,
         reason_code=code,
         reason=reason,
-        source=Source(file_id, file.project, file.path or None, file.size),
-        destination=Destination(volume, location),
-        object_uri=decider.object_uri(volume, location),
-        mode=mode,
-        overwrite=rule.overwrite,
-        properties=properties,
-        declared_at=(str(rule.declared_at),)
+        file_id=file.id,
+        path=file.path or None,
+        size=file.size,
+        location=location,
+        settings=shared.of(rule),
+        declared_at=(shared.at(rule),)
         if len(desired) == 1
-        else tuple(str(d.rule.declared_at) for d in desired),
-        destructive=action in _DESTRUCTIVE,
+        else tuple(shared.at(d.rule) for d in desired),
+        fingerprint=fingerprint(live, jobs, file, volume, location, rule.mode),
         job_id=job_id,
         job_differences=differences,
         last_failure=failure,
-        fingerprint=fingerprint(live, jobs, file, volume, location, mode),
-        platform=platform,
     )
 
 
-def _unresolved_item(slot: Unresolved, live: LiveState, jobs: JobIndex, platform: str) -> PlanItem:
+def _unresolved_item(
+    slot: Unresolved, live: LiveState, jobs: JobIndex, shared: _Shared
+) -> PlanItem:
     rule, file = slot.rule, slot.file
     file_id = file.id if file is not None else (rule.selector if rule.kind == "file" else None)
     path = file.path if file is not None else (rule.selector if rule.kind == "path" else None)
     location = slot.location if slot.location is not None else rule.location
     return PlanItem(
-        key=f"{file_id or rule.declared_at}>{rule.volume}:{location}",
         action=Action.BLOCKED,
         reason_code=slot.reason,
         reason=slot.sentence,
-        source=Source(file_id, rule.project, path or None, file.size if file else None),
-        destination=Destination(rule.volume, location),
-        object_uri=None,
-        mode=rule.mode,
-        overwrite=rule.overwrite,
-        properties=rule.properties,
-        declared_at=(str(rule.declared_at),),
-        destructive=False,
-        job_id=None,
-        job_differences=(),
-        last_failure=None,
+        file_id=file_id,
+        path=path or None,
+        size=file.size if file else None,
+        location=location,
+        settings=shared.of(rule),
+        declared_at=(shared.at(rule),),
         fingerprint=fingerprint(live, jobs, file, rule.volume, location, rule.mode),
-        platform=platform,
     )
 
 
@@ -284,7 +317,6 @@ def _block_moves_of_blocked_copies(items: list[PlanItem]) -> list[PlanItem]:
                 reason_code=BlockedReason.COPY_BLOCKED,
                 reason=f"the copy to {dest} is blocked ({copy.reason}); moving first would "
                 "make that copy impossible",
-                destructive=False,
             )
         result.append(item)
     return result
@@ -326,36 +358,51 @@ def summarize(items: Iterable[PlanItem]) -> tuple[ActionTotal, ...]:
     return tuple(ActionTotal(a, counts[a], sizes[a]) for a in Action)
 
 
+# Listings of the active jobs apply makes before it reads any file (PENDING, then RUNNING).
+JOB_LISTINGS = 2
+
 ESTIMATE_FORMULA = (
+    f"read = {JOB_LISTINGS} job listings + 1 per volume + ceil(files/{BULK_LIMIT}) over the "
+    "items to submit and in flight (bulk file get) + 1 destination listing per volume (each "
+    "destination folder that already holds objects adds one); "
     f"create = ceil(copies/{BULK_LIMIT}) + ceil(moves/{BULK_LIMIT}) over the items to submit; "
     f"polls = {POLL_ROUNDS} rounds x (ceil(copy jobs/{BULK_LIMIT}) + ceil(move jobs/{BULK_LIMIT})) "
     "over the items to submit and in flight; "
     f"rate-limit wait = {RATE_LIMIT_WINDOW_SECONDS} s x floor((calls - 1) / "
-    f"{RATE_LIMIT_REQUESTS}); apply's own re-read of the live state and job run time not included"
+    f"{RATE_LIMIT_REQUESTS}); job run time not included"
 )
 
 
 def estimate_apply(items: Iterable[PlanItem]) -> ApplyEstimate:
-    """API calls apply will make and the least time the rate limit adds (see the formula)."""
+    """API calls `apply --plan` will make and the least time the rate limit adds (see the
+    formula)."""
     submit = {Mode.COPY: 0, Mode.MOVE: 0}
     watch = {Mode.COPY: 0, Mode.MOVE: 0}
+    read_files = 0
+    volumes: set[str] = set()
     for item in items:
-        if item.action in SUBMITTING_ACTIONS:
+        action = item.action
+        if action in SUBMITTING_ACTIONS:
             submit[item.mode] += 1
-        if item.action in PENDING_ACTIONS:
+        if action in PENDING_ACTIONS:
             watch[item.mode] += 1
+            volumes.add(item.settings.volume)
+            read_files += item.file_id is not None
+    reads = (
+        JOB_LISTINGS + 2 * len(volumes) + math.ceil(read_files / BULK_LIMIT) if read_files else 0
+    )
     creates = sum(math.ceil(n / BULK_LIMIT) for n in submit.values())
     polls = POLL_ROUNDS * sum(math.ceil(n / BULK_LIMIT) for n in watch.values())
-    total = creates + polls
+    total = reads + creates + polls
     wait = RATE_LIMIT_WINDOW_SECONDS * ((total - 1) // RATE_LIMIT_REQUESTS) if total else 0
-    return ApplyEstimate(creates, polls, total, wait, ESTIMATE_FORMULA)
+    return ApplyEstimate(reads, creates, polls, total, wait, ESTIMATE_FORMULA)
 
 
 def combine(plans: Sequence[Plan], manifests: ManifestSet) -> Plan:
     """One plan of several platforms' plans (each made by `build_plan` from its share of
-    `manifests`): their items and aliases in order, the summary, guards and estimate of the
-    whole, sealed anew. Each platform is applied within its own rate budget, side by side, so
-    the estimated wait is the longest of theirs."""
+    `manifests`): their items, rows and aliases in order, the summary, risks, guards and
+    estimate of the whole, sealed anew. Each platform is applied within its own rate budget,
+    side by side, so the estimated wait is the longest of theirs."""
     if len(plans) == 1 and plans[0].manifests_digest == manifests.digest:
         return plans[0]
     items = tuple(item for plan in plans for item in plan.items)
@@ -370,17 +417,21 @@ def combine(plans: Sequence[Plan], manifests: ManifestSet) -> Plan:
         projects=tuple(sorted({project for plan in plans for project in plan.projects})),
         planned_at=min((p.planned_at for p in plans if p.planned_at), default=None),
         guards=_guards(manifests),
-        items=items,
-        unmanaged_aliases=tuple(a for plan in plans for a in plan.unmanaged_aliases),
         summary=summarize(items),
         destructive_count=sum(plan.destructive_count for plan in plans),
         apply_estimate=ApplyEstimate(
+            read_calls=sum(e.read_calls for e in estimates),
             create_calls=sum(e.create_calls for e in estimates),
             poll_calls=sum(e.poll_calls for e in estimates),
             total_calls=sum(e.total_calls for e in estimates),
             rate_limit_seconds=max((e.rate_limit_seconds for e in estimates), default=0),
             formula=ESTIMATE_FORMULA + COMBINED_FORMULA,
         ),
+        declarations=tuple(row for plan in plans for row in plan.declarations),
+        risks=risk_lists(items),
+        settings=tuple(dict.fromkeys(s for plan in plans for s in plan.settings)),
+        items=items,
+        unmanaged_aliases=tuple(a for plan in plans for a in plan.unmanaged_aliases),
         digest="",
     )
     return dataclasses.replace(plan, digest=plan_digest(plan))

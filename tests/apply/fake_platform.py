@@ -20,11 +20,10 @@ from reconciler.manifest.models import Mode
 from reconciler.plan.model import (
     Action,
     BlockedReason,
-    Destination,
     ExportProperties,
+    ExportSettings,
     PlanItem,
     ReasonCode,
-    Source,
 )
 
 VOLUME = "o/vol"
@@ -71,24 +70,32 @@ def item(
 ) -> PlanItem:
     action = action or (Action.MOVE if mode is Mode.MOVE else Action.COPY)
     return PlanItem(
-        key=f"{file}->{VOLUME}:{location}",
         action=action,
         reason_code=reason_code,
         reason=f"{action} planned",
-        source=Source(file_id=file, project="o/p", path=f"{file}.dat", size=SIZE),
-        destination=Destination(volume=VOLUME, location=location),
-        object_uri=None,
+        file_id=file,
+        path=f"{file}.dat",
+        size=SIZE,
+        location=location,
+        settings=SETTINGS[mode],
+        declared_at=("m.yaml:1:1",),
+        fingerprint="fp",
+        job_id=job_id,
+    )
+
+
+SETTINGS = {
+    mode: ExportSettings(
+        platform="default",
+        project="o/p",
+        volume=VOLUME,
         mode=mode,
         overwrite=False,
         properties=ExportProperties(None, None, None, None),
-        declared_at=("m.yaml:1:1",),
-        destructive=mode is Mode.MOVE,
-        job_id=job_id,
-        job_differences=(),
-        last_failure=None,
-        fingerprint="fp",
-        platform="default",
+        object_uri_prefix=None,
     )
+    for mode in Mode
+}
 
 
 @dataclass

@@ -165,7 +165,7 @@ def test_the_next_plan_quotes_the_failure_the_journal_knows(lab, capsys) -> None
     state = manifest.parent.parent / "state"
     ran = run_cli(capsys, "plan", str(manifest), "--state-dir", str(state), "--format", "json")
 
-    items = {i["source"]["file_id"]: i for i in json.loads(ran.out)["items"]}
+    items = {i["file_id"]: i for i in json.loads(ran.out)["items"]}
     assert items[doomed]["action"] == "move"
     assert items[doomed]["reason_code"] == "retry-after-failure"
     assert items[doomed]["last_failure"]

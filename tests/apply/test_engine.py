@@ -272,7 +272,7 @@ def test_an_answer_giving_a_job_another_item_has_is_ambiguous(
     watched = replace(
         item("f", "d"), action=Action.IN_FLIGHT, reason_code=ReasonCode.JOB_ACTIVE, job_id="job-0"
     )
-    again = replace(item("f", "d"), key="another key for the same export")
+    again = item("f", "d")  # the same export a second time (a plan never holds it twice)
     platform.creates.append(lambda answers: [platform.export(platform.jobs["job-0"], clock())])
     outcomes = run([watched, again])
 

@@ -13,11 +13,10 @@ from reconciler.apply.outcome import ItemOutcome, Result
 from reconciler.manifest.models import Mode
 from reconciler.plan.model import (
     Action,
-    Destination,
     ExportProperties,
+    ExportSettings,
     PlanItem,
     ReasonCode,
-    Source,
 )
 from reconciler.redact import register_secret
 
@@ -34,25 +33,29 @@ RUN = receipt.RunInfo(
 )
 
 
+SETTINGS = ExportSettings(
+    platform="aws-us",
+    project="lab/p",
+    volume="lab/out",
+    mode=Mode.MOVE,
+    overwrite=False,
+    properties=ExportProperties("AES256", None, None, None),
+    object_uri_prefix="s3://out/",
+)
+
+
 def outcome(n: int, result: Result, job: str | None) -> ItemOutcome:
     item = PlanItem(
-        key=f"key-{n}",
         action=Action.MOVE,
         reason_code=ReasonCode.DESTINATION_EMPTY,
         reason="nothing at the destination",
-        source=Source(file_id=f"{n:024x}", project="lab/p", path=f"a/f{n}.bam", size=10 + n),
-        destination=Destination(volume="lab/out", location=f"a/f{n}.bam"),
-        object_uri=f"s3://out/a/f{n}.bam",
-        mode=Mode.MOVE,
-        overwrite=False,
-        properties=ExportProperties("AES256", None, None, None),
+        file_id=f"{n:024x}",
+        path=f"a/f{n}.bam",
+        size=10 + n,
+        location=f"a/f{n}.bam",
+        settings=SETTINGS,
         declared_at=("m.yaml:3:5",),
-        destructive=True,
-        job_id=None,
-        job_differences=(),
-        last_failure=None,
         fingerprint="f",
-        platform="aws-us",
     )
     return ItemOutcome(item, result=result, job_id=job, job_state="COMPLETED" if job else None)
 
@@ -66,7 +69,9 @@ def test_the_streamed_receipt_is_canonical_json(tmp_path: Path, count: int) -> N
     document = json.loads(text)
     assert text == json.dumps(document, indent=2) + "\n"
     assert document["jobs"] == [{"id": f"job-{n}", "state": "COMPLETED"} for n in range(count)]
-    assert [i["key"] for i in document["items"]] == [f"key-{n}" for n in range(count + 1)]
+    assert [i["key"] for i in document["items"]] == [
+        f"{n:024x}>lab/out:a/f{n}.bam" for n in range(count + 1)
+    ]
     assert document["items"][0]["result"] == ("completed" if count else "blocked")
     assert document["exit_code"] == 1 and document["run"] == RUN.run_id
     assert not (tmp_path / "receipt.json.tmp").exists()

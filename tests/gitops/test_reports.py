@@ -25,15 +25,13 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.gitops.reports import terraform_report
-from reconciler.plan.io import dump_plan, plan_digest
+from reconciler.plan.io import dump_plan
 from reconciler.plan.model import (
-    FORMAT_VERSION,
     Action,
     ActionTotal,
-    ApplyEstimate,
-    Guards,
     Plan,
 )
+from tests.plan.helpers import bare_plan
 
 TERRAFORM_REPORT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -75,29 +73,7 @@ CODE_QUALITY_SCHEMA: dict[str, Any] = {
 
 def make_plan(counts: dict[Action, int]) -> Plan:
     summary = tuple(ActionTotal(action=a, count=n, bytes=0) for a, n in counts.items())
-    plan = Plan(
-        format_version=FORMAT_VERSION,
-        tool_version="0.1.0",
-        platforms=(),
-        manifests_commit=None,
-        manifests_digest="0" * 64,
-        projects=(),
-        planned_at=None,
-        guards=Guards(max_moves=None, max_bytes=None),
-        items=(),
-        unmanaged_aliases=(),
-        summary=summary,
-        destructive_count=0,
-        apply_estimate=ApplyEstimate(
-            create_calls=0, poll_calls=0, total_calls=0, rate_limit_seconds=0, formula=""
-        ),
-        digest="",
-    )
-    return Plan(**{**_fields(plan), "digest": plan_digest(plan)})
-
-
-def _fields(plan: Plan) -> dict[str, Any]:
-    return {name: getattr(plan, name) for name in Plan.__dataclass_fields__}
+    return bare_plan(summary=summary)
 
 
 def test_the_terraform_report_maps_actions_to_the_widget_columns() -> None:
@@ -137,7 +113,9 @@ def test_the_gitlab_report_command_writes_the_widget_file(
 def test_an_edited_plan_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     plan_file = tmp_path / "plan.json"
     text = dump_plan(make_plan({Action.MOVE: 3}))
-    plan_file.write_text(text.replace('"count": 3', '"count": 0'))
+    edited = text.replace('"count":3', '"count":0')
+    assert edited != text
+    plan_file.write_text(edited)
     assert main(["gitlab-report", str(plan_file)]) == 1
     assert "plan" in capsys.readouterr().err
 

@@ -4,7 +4,6 @@ reviewed; fail closed when a reviewed plan should exist and cannot be found."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,9 @@ from typing import Any
 import pytest
 
 from reconciler.cli import main
-from reconciler.plan.io import dump_plan, load_plan, plan_digest
-from reconciler.plan.model import FORMAT_VERSION, ApplyEstimate, Guards, Plan, PlatformTarget
+from reconciler.plan.io import dump_plan, load_plan
+from reconciler.plan.model import Plan, PlatformTarget
+from tests.plan.helpers import bare_plan
 
 from .fake_gitlab import TOKEN, FakeGitLab
 
@@ -22,25 +22,12 @@ HEAD, OLD_HEAD, MERGE, SQUASH, MERGED_RESULT, MAIN = (c * 40 for c in "abcdef")
 
 
 def plan_text(commit: str | None) -> str:
-    plan = Plan(
-        format_version=FORMAT_VERSION,
-        tool_version="0.1.0",
+    plan = bare_plan(
         platforms=(PlatformTarget("aws-us", "https://api.sbgenomics.com/v2"),),
         manifests_commit=commit,
-        manifests_digest="0" * 64,
         projects=("lab/p",),
-        planned_at=None,
-        guards=Guards(max_moves=None, max_bytes=None),
-        items=(),
-        unmanaged_aliases=(),
-        summary=(),
-        destructive_count=0,
-        apply_estimate=ApplyEstimate(
-            create_calls=0, poll_calls=0, total_calls=0, rate_limit_seconds=0, formula=""
-        ),
-        digest="",
     )
-    return dump_plan(dataclasses.replace(plan, digest=plan_digest(plan)))
+    return dump_plan(plan)
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from reconciler.core.live import (
     LiveFile,
@@ -24,6 +26,9 @@ from reconciler.manifest.models import (
     SelectorKind,
     export_properties,
 )
+from reconciler.plan.io import plan_digest
+from reconciler.plan.model import FORMAT_VERSION, ApplyEstimate, Plan
+from reconciler.plan.model import Guards as PlanGuards
 
 PROJECT = "me/proj"
 VOLUME = "me/vol"
@@ -186,3 +191,36 @@ def live(
         failed_jobs={j.file_id: j for j in failed},
         unmanaged_aliases=tuple(unmanaged),
     )
+
+
+def bare_plan(**fields: Any) -> Plan:
+    """A plan of nothing with `fields` set (the rest empty), sealed with its digest: for
+    tests that need a plan's shape, not a planner's work."""
+    plan = Plan(
+        format_version=FORMAT_VERSION,
+        tool_version="0.1.0",
+        platforms=(),
+        manifests_commit=None,
+        manifests_digest="0" * 64,
+        projects=(),
+        planned_at=None,
+        guards=PlanGuards(max_moves=None, max_bytes=None),
+        summary=(),
+        destructive_count=0,
+        apply_estimate=ApplyEstimate(
+            read_calls=0,
+            create_calls=0,
+            poll_calls=0,
+            total_calls=0,
+            rate_limit_seconds=0,
+            formula="",
+        ),
+        declarations=(),
+        risks=(),
+        settings=(),
+        items=(),
+        unmanaged_aliases=(),
+        digest="",
+    )
+    plan = dataclasses.replace(plan, **fields)
+    return dataclasses.replace(plan, digest=plan_digest(plan))

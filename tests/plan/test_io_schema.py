@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import TypeAdapter
 
 from reconciler.errors import PlanFileError
 from reconciler.manifest.models import Mode
@@ -26,6 +25,7 @@ from reconciler.plan.io import (
 )
 from reconciler.plan.model import FORMAT_VERSION, Plan, PlatformTarget
 from reconciler.plan.planner import PlanContext, build_plan
+from reconciler.plan.records import LIST_FIELDS
 
 from .helpers import VOLUME, fid, file, job, live, manifests, rule
 
@@ -67,17 +67,46 @@ def test_reformatting_a_plan_keeps_it_valid() -> None:
     assert load_plan(json.dumps(json.loads(dump_plan(plan)), indent=4, sort_keys=True)) == plan
 
 
-@pytest.mark.parametrize(
-    "edit",
-    [
-        lambda d: d["items"][0].update(overwrite=True),
-        lambda d: d["items"][0]["destination"].update(location="elsewhere"),
-        lambda d: d["items"].pop(),
-        lambda d: d["summary"][0].update(count=0),
-        lambda d: d.update(manifests_digest="0" * 64),
-        lambda d: d["items"][0].update(fingerprint="0" * 16),
-    ],
-)
+def _item_lines(text: str) -> list[str]:
+    lines = text.splitlines()
+    start = lines.index('  "items": [') + 1
+    return lines[start : lines.index("  ],", start)]
+
+
+def test_the_saved_form_is_one_item_per_line() -> None:
+    plan = sample_plan()
+    item_lines = _item_lines(dump_plan(plan))
+    assert len(item_lines) == len(plan.items)
+    first = json.loads(item_lines[0].rstrip(","))
+    assert "settings" in first and "job_id" not in first  # unset fields are left out
+
+
+def test_canonical_text_is_read_line_by_line_not_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    import reconciler.plan.io as plan_io
+
+    def whole(*_args: object) -> Plan:
+        raise AssertionError("a canonical plan was read whole")
+
+    monkeypatch.setattr(plan_io, "_read_whole", whole)
+    plan = sample_plan()
+    assert load_plan(dump_plan(plan)) == plan
+
+
+# Edits of the data, applied both to the reformatted JSON (read whole) and, where the edit
+# keeps one item per line, to the saved text itself (read line by line).
+EDITS = [
+    lambda d: d["items"][0].update(location="elsewhere"),
+    lambda d: d["items"][0].update(settings=1),
+    lambda d: d["items"][0].update(action="copy"),
+    lambda d: d["items"].pop(),
+    lambda d: d["settings"][0].update(overwrite=True),
+    lambda d: d["summary"][0].update(count=0),
+    lambda d: d.update(manifests_digest="0" * 64),
+    lambda d: d["items"][0].update(fingerprint="0" * 16),
+]
+
+
+@pytest.mark.parametrize("edit", EDITS)
 def test_a_hand_edit_is_refused(edit: object) -> None:
     data = json.loads(dump_plan(sample_plan()))
     edit(data)  # type: ignore[operator]
@@ -85,18 +114,73 @@ def test_a_hand_edit_is_refused(edit: object) -> None:
         load_plan(json.dumps(data))
 
 
+@pytest.mark.parametrize("edit", EDITS)
+def test_a_hand_edit_of_the_saved_text_is_refused(edit: object) -> None:
+    text = dump_plan(sample_plan())
+    data = json.loads(text)
+    edit(data)  # type: ignore[operator]
+    edited = _canonical_layout(data)
+    assert edited != text
+    with pytest.raises(PlanFileError, match="edited by hand"):
+        load_plan(edited)
+
+
+def _canonical_layout(data: dict[str, object]) -> str:
+    """`data` laid out as `write_plan` lays out a plan (compact values, a line per entry)."""
+    lines = []
+    for key, value in data.items():
+        compact = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        if key in LIST_FIELDS and isinstance(value, list) and value:
+            inner = ",\n".join(
+                "    " + json.dumps(v, separators=(",", ":"), ensure_ascii=False) for v in value
+            )
+            compact = "[\n" + inner + "\n  ]"
+        lines.append(f"  {json.dumps(key)}: {compact}")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def test_the_layout_helper_reproduces_the_saved_text() -> None:
+    text = dump_plan(sample_plan())
+    assert _canonical_layout(json.loads(text)) == text
+
+
+def test_a_duplicated_key_is_refused_even_when_its_last_value_is_the_planned_one() -> None:
+    """What a reviewer reads first must be what is applied: a second `location` that repeats
+    the planned value after a different one is still refused."""
+    text = dump_plan(sample_plan())
+    line = _item_lines(text)[0]
+    planned = json.loads(line.rstrip(","))["location"]
+    doubled = line.replace(
+        f'"location":{json.dumps(planned)}',
+        f'"location":"elsewhere/x.bam","location":{json.dumps(planned)}',
+    )
+    assert doubled != line
+    with pytest.raises(PlanFileError, match="'location' appears twice"):
+        load_plan(text.replace(line, doubled))
+
+
+def test_a_settings_index_out_of_range_is_refused() -> None:
+    data = json.loads(dump_plan(sample_plan()))
+    data["items"][0]["settings"] = 99
+    for text in (json.dumps(data), _canonical_layout(data)):
+        with pytest.raises(PlanFileError, match=r"items\.0\.settings: no settings 99"):
+            load_plan(text)
+
+
 def test_an_added_key_is_refused() -> None:
     data = json.loads(dump_plan(sample_plan()))
     data["items"][0]["note"] = "looks fine to me"
-    with pytest.raises(PlanFileError, match="not a valid plan"):
-        load_plan(json.dumps(data))
+    for text in (json.dumps(data), _canonical_layout(data)):
+        with pytest.raises(PlanFileError, match="not a valid plan"):
+            load_plan(text)
 
 
 def test_a_coerced_value_is_refused() -> None:
     data = json.loads(dump_plan(sample_plan()))
-    data["items"][0]["source"]["size"] = str(data["items"][0]["source"]["size"])
-    with pytest.raises(PlanFileError, match="not a valid plan"):
-        load_plan(json.dumps(data))
+    data["items"][0]["size"] = str(data["items"][0]["size"])
+    for text in (json.dumps(data), _canonical_layout(data)):
+        with pytest.raises(PlanFileError, match="not a valid plan"):
+            load_plan(text)
 
 
 @pytest.mark.parametrize("version", [FORMAT_VERSION - 1, FORMAT_VERSION + 1])
@@ -202,12 +286,14 @@ def test_schema_describes_every_action() -> None:
 
 
 @pytest.mark.parametrize("count", [0, 1, 4, 4999])
-def test_the_digest_is_the_sha256_of_the_whole_canonical_json(count: int) -> None:
-    """The digest is computed a slice of items at a time; the bytes hashed must be exactly
-    the compact JSON of the whole plan (what the schema's description promises)."""
+def test_the_digest_is_the_sha256_of_the_canonical_text_before_it(count: int) -> None:
+    """What the schema's description promises: the digest covers the saved text up to the
+    digest field, whatever a value holds (a URL that spells a field name included)."""
     plan = sample_plan()
     items = (plan.items * (count // len(plan.items) + 1))[:count]
     odd = PlatformTarget('https://x/"items":[]/v2', 'https://x/"items":[]/v2')
     plan = dataclasses.replace(plan, items=items, platforms=(odd,))
-    whole = TypeAdapter(Plan).dump_json(plan, exclude={"digest"})
-    assert plan_digest(plan) == hashlib.sha256(whole).hexdigest()
+    text = dump_plan(dataclasses.replace(plan, digest=plan_digest(plan)))
+    before, found, _ = text.rpartition(',\n  "digest": ')
+    assert found
+    assert plan_digest(plan) == hashlib.sha256(before.encode()).hexdigest()

@@ -601,9 +601,11 @@ def test_apply_estimate() -> None:
     rules += [rule(fid(n), mode=Mode.COPY, location=f"c/{n}") for n in range(300, 330)]
     state = live([file(n) for n in [*range(1, 251), *range(300, 330)]])
     estimate = plan_for(rules, state).apply_estimate
+    # apply --plan reads: 2 job listings, the volume and its destinations, 280 files in bulk.
+    assert estimate.read_calls == 2 + 2 + 3
     assert estimate.create_calls == 3 + 1
     assert estimate.poll_calls == 3 * (3 + 1)
-    assert estimate.total_calls == 16
+    assert estimate.total_calls == 7 + 4 + 12
     assert estimate.rate_limit_seconds == 0
     assert "ceil" in estimate.formula
 
@@ -615,9 +617,10 @@ def test_apply_estimate_under_the_rate_limit() -> None:
         plan_for([rule(fid(1))], live([F1])).items * 100_000
     )  # the same item repeated: only counts matter here
     estimate = estimate_apply(items)
+    assert estimate.read_calls == 2 + 2 + 1000
     assert estimate.create_calls == 1000
     assert estimate.poll_calls == 3000
-    assert estimate.rate_limit_seconds == 300 * 3
+    assert estimate.rate_limit_seconds == 300 * 5  # 5,004 calls: five windows to wait
 
 
 def test_guards_take_the_smallest_limit() -> None:
@@ -695,9 +698,10 @@ def test_a_storage_class_is_part_of_the_saved_plans_digest() -> None:
     glacier = export_properties(aws_storage_class="GLACIER_IR")
     plan = plan_for((rule(fid(1), location="cold.bam", properties=glacier),), live([file(1)]))
     data = json.loads(dump_plan(plan))
-    assert data["items"][0]["properties"]["aws_storage_class"] == "GLACIER_IR"
+    settings = data["settings"][data["items"][0]["settings"]]
+    assert settings["properties"]["aws_storage_class"] == "GLACIER_IR"
     assert load_plan(json.dumps(data)) == plan
-    data["items"][0]["properties"]["aws_storage_class"] = "DEEP_ARCHIVE"
+    settings["properties"]["aws_storage_class"] = "DEEP_ARCHIVE"
     with pytest.raises(PlanFileError, match="digest does not match"):
         load_plan(json.dumps(data))
 

@@ -210,7 +210,10 @@ def test_show_renders_each_format(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_show_refuses_an_edited_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     saved = tmp_path / "plan.json"
-    saved.write_text(dump_plan(mixed_plan()).replace('"overwrite": false', '"overwrite": true'))
+    text = dump_plan(mixed_plan())
+    edited = text.replace('"overwrite":false', '"overwrite":true')
+    assert edited != text
+    saved.write_text(edited)
     assert main(["show", str(saved)]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""

@@ -35,22 +35,24 @@ def set_item(index: int, key: str, value: Any) -> Callable[[dict[str, Any]], Non
     return lambda data: data["items"][index].update({key: value})
 
 
-def nested(index: int, outer: str, key: str, value: Any) -> Callable[[dict[str, Any]], None]:
-    return lambda data: data["items"][index][outer].update({key: value})
+def settings_of(index: int, key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """Change the export settings the item `index` points at."""
+    return lambda data: data["settings"][data["items"][index]["settings"]].update({key: value})
 
 
 def before_storage_classes(data: dict[str, Any]) -> None:
-    """The plan as format 1 wrote it: no `aws_storage_class` in the items' properties."""
+    """The plan as format 1 wrote it: no `aws_storage_class` in the properties."""
     data["format_version"] = 1
-    for item in data["items"]:
-        del item["properties"]["aws_storage_class"]
+    for settings in data["settings"]:
+        del settings["properties"]["aws_storage_class"]
 
 
 DIGEST = "the plan's digest does not match its content (edited by hand or damaged)"
 
 REFUSED: list[tuple[str, Edit, str]] = [
-    ("destination edited", data_edit(nested(0, "destination", "location", "elsewhere/x")),
-     DIGEST),
+    ("destination edited", data_edit(set_item(0, "location", "elsewhere/x")), DIGEST),
+    ("volume edited", data_edit(settings_of(0, "volume", "lab/elsewhere")), DIGEST),
+    ("copy made a move", data_edit(settings_of(0, "mode", "move")), DIGEST),
     ("action edited", data_edit(set_item(0, "action", "move")), DIGEST),
     ("an item removed", data_edit(lambda d: d["items"].pop()), DIGEST),
     ("items reordered", data_edit(lambda d: d["items"].reverse()), DIGEST),
@@ -72,7 +74,9 @@ REFUSED: list[tuple[str, Edit, str]] = [
      "not a valid plan (digest: Field required)"),
     ("an unknown field", data_edit(lambda d: d.update(approved_by="me")),
      "not a valid plan (approved_by: "),
-    ("size as text", data_edit(nested(0, "source", "size", "100")), "not a valid plan (items.0."),
+    ("size as text", data_edit(set_item(0, "size", "100")), "not a valid plan (items.0."),
+    ("a key twice", lambda text: text.replace('"location":', '"location":"x","location":', 1),
+     "appears twice in one object"),
     ("truncated", lambda text: text[: len(text) // 2], "not a plan (not JSON)"),
     ("empty", lambda text: "", "not a plan (not JSON)"),
     ("UTF-16", lambda text: text.encode("utf-16"), "not a plan (not UTF-8 text)"),
