@@ -4,7 +4,9 @@ from outside shown and never obeyed; and `reconciler show`, with every format.""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import re
 from pathlib import Path
 
@@ -182,7 +184,7 @@ def test_render_refuses_an_unknown_format(fmt: str) -> None:
     with pytest.raises(ConfigError) as refused:
         render(mixed_plan(), fmt)
     assert str(refused.value) == (
-        f"--format {fmt}: not a plan format; use one of text, json, markdown"
+        f"--format {fmt}: not a plan format; use one of text, json, markdown, csv"
     )
 
 
@@ -191,7 +193,8 @@ def test_render_gives_each_known_format() -> None:
     assert render(plan, "text") == render_text(plan)
     assert render(plan, "markdown", show_all=True) == render_markdown(plan, show_all=True)
     assert load_plan(render(plan, "json")) == plan
-    assert set(FORMATS) == {"text", "json", "markdown"}
+    assert len(list(csv.reader(io.StringIO(render(plan, "csv"))))) == 1 + len(plan.items)
+    assert set(FORMATS) == {"text", "json", "markdown", "csv"}
 
 
 # ---- reconciler show
@@ -203,11 +206,29 @@ def test_show_renders_each_format(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["show", str(saved)]) == 0
     assert capsys.readouterr().out.startswith("Plan: 1 to move")
     assert main(["show", str(saved), "--format", "markdown"]) == 0
-    assert capsys.readouterr().out.startswith("### reconciler plan")
+    note = capsys.readouterr().out
+    assert note.startswith("### reconciler plan")
+    # No full list beside the plan: the note says how to make it.
+    assert f"`reconciler show {saved} --format csv` lists them for a spreadsheet" in note
     assert main(["show", str(saved), "--format", "json"]) == 0
     assert load_plan(capsys.readouterr().out) == mixed_plan()
     assert main(["show", str(saved), "--show-all"]) == 0
     assert "data/f4.bam" in capsys.readouterr().out
+    assert main(["show", str(saved), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["action"] for row in rows] == [str(item.action) for item in mixed_plan().items]
+
+
+def test_show_names_the_full_list_beside_the_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    saved.write_text(dump_plan(mixed_plan()), encoding="utf-8")
+    (tmp_path / "plan.csv").write_text(render(mixed_plan(), "csv"), encoding="utf-8")
+    assert main(["show", str(saved), "--format", "markdown"]) == 0
+    note = capsys.readouterr().out
+    assert f"in `{tmp_path / 'plan.csv'}` (it opens in a spreadsheet)" in note
+    assert f"`{saved}`" in note
 
 
 def test_show_refuses_an_edited_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
