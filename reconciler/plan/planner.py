@@ -113,7 +113,7 @@ def build_plan(
             manifests_digest=manifests.digest,
             projects=tuple(sorted({m.header.project for m in manifests.manifests})),
             planned_at=context.planned_at,
-            guards=_guards(manifests),
+            guards=guards_of(manifests),
             summary=summarize(items),
             destructive_count=sum(1 for i in items if i.destructive),
             apply_estimate=estimate_apply(items),
@@ -416,7 +416,7 @@ def combine(plans: Sequence[Plan], manifests: ManifestSet) -> Plan:
         manifests_digest=manifests.digest,
         projects=tuple(sorted({project for plan in plans for project in plan.projects})),
         planned_at=min((p.planned_at for p in plans if p.planned_at), default=None),
-        guards=_guards(manifests),
+        guards=guards_of(manifests),
         summary=summarize(items),
         destructive_count=sum(plan.destructive_count for plan in plans),
         apply_estimate=ApplyEstimate(
@@ -443,7 +443,8 @@ COMBINED_FORMULA = (
 )
 
 
-def _guards(manifests: ManifestSet) -> Guards:
+def guards_of(manifests: ManifestSet) -> Guards:
+    """The smallest `guards` of the manifests."""
     moves = [
         m.header.guards.max_moves
         for m in manifests.manifests
