@@ -71,13 +71,15 @@ def search_files(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiRe
     else:
         after, count = _read_token(token, fingerprint)
         offset = 0
-    rows = search_index.page(
-        ctx.store, scopes, filters, after, query.descending, offset + limit + 1
-    )[offset:]
-    shown = rows[:limit]
+    rows: list[dict[str, Any]] = []
+    if count:  # else nothing matched: no page to read
+        want = offset + limit + 1  # one more than shown: whether another page follows
+        rows = search_index.page(ctx.store, scopes, filters, after, query.descending, want, count)
+    shown = rows[offset : offset + limit]
+    more = len(rows) > offset + limit
     body = {
         "count": count,
-        "cont_token": _token(fingerprint, shown[-1]["id"], count) if len(rows) > limit else None,
+        "cont_token": _token(fingerprint, shown[-1]["id"], count) if more else None,
         "result_set": [_result(row, query.id_field) for row in shown],
     }
     return ApiResponse(200, body)

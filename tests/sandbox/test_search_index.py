@@ -110,11 +110,12 @@ def searched(sandbox: Sandbox, query: str, limit: int) -> list[str]:
 def test_a_search_of_a_folder_is_the_tree_below_it(
     tree: list[tuple[str, str | None]], limit: int, walk: bool, descending: bool, kind: str | None
 ) -> None:
-    # With WALK_ABOVE at 1 every scope is walked by id; at its default these small ones sorted.
-    threshold = 1 if walk else search_index.WALK_ABOVE
+    # Walking by id is for large scopes and common matches; with both bounds at 0 every scope
+    # is walked, at their defaults these small ones are sorted.
+    bounds = (0, 0) if walk else (search_index.WALK_ABOVE, search_index.RARE_BELOW)
     with (
         tempfile.TemporaryDirectory() as tmp,
-        mock.patch.object(search_index, "WALK_ABOVE", threshold),
+        mock.patch.multiple(search_index, WALK_ABOVE=bounds[0], RARE_BELOW=bounds[1]),
     ):
         sandbox = start(Path(tmp), seed=seed(tree), port=0)
         try:
