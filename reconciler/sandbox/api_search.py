@@ -60,17 +60,17 @@ def search_files(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiRe
         raise bad_request('the body must carry "query": the search query, as a string')
     query = parse(text)
     limit = limit_param(request) or query.limit or DEFAULT_LIMIT
+    fingerprint = query.fingerprint()
     token = _given_token(request, query)
+    continued = None if token is None else _read_token(token, fingerprint)
     scopes = search_index.scopes(ctx.store, request.username, query)
     lag = ctx.faults.settings.search_lag
     filters = search_index.Filters(query.conditions, ctx.clock() - lag if lag else None)
-    fingerprint = query.fingerprint()
-    if token is None:
+    if continued is None:
         after, offset = None, query.offset or 0
         count = search_index.count(ctx.store, scopes, filters)
     else:
-        after, count = _read_token(token, fingerprint)
-        offset = 0
+        (after, count), offset = continued, 0
     rows: list[dict[str, Any]] = []
     if count:  # else nothing matched: no page to read
         want = offset + limit + 1  # one more than shown: whether another page follows

@@ -109,8 +109,8 @@ def scopes(store: Store, username: str, query: SearchQuery) -> list[Scope]:
         project = lookups.PROJECT.get(store, username, location.project)
         folder = str(project["root_folder"])
         if location.path:
-            row = store.read_one(
-                "SELECT id, type FROM files WHERE project = ? AND path = ?",
+            row = store.read_one(  # a folder before a file of the same path ('folder' > 'file')
+                "SELECT id, type FROM files WHERE project = ? AND path = ? ORDER BY type DESC",
                 (location.project, location.path),
             )
             if row is None:
