@@ -236,10 +236,6 @@ def _extension(reader: _Reader) -> str:
 def parse(text: str) -> SearchQuery:
     if len(text) > MAX_QUERY_CHARS:
         raise bad_request(f"the query has {len(text)} characters; at most {MAX_QUERY_CHARS}")
-    try:
-        text.encode()
-    except UnicodeEncodeError as exc:  # a lone surrogate, which JSON's \uD800 can carry
-        raise bad_request(f"the query is not text at character {exc.start + 1}") from None
     reader = _Reader(text)
     id_field = "id"
     if reader.accept_word("ID"):
