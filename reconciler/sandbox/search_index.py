@@ -147,36 +147,30 @@ def page(
 ) -> list[Row]:
     """The first `want` matching rows after the id `after` (before it, descending), where the
     query is known to match about `matches` rows (its count, which picks the way to read)."""
+    conditions, values = filters.where()
+    if after is not None:
+        conditions.append("id < ?" if descending else "id > ?")
+        values.append(after)
+    order = "DESC" if descending else "ASC"
     rows: list[Row] = []
     for scope in scopes:
-        rows += _scope_page(store, scope, filters, after, descending, want, matches)
+        index, where, params = _reading(store, scope, matches)
+        rows += store.read(
+            f"SELECT {_RESULT_COLUMNS} FROM files INDEXED BY {index}"
+            f" WHERE {' AND '.join([where, *conditions])} ORDER BY id {order} LIMIT ?",
+            [*params, *values, want],
+        )
     rows.sort(key=lambda row: str(row["id"]), reverse=descending)
     return rows[:want]
 
 
-def _scope_page(
-    store: Store,
-    scope: Scope,
-    filters: Filters,
-    after: str | None,
-    descending: bool,
-    want: int,
-    matches: int,
-) -> list[Row]:
+def _reading(store: Store, scope: Scope, matches: int) -> tuple[str, str, list[Any]]:
+    """The index to read the scope through, and its where clause: sorted through its own
+    index, or walked by id when it is large and the matches are not rare."""
     index, where, params = scope.listed()
     if matches >= RARE_BELOW and _holds_more(store, index, where, params, WALK_ABOVE):
-        index = _WALK_INDEX
-        where, params = scope.walked()
-    conditions, values = filters.where()
-    clauses = [where, *conditions]
-    if after is not None:
-        clauses.append("id < ?" if descending else "id > ?")
-        values = [*values, after]
-    return store.read(
-        f"SELECT {_RESULT_COLUMNS} FROM files INDEXED BY {index} WHERE {' AND '.join(clauses)}"
-        f" ORDER BY id {'DESC' if descending else 'ASC'} LIMIT ?",
-        [*params, *values, want],
-    )
+        return (_WALK_INDEX, *scope.walked())
+    return index, where, params
 
 
 def _holds_more(store: Store, index: str, where: str, params: list[Any], rows: int) -> bool:
