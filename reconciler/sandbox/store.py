@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 DB_NAME = "sandbox.db"
+CACHE_KIB = 64 * 1024
 
 Row = dict[str, Any]
 
@@ -107,6 +108,9 @@ class Store:
         self._conn.row_factory = sqlite3.Row
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        # 64 MiB of pages instead of SQLite's 2 MiB: a search page over a million files reads
+        # rows scattered by id, which otherwise cost a system call each (21 ms a page, not 3).
+        self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         self._conn.executescript(_SCHEMA)
         self._migrate()
 
