@@ -37,9 +37,11 @@ from reconciler.live.files import Found, Searcher, reachable, rests
 from reconciler.live.progress import ReadWatch
 from reconciler.manifest.models import ExportRule
 
-# Refusals that say the search is not available here at all, not that one query was wrong.
-_CLOSING_STATUSES = (403, 404)
-_REFUSING_STATUSES = (400, *_CLOSING_STATUSES)
+_REFUSING_STATUSES = (400, 403, 404)
+# A 404 with these codes says that the location's project (3002) or folder (5002) does not
+# exist: it concerns one query. Any other 404 (no such endpoint) and a 403 (no advance access)
+# concern every search of the reading.
+_NO_SUCH_PLACE = (3002, 5002)
 
 Kind = Literal["FILE", "FOLDER"]
 
@@ -176,14 +178,15 @@ class FileSearch:
             why = unusable(exc)
             if why is None:
                 raise
-            if exc.status != 400:  # about the account or the platform, not this query
+            if exc.status == 404 and exc.code in _NO_SUCH_PLACE:
+                return 0  # the folder does not exist (yet): nothing below it to list
+            if _closing(exc):
                 self._close(why)
             return None
         return page.count
 
     def _refused(self, rules: Sequence[ExportRule], why: str, exc: ApiError | None) -> None:
-        closing = exc is not None and (exc.status in _CLOSING_STATUSES or exc.status is None)
-        if closing:
+        if exc is not None and _closing(exc):
             self._close(why)
             return
         for rule in rules:
@@ -204,6 +207,14 @@ class FileSearch:
                 f"the file search {why}: listing folder by folder instead for every glob with "
                 f"discovery: search on this platform ({named}{more})"
             )
+
+
+def _closing(exc: ApiError) -> bool:
+    """Whether a refusal concerns the account or the platform (every later search would be
+    refused too), not one query."""
+    if exc.status == 400:
+        return False
+    return not (exc.status == 404 and exc.code in _NO_SUCH_PLACE)
 
 
 def unusable(exc: ApiError) -> str | None:
