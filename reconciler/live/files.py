@@ -82,7 +82,8 @@ def needs(
             # What is left below the prefix, one pattern per level; `descend` follows it down
             # only into folders it can match, so the walk goes no deeper than the pattern
             # reaches (unbounded below a `**`).
-            if (discovery or rule.discovery) == "search":
+            # With `everything` the whole tree is listed anyway: a search would add to it.
+            if (discovery or rule.discovery) == "search" and not everything:
                 node.searches.append(rule)
             else:
                 node.patterns.append(glob_rest(rule.selector, prefix))
