@@ -30,6 +30,7 @@ from reconciler.api.config import ApiConfig
 from reconciler.api.retry import RetryPolicy
 from reconciler.core.live import LiveFile, LiveState
 from reconciler.errors import ManifestError
+from reconciler.live import search
 from reconciler.live.progress import ReadWatch
 from reconciler.live.read import read
 from reconciler.manifest.load import load_manifests
@@ -193,3 +194,59 @@ def test_a_file_the_lagging_index_does_not_know_yet_is_missed_never_exported_wro
     # Everything the search plan would do, the listing plan would do the same way.
     assert all(item in listed.items for item in found.items)
     assert len(found.items) == len(listed.items) - 1 == 3
+
+
+def test_the_query_quotes_what_a_manifest_gives_it_and_names_no_dot_segment() -> None:
+    assert search.quoted('a"b\\c') == '"a\\"b\\\\c"'
+    assert search.query("/Projects/lab/p/x", "FILE") == (
+        'IN "/Projects/lab/p/x" WHERE type = "FILE" RECURSIVE'
+    )
+    assert search.location("lab/p", "") == "/Projects/lab/p"
+    assert search.location("lab/p", 'say "hi"') == '/Projects/lab/p/say "hi"'
+    for project, path in (("lab/..", ""), ("lab/p", "a/../../q"), ("lab/p", "a//b"), ("x", "")):
+        assert search.location(project, path) is None
+
+
+# A prefix written to end the location's string and add one of another project.
+EVIL = 'evil", "/Projects/lab/q'
+INJECTION_SEED: dict[str, Any] = {
+    **LAG_SEED,
+    "projects": [
+        {"id": PROJECT, "location": "aws:us-east-1"},
+        {"id": "lab/q", "location": "aws:us-east-1"},
+    ],
+    "files": [
+        {"project": PROJECT, "path": f"{EVIL}/mine.bam", "size": 1},
+        {"project": PROJECT, "path": "evil/decoy.bam", "size": 1},  # outside the prefix
+        *({"project": "lab/q", "path": f"s{n}/theirs.bam", "size": 2} for n in range(3)),
+    ],
+}
+
+
+@pytest.mark.parametrize("quoting", ["quoted", "not quoted"])
+def test_a_crafted_prefix_cannot_bring_in_another_projects_files(
+    quoting: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quoted, the prefix is one folder of the declared project; left unquoted (as a careless
+    client would), the search finds the other project's files and a folder outside the prefix
+    instead, and the bulk-get confirmation drops every one of them."""
+    if quoting == "not quoted":
+        monkeypatch.setattr(search, "quoted", lambda text: f'"{text}"')
+    body = {
+        **LAG_MANIFEST,
+        "exports": [{"glob": f"{EVIL}/**", "location": "{name}", "volume": "lab/out"}],
+    }
+    with tempfile.TemporaryDirectory() as tmp, served(INJECTION_SEED, "answered") as (client, _):
+        manifests = load(tmp, body)
+        asked = search.query(search.location(PROJECT, EVIL) or "", "FILE")
+        hits = sorted(h.name for page in client.search_files(asked) for h in page.result_set)
+        found, found_live = plan_of(client, manifests, discovery="search")
+        listed, _ = plan_of(client, manifests, discovery="list")
+
+    quoted = quoting == "quoted"
+    assert hits == (["mine.bam"] if quoted else ["decoy.bam", *["theirs.bam"] * 3])
+    # Unquoted, the search missed the prefix's own file: the plan misses it, exports no other.
+    assert list(project_files(found_live)) == ([f"{EVIL}/mine.bam"] if quoted else [])
+    assert [item.source.path for item in listed.items] == [f"{EVIL}/mine.bam"]
+    assert (found == listed) is quoted
+    assert all(item.source.file_id is None for item in found.items) is not quoted

@@ -140,19 +140,20 @@ class ReadWatch:
         self._client = client
         self._requests_before = client.stats.total
         self._started = self._clock()
+        if self._stream is None:  # nobody to tell: the transport logs its waits itself
+            yield self
+            return
         with client.transport.waits_told_to(self.waiting):
-            if self._stream is not None:
-                self._thread = threading.Thread(
-                    target=self._run, name="reconciler-read-progress", daemon=True
-                )
-                self._thread.start()
+            self._thread = threading.Thread(
+                target=self._run, name="reconciler-read-progress", daemon=True
+            )
+            self._thread.start()
             try:
                 yield self
             finally:
                 self._stop.set()
                 self._wake.set()
-                if self._thread is not None:
-                    self._thread.join(timeout=STOP_SECONDS)
+                self._thread.join(timeout=STOP_SECONDS)
                 self._finish()
 
     def counts(self) -> Counts:
