@@ -1,6 +1,7 @@
 """Requests of a plan's reading by list and by search discovery, and the estimate the plan says
 before its first listing, for the issue's world: N files, one per sample folder, in
-`tops` x `subs` folders under `results/`, declared by `glob: results/**/*.bam`.
+`tops` x `subs` folders under `results/`, declared by `glob: results/**/*.bam` (the world and
+manifest of `tests/test_live_estimate.py`, at the issue's size).
 
 Runs the sandbox on a loopback port (its rate limit raised so that the run takes seconds, not
 the 50 minutes the real limit would make 10,100 listings take; the time the estimate gives at
@@ -15,12 +16,10 @@ from __future__ import annotations
 import argparse
 import io
 import math
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
@@ -29,36 +28,9 @@ from reconciler.live.read import read
 from reconciler.manifest.load import load_manifests
 from reconciler.sandbox.server import start
 
-PROJECT = "bench/cohort"
-TOKEN = "sandbox-bench-token-0000000000"
-MANIFEST = """\
-version: 1
-project: bench/cohort
-defaults: {volume: bench/fresh}
-exports:
-  - glob: "results/**/*.bam"
-    location: "{path}"
-"""
-ESTIMATE = re.compile(r"reading the files: (?:about|at least) ([\d,]+) requests")
-
-
-def seed(tops: int, subs: int) -> dict[str, Any]:
-    return {
-        "tokens": [{"token": TOKEN, "username": "bench"}],
-        "projects": [{"id": PROJECT, "location": "aws:us-east-1"}],
-        "volumes": [
-            {
-                "id": "bench/fresh",
-                "location": "aws:us-east-1",
-                "service": {"type": "s3", "bucket": "bench-fresh"},
-            }
-        ],
-        "files": [
-            {"project": PROJECT, "path": f"results/b{t:03d}/s{s:03d}/r.bam", "size": 1000}
-            for t in range(tops)
-            for s in range(subs)
-        ],
-    }
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' world, below
+from tests.reliability.secret import SECRET_TOKEN
+from tests.test_live_estimate import ESTIMATE, MANIFEST, PROJECT, world
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,14 +48,14 @@ def main(argv: list[str] | None = None) -> int:
         rules = load_manifests([manifest], root=Path(folder)).rules
         sandbox = start(
             Path(folder) / "sandbox",
-            seed=seed(args.tops, args.subs),
+            seed=world(args.tops, args.subs),
             latency=args.latency,
             rate_limit=10_000_000,
         )
         try:
             for discovery in ("list", "search"):
                 out = io.StringIO()
-                with ApiClient(ApiConfig(endpoint=sandbox.url, token=TOKEN)) as client:
+                with ApiClient(ApiConfig(endpoint=sandbox.url, token=SECRET_TOKEN)) as client:
                     started = time.monotonic()
                     reading = read(
                         client, rules, discovery=discovery, watch=ReadWatch(out, every=3600)
@@ -94,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                     1 for f in reading.live.projects[PROJECT].by_path.values() if not f.is_folder
                 )
                 match = ESTIMATE.search(out.getvalue())
-                estimate = int(match[1].replace(",", "")) if match else -1
+                estimate = int(match[2].replace(",", "")) if match else -1
                 # What the reading made after it said its estimate: all but the project,
                 # volume, job and count reads and the rate-limit read before it.
                 before = 4 + stats.get("get_rate_limit", 0) + (2 if estimate >= 0 else 0)

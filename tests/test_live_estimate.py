@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,18 +66,23 @@ def requests_by_kind(sandbox: Sandbox, log: list[dict[str, Any]] | None = None) 
     return kinds
 
 
+Plan = Callable[..., Ran]
+
+
+@pytest.fixture
 def plan(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    sandbox: Sandbox,
-    *args: str,
-) -> Ran:
-    use_sandbox(monkeypatch, sandbox, tmp_path)
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Plan:
+    """`reconciler plan [ARGS] m.yaml` against a sandbox, as a user runs it."""
     manifest = tmp_path / "m.yaml"
     manifest.write_text(MANIFEST, encoding="utf-8")
     state = str(tmp_path / "state")
-    return run_cli(capsys, "plan", "--state-dir", state, *args, str(manifest))
+
+    def run(sandbox: Sandbox, *args: str) -> Ran:
+        use_sandbox(monkeypatch, sandbox, tmp_path)
+        return run_cli(capsys, "plan", "--state-dir", state, *args, str(manifest))
+
+    return run
 
 
 def after_the_estimate(sandbox: Sandbox, since: int = 0) -> int:
@@ -99,12 +105,9 @@ def twenty(make_sandbox: MakeSandbox) -> Sandbox:
 
 
 def test_listing_is_estimated_within_a_fifth_before_the_first_listing_and_search_proposed(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    twenty: Sandbox,
+    plan: Plan, tmp_path: Path, twenty: Sandbox
 ) -> None:
-    ran = plan(capsys, monkeypatch, tmp_path, twenty)
+    ran = plan(twenty)
 
     assert ran.code == 0, ran.err
     about, requests, folders = estimated(ran.err)
@@ -121,15 +124,12 @@ def test_listing_is_estimated_within_a_fifth_before_the_first_listing_and_search
 
 
 def test_search_costs_pages_and_bulk_gets_not_a_listing_a_folder(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    twenty: Sandbox,
+    plan: Plan, tmp_path: Path, twenty: Sandbox
 ) -> None:
-    listed = plan(capsys, monkeypatch, tmp_path, twenty)
+    listed = plan(twenty)
     before = requests_by_kind(twenty)
     since = len(twenty.request_log())
-    found = plan(capsys, monkeypatch, tmp_path, twenty, "--discovery", "search")
+    found = plan(twenty, "--discovery", "search")
     spent = requests_by_kind(twenty) - before
 
     assert found.out == listed.out and found.code == 0
@@ -148,14 +148,11 @@ def test_search_costs_pages_and_bulk_gets_not_a_listing_a_folder(
 
 
 def test_a_refused_search_falls_back_once_said_and_the_estimate_says_at_least(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    make_sandbox: MakeSandbox,
+    plan: Plan, tmp_path: Path, make_sandbox: MakeSandbox
 ) -> None:
     sandbox = make_sandbox(seed=world(3, 3, advance_access=False))
-    listed = plan(capsys, monkeypatch, tmp_path, sandbox)
-    found = plan(capsys, monkeypatch, tmp_path, sandbox, "--discovery", "search")
+    listed = plan(sandbox)
+    found = plan(sandbox, "--discovery", "search")
 
     assert found.out == listed.out and found.code == 0
     about, requests, folders = estimated(listed.err)
@@ -168,13 +165,10 @@ def test_a_refused_search_falls_back_once_said_and_the_estimate_says_at_least(
 
 
 def test_rate_limit_waits_show_in_the_reading_once_each_not_as_log_lines(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    make_sandbox: MakeSandbox,
+    plan: Plan, tmp_path: Path, make_sandbox: MakeSandbox
 ) -> None:
     sandbox = make_sandbox(seed=world(5, 10), rate_limit=25, rate_window=1.0)
-    ran = plan(capsys, monkeypatch, tmp_path, sandbox)
+    ran = plan(sandbox)
 
     assert ran.code == 0, ran.err
     waits = [line for line in ran.err.splitlines() if "for the reset" in line]

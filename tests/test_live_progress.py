@@ -16,20 +16,13 @@ from reconciler.live.progress import ReadWatch, span
 from reconciler.live.read import read
 from reconciler.manifest.load import load_manifests
 from reconciler.sandbox.server import start
+from tests.api.conftest import FakeClock
 from tests.reliability.secret import SECRET_TOKEN
 from tests.test_live_estimate import MANIFEST, world
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_the_line_counts_folders_files_and_time_and_moves_when_nothing_else_does() -> None:
-    clock, out = Clock(), io.StringIO()
+    clock, out = FakeClock(), io.StringIO()
     watch = ReadWatch(out, clock=clock)
     watch.expect(10)
     watch.to_list(1)
@@ -47,7 +40,7 @@ def test_the_line_counts_folders_files_and_time_and_moves_when_nothing_else_does
 
 
 def test_folders_found_beyond_the_estimate_raise_the_known_count() -> None:
-    watch = ReadWatch(io.StringIO(), clock=Clock())
+    watch = ReadWatch(io.StringIO(), clock=FakeClock())
     watch.expect(2)
     watch.to_list(5)
     watch.listed(files=0)
@@ -55,7 +48,7 @@ def test_folders_found_beyond_the_estimate_raise_the_known_count() -> None:
 
 
 def test_a_wait_for_the_rate_limit_is_said_once_then_counted_down() -> None:
-    clock, out = Clock(), io.StringIO()
+    clock, out = FakeClock(), io.StringIO()
     watch = ReadWatch(out, clock=clock, label="cgc")
     watch.waiting(299.0, "rate limit budget spent: waiting 299s for the reset")
     watch.tick()
@@ -73,7 +66,7 @@ def test_a_wait_for_the_rate_limit_is_said_once_then_counted_down() -> None:
 
 
 def test_on_a_terminal_one_line_is_redrawn() -> None:
-    clock, out = Clock(), io.StringIO()
+    clock, out = FakeClock(), io.StringIO()
     watch = ReadWatch(out, clock=clock, interactive=True)
     watch.tick()
     watch.say("something to say")
