@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from reconciler.api.resources import Rate
+from reconciler.live import estimate
 from reconciler.sandbox.server import Sandbox
 from tests.apply.helpers import Ran, run_cli, use_sandbox
 from tests.conftest import MakeSandbox
@@ -32,6 +34,7 @@ exports:
   - glob: "results/**/*.bam"
     location: "{path}"
 """
+NOW = 1_700_000_000.0
 ESTIMATE = re.compile(r"reading the files: (about|at least) ([\d,]+) requests \(([\d,]+) folder")
 
 
@@ -177,3 +180,26 @@ def test_rate_limit_waits_show_in_the_reading_once_each_not_as_log_lines(
     assert len(waits) <= math.ceil(made / 25)  # at most one a window, whatever the workers
     assert "WARNING" not in ran.err
     assert re.search(r"about [\d,]+ requests .*\n.*rate limit: \d+ of 25 requests left", ran.err)
+
+
+@pytest.mark.parametrize(
+    ("requests", "rate", "said"),
+    [
+        (900, Rate(limit=1000, remaining=950, reset=NOW + 120), "950 of 1,000 requests left, "
+         "reset in 2m00s: no wait"),
+        (10_303, Rate(limit=1000, remaining=1000, reset=NOW + 300), "1,000 of 1,000 requests "
+         "left, reset in 5m00s: about 50m00s of waiting for it (10 more windows)"),
+        (1_500, Rate(limit=1000, remaining=0, reset=NOW + 60), "reset in 1m00s: about 6m00s "
+         "of waiting for it (2 more windows)"),
+        (2_000, Rate(limit=1000, remaining=10, reset=None), "reset in 5m00s: about 10m00s"),
+        (2_000, None, "rate limit not readable; at the documented 1,000 per 5m00s: about "
+         "5m00s of waiting for it (1 more window)"),
+    ],
+)  # fmt: skip
+def test_the_time_line_counts_the_windows_the_rate_limit_makes_the_reading_wait(
+    requests: int, rate: Rate | None, said: str
+) -> None:
+    cost = estimate.Cost(folders=requests, listings=requests)
+    first, time_line = estimate.lines(cost, rate, now=NOW)
+    assert first.startswith(f"reading the files: about {requests:,} requests")
+    assert said in time_line, time_line

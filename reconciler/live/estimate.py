@@ -189,10 +189,12 @@ def _time(requests: int, rate: Rate | None, now: float) -> str:
         limit, remaining, reset_in = DOCUMENTED_LIMIT, DOCUMENTED_LIMIT, WINDOW_SECONDS
         said = f"rate limit not readable; at the documented {limit:,} per {span(WINDOW_SECONDS)}"
     else:
-        reset_in = min(max(0.0, (reset or now) - now), WINDOW_SECONDS)
+        # No reset said: the whole window may be ahead.
+        reset_in = WINDOW_SECONDS if reset is None else min(max(0.0, reset - now), WINDOW_SECONDS)
         said = f"rate limit: {remaining:,} of {limit:,} requests left, reset in {span(reset_in)}"
     if requests <= remaining:
         return f"{said}: no wait"
     windows = math.ceil((requests - remaining) / limit)
     waiting = reset_in + (windows - 1) * WINDOW_SECONDS
-    return f"{said}: about {span(waiting)} of waiting for it ({windows:,} more windows)"
+    more = f"{windows:,} more window{'s' if windows != 1 else ''}"
+    return f"{said}: about {span(waiting)} of waiting for it ({more})"
