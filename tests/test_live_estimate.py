@@ -203,3 +203,22 @@ def test_the_time_line_counts_the_windows_the_rate_limit_makes_the_reading_wait(
     first, time_line = estimate.lines(cost, rate, now=NOW)
     assert first.startswith(f"reading the files: about {requests:,} requests")
     assert said in time_line, time_line
+
+
+def test_apply_reads_with_the_discovery_it_is_given(
+    tmp_path: Path, make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    sandbox = make_sandbox(seed=world(2, 3))
+    use_sandbox(monkeypatch, sandbox, tmp_path)
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(MANIFEST, encoding="utf-8")
+    state = str(tmp_path / "state")
+
+    ran = run_cli(
+        capsys, "apply", "--yes", "--discovery", "search", "--state-dir", state, str(manifest)
+    )
+
+    assert ran.code == 0, ran.err
+    kinds = requests_by_kind(sandbox)
+    assert kinds["search"] >= 1 and kinds["list_files"] <= 2  # `results` by name, not a walk
+    assert "reading the files: about" in ran.err and "6 completed" in ran.out
