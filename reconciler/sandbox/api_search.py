@@ -60,24 +60,26 @@ def search_files(ctx: Services, request: ApiRequest, _: dict[str, str]) -> ApiRe
         raise bad_request('the body must carry "query": the search query, as a string')
     query = parse(text)
     limit = limit_param(request) or query.limit or DEFAULT_LIMIT
+    fingerprint = query.fingerprint()
     token = _given_token(request, query)
+    continued = None if token is None else _read_token(token, fingerprint)
     scopes = search_index.scopes(ctx.store, request.username, query)
     lag = ctx.faults.settings.search_lag
     filters = search_index.Filters(query.conditions, ctx.clock() - lag if lag else None)
-    fingerprint = query.fingerprint()
-    if token is None:
+    if continued is None:
         after, offset = None, query.offset or 0
         count = search_index.count(ctx.store, scopes, filters)
     else:
-        after, count = _read_token(token, fingerprint)
-        offset = 0
-    rows = search_index.page(
-        ctx.store, scopes, filters, after, query.descending, offset + limit + 1
-    )[offset:]
-    shown = rows[:limit]
+        (after, count), offset = continued, 0
+    rows: list[dict[str, Any]] = []
+    if count:  # else nothing matched: no page to read
+        want = offset + limit + 1  # one more than shown: whether another page follows
+        rows = search_index.page(ctx.store, scopes, filters, after, query.descending, want, count)
+    shown = rows[offset : offset + limit]
+    more = len(rows) > offset + limit
     body = {
         "count": count,
-        "cont_token": _token(fingerprint, shown[-1]["id"], count) if len(rows) > limit else None,
+        "cont_token": _token(fingerprint, shown[-1]["id"], count) if more else None,
         "result_set": [_result(row, query.id_field) for row in shown],
     }
     return ApiResponse(200, body)

@@ -127,7 +127,7 @@ class App:
             return None
         try:
             return json.loads(raw or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             raise bad_request(
                 "the request body is not valid JSON", errors.UNDECODABLE_BODY
             ) from None

@@ -6,15 +6,18 @@ of the folder's path followed by `/`). Overlapping scopes are merged first (a re
 inside another adds nothing; the same folder twice is once), so the scopes are disjoint: the
 count is their sum and a page merges theirs.
 
-A page is the first `want` rows after an id, in id order, found one of two ways, chosen per
-scope by its size (an index-only count that stops at WALK_ABOVE):
-- a small scope is read through its own index (parent, or project and path) and sorted by id:
-  the cost grows with the scope, which is small;
-- a large scope is read by walking the project's ids in order from the last one returned,
-  keeping the rows in scope: the cost is about `want` divided by the share of the project's rows
-  that match, small for a large scope (rare conditions over it make it larger).
-Either is a few milliseconds with a million files below the location, where sorting the
-subtree by id per page (or walking it with a recursive CTE) takes hundreds.
+A page is the first `want` matching rows after an id, in id order, read one of two ways:
+- sorted: the scope's rows through the index that holds them as a range (parent, or project and
+  path), sorted by id. The cost grows with the scope: right for a small one, and for rare
+  matches, where it is about what counting them cost;
+- walked: the project's ids in order from the last one returned, through an index that also
+  holds the path, keeping the rows in scope. The cost is about `want` divided by the share of
+  the project's rows that match: a few hundred index entries for a page of a folder holding
+  most of a million-file project.
+A scope is walked when it holds at least WALK_ABOVE rows (an index-only count that stops there)
+and the query matches at least RARE_BELOW (its count, from the first page); else sorted. Either
+way a page of a recursive search with a million files below the folder takes milliseconds, where
+sorting that subtree by id per page (or walking it with a recursive CTE) takes hundreds.
 
 Rows added within `search_lag` seconds (`added_at` later than `visible_before`) are left out of
 the count and the pages, as by an index that has not seen them yet.
@@ -30,8 +33,9 @@ from .errors import bad_request
 from .search_query import Condition, SearchQuery
 from .store import Row, Store
 
-WALK_ABOVE = 20_000  # rows in a scope from which walking the ids beats sorting the scope
-_WALK_INDEX = "files_by_project"  # (project, id)
+WALK_ABOVE = 10_000  # rows in a scope from which walking the ids beats sorting the scope
+RARE_BELOW = 1_000  # matches under which the scope is sorted, whatever its size
+_WALK_INDEX = "files_by_project"  # (project, id, path)
 _RESULT_COLUMNS = "id, name, type, metadata, tags"
 
 
@@ -42,20 +46,27 @@ class Scope:
     path: str  # the folder's path in the project; "" for the root
     recursive: bool
 
-    def where(self) -> tuple[str, list[Any]]:
-        if not self.recursive:
-            return "parent = ?", [self.folder]
+    def listed(self) -> tuple[str, str, list[Any]]:
+        """Its rows through the index that holds them as one range: (index, where, params)."""
+        if self.recursive:
+            return ("files_by_path", *self._below())
+        return "files_by_parent", "parent = ?", [self.folder]
+
+    def walked(self) -> tuple[str, list[Any]]:
+        """Its rows as the walk of the project's ids tests them: the path range first, which
+        the walk's index holds, so that rows out of scope cost no read of the table."""
+        where, params = self._below()
+        if self.recursive:
+            return where, params
+        return f"{where} AND parent = ?", [*params, self.folder]
+
+    def _below(self) -> tuple[str, list[Any]]:
         if not self.path:
             return "project = ?", [self.project]
         # Every path that starts with `path/`: '0' is the character after '/'.
-        below = [self.project, f"{self.path}/", f"{self.path}0"]
-        return "project = ? AND path > ? AND path < ?", below
-
-    def range_index(self) -> str | None:
-        """The index that holds this scope as one range; None when the walk's index does."""
-        if not self.recursive:
-            return "files_by_parent"
-        return "files_by_path" if self.path else None
+        return "project = ? AND path > ? AND path < ?", [
+            self.project, f"{self.path}/", f"{self.path}0"
+        ]  # fmt: skip
 
     def contains(self, other: Scope) -> bool:
         if self.project != other.project or not self.recursive:
@@ -98,8 +109,8 @@ def scopes(store: Store, username: str, query: SearchQuery) -> list[Scope]:
         project = lookups.PROJECT.get(store, username, location.project)
         folder = str(project["root_folder"])
         if location.path:
-            row = store.read_one(
-                "SELECT id, type FROM files WHERE project = ? AND path = ?",
+            row = store.read_one(  # a folder before a file of the same path ('folder' > 'file')
+                "SELECT id, type FROM files WHERE project = ? AND path = ? ORDER BY type DESC",
                 (location.project, location.path),
             )
             if row is None:
@@ -119,7 +130,7 @@ def count(store: Store, scopes: list[Scope], filters: Filters) -> int:
     total = 0
     conditions, values = filters.where()
     for scope in scopes:
-        where, params = scope.where()
+        _, where, params = scope.listed()
         clauses = " AND ".join([where, *conditions])
         total += int(store.scalar(f"SELECT COUNT(*) FROM files WHERE {clauses}", params + values))
     return total
@@ -132,24 +143,30 @@ def page(
     after: str | None,
     descending: bool,
     want: int,
+    matches: int,
 ) -> list[Row]:
-    """The first `want` matching rows after the id `after` (before it, descending)."""
+    """The first `want` matching rows after the id `after` (before it, descending), where the
+    query is known to match about `matches` rows (its count, which picks the way to read)."""
     rows: list[Row] = []
     for scope in scopes:
-        rows += _scope_page(store, scope, filters, after, descending, want)
+        rows += _scope_page(store, scope, filters, after, descending, want, matches)
     rows.sort(key=lambda row: str(row["id"]), reverse=descending)
     return rows[:want]
 
 
 def _scope_page(
-    store: Store, scope: Scope, filters: Filters, after: str | None, descending: bool, want: int
+    store: Store,
+    scope: Scope,
+    filters: Filters,
+    after: str | None,
+    descending: bool,
+    want: int,
+    matches: int,
 ) -> list[Row]:
-    where, params = scope.where()
-    index = scope.range_index()
-    if index is None:
+    index, where, params = scope.listed()
+    if matches >= RARE_BELOW and _holds_more(store, index, where, params, WALK_ABOVE):
         index = _WALK_INDEX
-    elif _holds_more(store, index, where, params, WALK_ABOVE):
-        index, where, params = _WALK_INDEX, f"project = ? AND {where}", [scope.project, *params]
+        where, params = scope.walked()
     conditions, values = filters.where()
     clauses = [where, *conditions]
     if after is not None:

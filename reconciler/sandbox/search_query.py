@@ -11,8 +11,9 @@ come there.
 Keywords and field names are read without regard to case, and so are the values of `type`;
 the clauses come in the order above. A quoted string takes the escapes `\\"` and `\\\\`, no
 other. A token is a quoted string or a bare word. Numbers are checked here (LIMIT 1 to 100,
-OFFSET 0 to 10,000); locations only for their shape: whether they exist is the index's
-business. Pure: no store, no clock.
+OFFSET 0 to 10,000), and so are the sizes: at most 10,000 characters, 10 locations, 100
+conditions and 100 extensions in one list; locations only for their shape: whether they exist
+is the index's business. Pure: no store, no clock.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .paging import MAX_LIMIT
 MAX_QUERY_CHARS = 10_000
 MAX_LOCATIONS = 10
 MAX_OFFSET = 10_000  # like a search index's result window; the token pages beyond it
+MAX_CONDITIONS = MAX_EXTENSIONS = 100  # (SQLite refuses expressions nested 1,000 deep)
 _WORD = re.compile(r"[A-Za-z0-9_\-]+")
 _PUNCTUATION = ",()="
 
@@ -216,6 +218,8 @@ def _condition(reader: _Reader) -> Condition:
         extensions = [_extension(reader)]
         while reader.accept(","):
             extensions.append(_extension(reader))
+            if len(extensions) > MAX_EXTENSIONS:
+                raise reader.unreadable(f"at most {MAX_EXTENSIONS} extensions in one list", at)
         reader.expect(")")
         return Condition("file_extension", tuple(extensions))
     raise reader.unreadable(f"no condition on {field!r}; type, name or file_extension", at)
@@ -232,6 +236,10 @@ def _extension(reader: _Reader) -> str:
 def parse(text: str) -> SearchQuery:
     if len(text) > MAX_QUERY_CHARS:
         raise bad_request(f"the query has {len(text)} characters; at most {MAX_QUERY_CHARS}")
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate, which JSON's \uD800 can carry
+        raise bad_request(f"the query is not text at character {exc.start + 1}") from None
     reader = _Reader(text)
     id_field = "id"
     if reader.accept_word("ID"):
@@ -250,7 +258,10 @@ def parse(text: str) -> SearchQuery:
     if reader.accept_word("WHERE"):
         conditions.append(_condition(reader))
         while reader.accept_word("AND"):
+            at = reader.current.at
             conditions.append(_condition(reader))
+            if len(conditions) > MAX_CONDITIONS:
+                raise reader.unreadable(f"at most {MAX_CONDITIONS} conditions", at)
     descending = False
     if reader.accept_word("ORDER", "ORDER BY"):
         reader.expect_word("BY")

@@ -73,7 +73,7 @@ UPDATE files SET path = tree.path FROM tree WHERE files.id = tree.id
 # Created after the columns they index exist (a migrated data folder gets them then).
 _SEARCH_INDEXES = (
     "CREATE INDEX IF NOT EXISTS files_by_path ON files (project, path)",
-    "CREATE INDEX IF NOT EXISTS files_by_project ON files (project, id)",
+    "CREATE INDEX IF NOT EXISTS files_by_project ON files (project, id, path)",
 )
 # Data folders seeded before objects were indexed by key keep them as a tree of paths that
 # this sandbox no longer reads; they are refused rather than shown empty.
