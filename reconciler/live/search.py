@@ -14,9 +14,11 @@ index can make a plan miss a file uploaded moments ago; it cannot make it export
 
 A search the platform refuses (400, 403, 404) or answers in another shape than the contract's
 falls back to listing, with one warning that says why. A refusal that concerns the account or
-the platform (403: no advance access; 404: no such endpoint; an unreadable answer) stops every
-later search of this reading; a 400 concerns one query only. Failures that may pass (5xx, 429)
-are retried by the transport like any read and, when they persist, fail the reading like any.
+the platform (403: no advance access; 404 for a folder the walk has just found: no search
+there; an answer of another shape) stops every later search of this reading; a 400 concerns
+one query only. Refusals are told apart by HTTP status alone: the codes are informational.
+Failures that may pass (5xx, 429) are retried by the transport like any read and, when they
+persist, fail the reading like any.
 """
 
 from __future__ import annotations
@@ -38,10 +40,6 @@ from reconciler.live.progress import ReadWatch
 from reconciler.manifest.models import ExportRule
 
 _REFUSING_STATUSES = (400, 403, 404)
-# A 404 with these codes says that the location's project (3002) or folder (5002) does not
-# exist: it concerns one query. Any other 404 (no such endpoint) and a 403 (no advance access)
-# concern every search of the reading.
-_NO_SUCH_PLACE = (3002, 5002)
 
 Kind = Literal["FILE", "FOLDER"]
 
@@ -178,9 +176,11 @@ class FileSearch:
             why = unusable(exc)
             if why is None:
                 raise
-            if exc.status == 404 and exc.code in _NO_SUCH_PLACE:
-                return 0  # the folder does not exist (yet): nothing below it to list
-            if _closing(exc):
+            # The counted folder may not exist yet (a 404 then concerns this query only), and
+            # errors are told apart by status alone (codes are informational): a count
+            # refused so is unknown; the search of the walk, which starts from a folder found,
+            # tells an absent search from an absent folder.
+            if exc.status not in (400, 404):
                 self._close(why)
             return None
         return page.count
@@ -210,11 +210,10 @@ class FileSearch:
 
 
 def _closing(exc: ApiError) -> bool:
-    """Whether a refusal concerns the account or the platform (every later search would be
-    refused too), not one query."""
-    if exc.status == 400:
-        return False
-    return not (exc.status == 404 and exc.code in _NO_SUCH_PLACE)
+    """Whether a refusal of a search from a folder the walk found concerns the account or the
+    platform (403: no advance access; 404: no search there; another shape), so that every
+    later search would be refused too, rather than one query (400)."""
+    return exc.status != 400
 
 
 def unusable(exc: ApiError) -> str | None:
