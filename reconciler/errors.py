@@ -7,6 +7,7 @@
     │   ├── RateLimitError          429 past our own pacing
     │   ├── MaintenanceError        503 code 0
     │   └── TransportError          no readable response: connection lost, timeout, bad body
+    │       └── UnreadableAnswer    an answer came, but its body is not JSON
     ├── PlanFileError               a saved plan that is not ours, edited, or no longer matches
     ├── GuardError                  apply refused before any call: max_moves, max_bytes, no --yes
     ├── StateError                  the state folder (journal, lock) cannot be used
@@ -97,6 +98,11 @@ class TransportError(ApiError):
     def __init__(self, message: str, *, sent: bool = True, **where: Unpack[Where]) -> None:
         super().__init__(message, **where)
         self.sent = sent
+
+
+class UnreadableAnswer(TransportError):
+    """An answer arrived whose body is not JSON (a proxy's page, a truncated body): the server
+    is reachable, it just does not speak the API there."""
 
 
 class PlanFileError(ReconcilerError):

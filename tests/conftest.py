@@ -4,9 +4,10 @@
     make_sandbox(seed=None, data_dir=None, reset=False, **settings) -> Sandbox
                                 more sandboxes: `seed` is a YAML/JSON path or a mapping (None:
                                 the demo seed); `settings` are those of /_sandbox/config
-                                (job_pace, latency, read_error_rate, write_error_rate,
-                                maintenance, lose_responses, fail_files, rate_limit, rate_window,
-                                random_seed). Every sandbox made is stopped after the test.
+                                (job_pace, search_lag, latency, read_error_rate,
+                                write_error_rate, maintenance, lose_responses, fail_files,
+                                rate_limit, rate_window, random_seed). Every sandbox made is
+                                stopped after the test.
 
 Jobs run at FAST_JOB_PACE unless a test says otherwise. A `Sandbox` offers `.url` (ending in
 /v2), `.token`, `.data_dir`, `.db_path`, `.configure(**settings)`, `.settings()`,

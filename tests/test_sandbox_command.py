@@ -39,10 +39,12 @@ def test_not_a_duration(text: str) -> None:
 
 def test_duration_flags_reach_the_sandbox_in_seconds() -> None:
     argv = ["sandbox", "--latency", "200ms", "--job-pace", "1.5", "--rate-window", "5m"]
+    argv += ["--search-lag", "2s"]
     settings = settings_from(parse_arguments(build_parser(), argv))
-    assert settings == {"latency": 0.2, "job_pace": 1.5, "rate_window": 300.0}
+    assert settings == {"latency": 0.2, "job_pace": 1.5, "rate_window": 300.0, "search_lag": 2.0}
     live = Faults(**settings).settings
     assert (live.latency, live.job_pace, live.rate_window) == (0.2, 1.5, 300.0)
+    assert live.search_lag == 2.0
 
 
 def test_a_bad_duration_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,6 +65,7 @@ def test_help_shows_the_defaults(capsys: pytest.CaptureFixture[str]) -> None:
         "(default: 0, any free port)",
         "state folder (default: .sandbox)",
         "--job-pace DURATION from a job's creation to its end (default: 3s)",
+        "as from a lagging index (default: 0s)",
         "a bare number is seconds (default: 0s)",
         "requests per window per token (default: 1000)",
         "the rate limit's window (default: 300s)",

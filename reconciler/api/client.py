@@ -21,7 +21,7 @@ from urllib.parse import quote
 from pydantic import BaseModel
 
 from reconciler.api.config import ApiConfig
-from reconciler.api.pagination import walk_pages
+from reconciler.api.pagination import MAX_PAGES, walk_pages
 from reconciler.api.resources import (
     BulkAnswer,
     Export,
@@ -30,6 +30,8 @@ from reconciler.api.resources import (
     ObjectPage,
     Page,
     Project,
+    RateLimit,
+    SearchPage,
     User,
     Volume,
     VolumeObject,
@@ -42,6 +44,8 @@ from reconciler.limits import BULK_LIMIT, PAGE_LIMIT
 
 # What the reconciler reads of a file; naming the fields keeps listings of big folders small.
 FILE_FIELDS = "id,name,type,project,parent,size,modified_on,metadata,tags,storage"
+# The platform answers advance-access calls (the file search) only when asked this way.
+ADVANCE_ACCESS = {"X-Sbg-Advance-Access": "Advance"}
 # Beyond this many names, one `name=` filter makes the URL too long: list the folder instead.
 MAX_NAMES_PER_QUERY = 40
 # A bulk read of many chunks sends this many calls at once, each worker thread on its own
@@ -199,6 +203,11 @@ class ApiClient:
     def get_user(self) -> User:
         return self._one(User, self._get("/user", kind="get_user"), "GET /user")
 
+    def get_rate_limit(self) -> RateLimit:
+        """The caller's rate budget now (`GET /rate_limit` does not count against it)."""
+        answer = self._get("/rate_limit", kind="get_rate_limit")
+        return self._one(RateLimit, answer, "GET /rate_limit")
+
     def get_project(self, project_id: str) -> Project | None:
         return self._get_or_none(
             Project, f"/projects/{_ids(project_id)}", kind="get_project", what="project"
@@ -223,6 +232,44 @@ class ApiClient:
                 yield from part
         finally:
             parts.close()
+
+    def search_files(
+        self, query: str, *, limit: int = PAGE_LIMIT, cont_token: str | None = None
+    ) -> Iterator[SearchPage]:
+        """Every page of the file search for `query` (the platform's query language), from
+        `cont_token` on, each next page asked for with the token the page before gave.
+
+        A read, retried like any. An answer of another shape than the contract's, or a token
+        that comes back again (a walk that would never end), is an ApiError without a status:
+        a caller that can do without the search may fall back on it."""
+        path = "/files/search"
+        what = f"POST {path}"
+        seen: set[str] = set()
+        token = cont_token
+        for _ in range(MAX_PAGES):
+            params: dict[str, str | int | list[str]] = {"limit": limit}
+            if token is not None:
+                params["cont_token"] = token
+            answer = self.transport.call(
+                "POST",
+                path,
+                kind="search",
+                params=params,
+                body={"query": query},
+                headers=ADVANCE_ACCESS,
+            )
+            page = self._one(SearchPage, answer, what)
+            yield page
+            if not page.cont_token:
+                return
+            if page.cont_token in seen or page.cont_token == cont_token:
+                raise ApiError(
+                    f"{what}: the continuation token came back again; stopped",
+                    request_id=answer.request_id,
+                )
+            seen.add(page.cont_token)
+            token = page.cont_token
+        raise ApiError(f"{what}: more than {MAX_PAGES} pages; stopped")
 
     def list_files(
         self,

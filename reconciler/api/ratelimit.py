@@ -21,11 +21,15 @@ import email.utils
 import math
 import threading
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
 # A little slack after the announced reset: clocks and rounding of whole seconds differ.
 RESET_MARGIN = 1.0
 # A window lasts 5 minutes: a reset announced further ahead (or infinite) is not believed.
 MAX_RESET_AHEAD = 300.0
+WINDOW_SECONDS = 300.0
+# A Unix time above this is in milliseconds (10^11 seconds is the year 5138).
+MILLISECONDS_FROM = 1e11
 
 
 class RatePacer:
@@ -108,7 +112,27 @@ def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
 
 def _reset(headers: Mapping[str, str]) -> float | None:
     """When the window resets, in Unix seconds, or None when the header holds no finite number."""
-    return _finite(headers.get("X-RateLimit-Reset"))
+    return epoch_seconds(headers.get("X-RateLimit-Reset"))
+
+
+def epoch_seconds(value: object) -> float | None:
+    """A moment as the platforms write it, in Unix seconds: seconds, or milliseconds when
+    above 10^11 (CAVATICA's published `GET /v2/rate_limit` example), as a number or as text,
+    or an ISO 8601 date (what sevenbridges-python reads, and the sandbox answers); None when
+    it is none of those."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number: float | None = float(value) if math.isfinite(value) else None
+    elif isinstance(value, str):
+        number = _finite(value)
+        if number is None:
+            return _iso_date(value)
+    else:
+        return None
+    if number is None:
+        return None
+    return number / 1000.0 if number > MILLISECONDS_FROM else number
 
 
 def _finite(value: str | None) -> float | None:
@@ -119,6 +143,16 @@ def _finite(value: str | None) -> float | None:
     except ValueError:
         return None
     return number if math.isfinite(number) else None
+
+
+def _iso_date(value: str) -> float | None:
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:  # the platform's times are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 def _http_date(value: str) -> float | None:

@@ -19,6 +19,7 @@ from pydantic import (
     field_validator,
 )
 
+from reconciler.api.ratelimit import epoch_seconds
 from reconciler.errors import ApiError
 
 _M = TypeVar("_M", bound=BaseModel)
@@ -142,6 +143,43 @@ class Project(_Resource):
 
 class User(_Resource):
     username: str
+
+
+class SearchHit(_Resource):
+    """One result of the file search: a candidate, not a fact (the index may lag or be
+    partial); only its id is used, to read the file itself by bulk get."""
+
+    id: str
+    name: str = ""
+    type: str = ""
+
+
+class SearchPage(_Resource):
+    """One page of `POST /files/search`: `count` results in all, this page's `result_set`,
+    and the token of the next page (absent or null on the last)."""
+
+    count: int | None = Field(default=None, ge=0)
+    cont_token: str | None = None
+    result_set: list[SearchHit]
+
+
+class Rate(_Resource):
+    limit: int | None = Field(default=None, ge=0)
+    remaining: int | None = Field(default=None, ge=0)
+    # Unix seconds once read (`ratelimit.epoch_seconds`): the platforms write it as an ISO
+    # date, in seconds or in milliseconds.
+    reset: float | None = None
+
+    @field_validator("reset", mode="before")
+    @classmethod
+    def _moment(cls, value: Any) -> float | None:
+        return epoch_seconds(value)
+
+
+class RateLimit(_Resource):
+    """`GET /rate_limit`: the caller's budget now (it does not count against it)."""
+
+    rate: Rate
 
 
 # ---- envelopes -----------------------------------------------------------------------------

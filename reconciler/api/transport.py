@@ -19,6 +19,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +33,13 @@ from reconciler.api.config import ApiConfig
 from reconciler.api.ratelimit import RESET_MARGIN, RatePacer, rate_limit_wait
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.stats import RATE_LIMITED, RETRIES, RequestStats
-from reconciler.errors import ApiError, MaintenanceError, RateLimitError, TransportError
+from reconciler.errors import (
+    ApiError,
+    MaintenanceError,
+    RateLimitError,
+    TransportError,
+    UnreadableAnswer,
+)
 from reconciler.redact import redact
 
 logger = logging.getLogger("reconciler.api")
@@ -44,6 +51,8 @@ MAINTENANCE_CODE = 0
 ANNOUNCE_WAITS_FROM = 2.0
 
 Params = Mapping[str, str | int | list[str]]
+# Told of a wait for the rate limit: its length in seconds and the sentence that says so.
+WaitListener = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,9 @@ class Transport:
         self._session_factory = session_factory
         self._pool_size = pool_size
         self._local = threading.local()
+        self._waits_lock = threading.Lock()
+        self._wait_listeners: list[WaitListener] = []
+        self._announced_until: float | None = None
         self._sessions: list[requests.Session] = []
         self._sessions_lock = threading.Lock()
         origin = urlsplit(config.endpoint)
@@ -159,9 +171,11 @@ class Transport:
         params: Params | None = None,
         body: Any = None,
         idempotent: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> Answer:
         """One logical call, with pacing and retries: reads on any failure that may pass,
-        writes only after a 429 or a failure before the request was written."""
+        writes only after a 429 or a failure before the request was written. `headers` are
+        sent besides the session's own (the token, the content type)."""
         url = self.url_for(path)
         subject = f"{method} {urlsplit(url).path}"
         policy = self.retry
@@ -176,10 +190,12 @@ class Transport:
             wait = self.pacer.delay()
             if wait > 0:
                 if wait >= ANNOUNCE_WAITS_FROM and not announced:
-                    logger.warning(f"rate limit budget spent: waiting {wait:.0f}s for the reset")
+                    self._announce(
+                        wait, f"rate limit budget spent: waiting {wait:.0f}s for the reset"
+                    )
                 self._sleep(wait)
             try:
-                return self._attempt(method, url, subject, kind, params, body, idempotent)
+                return self._attempt(method, url, subject, kind, params, body, headers)
             except _Throttled as throttled:
                 # A 429 is answered before anything is done, so even a write may be sent
                 # again; it is not a failure of the call and has its own bound.
@@ -193,7 +209,7 @@ class Transport:
                     wait = min(throttled.wait + RESET_MARGIN, policy.max_rate_limit_wait)
                 # The pacer makes the wait before the next attempt, every thread's.
                 self.pacer.hold_until(self._clock() + wait)
-                logger.warning(redact(f"{subject}: rate limited (HTTP 429); waiting {wait:g}s"))
+                self._announce(wait, f"{subject}: rate limited (HTTP 429); waiting {wait:g}s")
                 announced = True
                 continue
             except _Retryable as retryable:
@@ -217,6 +233,35 @@ class Transport:
                     logger.debug(redact(f"{subject}: {error}; retry {attempt} in {wait:.1f}s"))
                 self._sleep(wait)
 
+    @contextmanager
+    def waits_told_to(self, listener: WaitListener) -> Iterator[None]:
+        """While inside, a wait for the rate limit is told to `listener` (its length in
+        seconds, and the sentence), once per wait, instead of logged: a reading's progress
+        line carries it."""
+        with self._waits_lock:
+            self._wait_listeners.append(listener)
+        try:
+            yield
+        finally:
+            with self._waits_lock:
+                self._wait_listeners.remove(listener)
+
+    def _announce(self, wait: float, sentence: str) -> None:
+        """Say once that calls wait `wait` seconds: every worker thread that meets the same
+        spent budget (or the same 429's hold) waits until the same moment, and one line says
+        it for all of them."""
+        until = self._clock() + wait
+        with self._waits_lock:
+            if self._announced_until is not None and until <= self._announced_until + RESET_MARGIN:
+                return
+            self._announced_until = until
+            listeners = list(self._wait_listeners)
+        sentence = redact(sentence)
+        for listener in listeners:
+            listener(wait, sentence)
+        if not listeners:
+            logger.warning(sentence)
+
     def _budget(self, retryable: _Retryable) -> float:
         policy = self.retry
         if retryable.unreachable:
@@ -236,7 +281,9 @@ class Transport:
             f"is the server at {self.config.endpoint} running (the sandbox: `reconciler "
             "sandbox`)? is SB_API_ENDPOINT (or the profile's api_endpoint) right?"
         )
-        return TransportError(
+        # An unreadable answer stays one: a caller may fall back from it (the file search).
+        kind = UnreadableAnswer if isinstance(error, UnreadableAnswer) else TransportError
+        return kind(
             f"{error.api_message} ({tries}); {hint}",
             status=error.status,
             code=error.code,
@@ -252,7 +299,7 @@ class Transport:
         kind: str,
         params: Params | None,
         body: Any,
-        idempotent: bool,
+        headers: Mapping[str, str] | None,
     ) -> Answer:
         self.stats.count(kind)
         started = time.monotonic()
@@ -262,6 +309,7 @@ class Transport:
                 url,
                 params=params,
                 data=None if body is None else json.dumps(body),
+                headers=headers,
                 timeout=self.config.timeout,
                 # Per request, not only on the session: requests lets REQUESTS_CA_BUNDLE
                 # override a session's bundle, but never an explicit argument.
@@ -344,7 +392,7 @@ class Transport:
             data = json.loads(content) if content.strip() else None
         except (ValueError, RecursionError):
             raise _Retryable(
-                TransportError(
+                UnreadableAnswer(
                     f"{subject}: unreadable answer (HTTP {status}, "
                     f"{_content_type(response.headers)}, {len(content)} bytes, not JSON)",
                     request_id=request_id,

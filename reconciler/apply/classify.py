@@ -22,7 +22,7 @@ from reconciler.plan.model import Action, ReasonCode
 def classify(outcomes: Sequence[ItemOutcome], ledger: Ledger, watch: JobWatch) -> list[ItemOutcome]:
     """Finish what needs no job, watch what is in flight; return what is to be sent."""
     for o in outcomes:
-        if o.item.mode is Mode.COPY and (o.item.submits or _own_job_active(o)):
+        if o.item.mode is Mode.COPY and expects_job(o):
             ledger.gate.expect_copy(o)
     to_submit = []
     for o in outcomes:
@@ -38,6 +38,11 @@ def classify(outcomes: Sequence[ItemOutcome], ledger: Ledger, watch: JobWatch) -
         else:
             to_submit.append(o)
     return to_submit
+
+
+def expects_job(o: ItemOutcome) -> bool:
+    """The item will be sent, or its own job is running: a job will end for it."""
+    return o.item.submits or _own_job_active(o)
 
 
 def _own_job_active(o: ItemOutcome) -> bool:

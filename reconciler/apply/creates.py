@@ -1,9 +1,10 @@
 """Sending the ready items in bulk create calls, up to `limit` calls in flight, and taking
 their answers.
 
-A call holds at most 100 items of one mode. A partial call of moves is sent only when no more
-moves can become ready (none waits at the move gate), or when flushing at the end: N items of
-a mode take ceil(N/100) calls. After each call, if a call's worth of jobs is due to be polled,
+A call holds at most 100 items of one mode. A partial call is sent only when no more items of
+its mode can become ready (none waits at the move gate for a move, no chunk of a saved plan is
+still being read for either), or when flushing at the end: N items of a mode take
+ceil(N/100) calls. After each call, if a call's worth of jobs is due to be polled,
 they are polled, so the first jobs are confirmed while the last are still being sent.
 
 With a limit above 1, calls are made by workers (an `Executor`): a worker only makes the call
@@ -16,11 +17,12 @@ failed before it was written created nothing, and its items fail with that reaso
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from reconciler.api.resources import Export, ItemError
 from reconciler.apply.answers import Accepted, read_answers
@@ -44,10 +46,20 @@ class _Call:
 
 
 class CreateCalls:
-    def __init__(self, run: RunContext, lost: LostAnswers, *, limit: int) -> None:
+    def __init__(
+        self,
+        run: RunContext,
+        lost: LostAnswers,
+        *,
+        limit: int,
+        more_coming: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """`more_coming()`: items may still join the queues (an intake is still reading), so
+        a partial call waits for them."""
         self._run = run
         self._lost = lost
         self._limit = limit
+        self._more_coming = more_coming
         self._workers: futures.Executor | None = None  # None: calls on the engine's thread
         self._in_flight: dict[futures.Future[Answers], _Call] = {}  # in the order sent
 
@@ -92,10 +104,13 @@ class CreateCalls:
                 return
             self.take_answers(every=True)
 
-    def wait_for_answer(self, seconds: float) -> None:
-        """Wait up to `seconds` for the first answer of a call in flight, and take it."""
-        done, _ = futures.wait(self._in_flight, seconds, return_when=futures.FIRST_COMPLETED)
-        if done:
+    def wait_for_answer(self, seconds: float, *, also: Sequence[futures.Future[Any]] = ()) -> None:
+        """Wait up to `seconds` for the first answer of a call in flight, and take it; or
+        until one of `also` (other work the caller waits on) is done."""
+        done, _ = futures.wait(
+            [*self._in_flight, *also], seconds, return_when=futures.FIRST_COMPLETED
+        )
+        if any(future in self._in_flight for future in done):
             self.take_answers()
 
     def take_answers(self, *, every: bool = False) -> None:
@@ -107,7 +122,9 @@ class CreateCalls:
             self._answered(self._in_flight.pop(future), future.result)
 
     def _more_may_come(self, mode: Mode, flush: bool) -> bool:
-        return mode is Mode.MOVE and bool(self._run.ledger.gate) and not flush
+        if flush:
+            return False
+        return self._more_coming() or (mode is Mode.MOVE and bool(self._run.ledger.gate))
 
     def _submit(self, batch: list[ItemOutcome], mode: Mode) -> None:
         for o in batch:

@@ -12,7 +12,9 @@ One run, verb by verb, each in its own module:
 - `confirm`: re-read, at the end, what finished jobs left unknown;
 - `ledger` and `gate`: every result, the queues of items ready to send, and the move gate (a
   move goes only once every copy of its file has completed, and is held when one did not);
-- `tally`: the counts and the time left, for progress.
+- `tally`: the counts and the time left, for progress;
+- `intake`: with a saved plan, its items arrive while the run goes on, read a chunk at a
+  time ahead of the engine; each chunk joins the run as above (classified, resumed, queued).
 
 This module assembles the parts (the lost answers and the create calls share the run's API,
 journal, ledger, watch, clock and progress as one `context.RunContext`) and is the loop that
@@ -24,15 +26,17 @@ for a copy held. Per-item errors are recorded against their item and everything 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from reconciler.api.config import DEFAULT_READ_TIMEOUT
-from reconciler.apply.classify import classify
+from reconciler.apply.classify import classify, expects_job
 from reconciler.apply.confirm import confirm
 from reconciler.apply.context import RunContext
 from reconciler.apply.creates import CreateCalls
+from reconciler.apply.intake import Intake, Verdict
 from reconciler.apply.journal import Journal, JournalHistory
 from reconciler.apply.ledger import Ledger
 from reconciler.apply.lost_answers import LostAnswers
@@ -43,6 +47,7 @@ from reconciler.apply.progress import Progress
 from reconciler.apply.resume import resume
 from reconciler.apply.tally import Tally
 from reconciler.apply.watch import JobWatch
+from reconciler.manifest.models import Mode
 
 DEFAULT_WAIT_TIMEOUT = 3600.0
 # Create calls for one item whose answers were lost and after which the platform showed
@@ -75,6 +80,11 @@ def thread_workers(count: int) -> futures.Executor:
     return futures.ThreadPoolExecutor(max_workers=count, thread_name_prefix="reconciler-create")
 
 
+def reader_thread() -> futures.Executor:
+    """The one worker that reads an intake's chunks, in order."""
+    return futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconciler-intake")
+
+
 @dataclass(frozen=True, slots=True)
 class _Run:
     """The parts of one run, sharing its ledger."""
@@ -98,9 +108,11 @@ class Engine:
         progress: Progress | None = None,
         settings: EngineSettings | None = None,
         workers: Callable[[int], futures.Executor] = thread_workers,
+        reader: Callable[[], futures.Executor] = reader_thread,
     ) -> None:
         """`workers(n)` makes the executor of create calls when more than one may be in
-        flight (tests may pass one that runs each call at once)."""
+        flight, `reader()` the one that reads an intake's chunks (tests may pass executors
+        that run each call at once)."""
         self._api = api
         self._journal = journal
         self._clock = clock
@@ -109,36 +121,84 @@ class Engine:
         self._progress = progress
         self._settings = settings or EngineSettings()
         self._make_workers = workers
+        self._make_reader = reader
 
-    def run(self, outcomes: Sequence[ItemOutcome], history: JournalHistory | None = None) -> None:
-        """Drive every outcome without a result to one; returns when all have one."""
-        run = self._assemble(outcomes)
-        with run.calls.workers(self._make_workers):
+    def run(
+        self,
+        outcomes: Sequence[ItemOutcome],
+        history: JournalHistory | None = None,
+        *,
+        intake: Intake | None = None,
+    ) -> None:
+        """Drive every outcome without a result to one, and those `intake` delivers as they
+        arrive; returns when all have one."""
+        everyone = [*outcomes, *intake.pending] if intake is not None else outcomes
+        run = self._assemble(everyone, more_coming=lambda: bool(intake))
+        with run.calls.workers(self._make_workers), self._reading(intake):
             try:
-                to_submit = classify(
-                    [o for o in outcomes if o.result is None], run.ledger, run.watch
-                )
-                if history is not None:
-                    to_submit = resume(
-                        history,
-                        to_submit,
-                        api=self._api,
-                        watch=run.watch,
-                        lost=run.lost,
-                        clock=self._clock,
-                        wall_clock=self._wall_clock,
-                    )
-                run.ledger.queue(to_submit)
-                self._until_done_or_deadline(run)
+                if intake is not None:
+                    # A move must not go before a copy of its file that has not arrived yet.
+                    for o in intake.pending:
+                        if expects_job(o) and o.item.mode is Mode.COPY:
+                            run.ledger.gate.expect_copy(o)
+                self._admit(run, [o for o in outcomes if o.result is None], history)
+                self._until_done_or_deadline(run, history, intake)
                 # Moves released by the last polls but waiting to fill a call: send them now,
                 # and take every answer still outstanding.
                 run.calls.submit_ready(flush=True)
-                self._settle(run, outcomes)
+                if intake is not None:
+                    self._admit_verdicts(run, intake.abandon(), history)
+                self._settle(run, everyone)
             except KeyboardInterrupt:
                 run.tally.interrupted(unanswered=run.calls.items_unanswered())
                 raise
 
-    def _assemble(self, outcomes: Sequence[ItemOutcome]) -> _Run:
+    @contextmanager
+    def _reading(self, intake: Intake | None) -> Iterator[None]:
+        if intake is None:
+            yield
+            return
+        reader = self._make_reader()
+        intake.start(reader)
+        try:
+            yield
+        finally:
+            reader.shutdown(wait=True, cancel_futures=True)
+
+    def _admit(
+        self, run: _Run, outcomes: Sequence[ItemOutcome], history: JournalHistory | None
+    ) -> None:
+        """Outcomes that join the run: settled, watched, or resumed and queued to be sent."""
+        to_submit = classify(outcomes, run.ledger, run.watch)
+        if history is not None and to_submit:
+            to_submit = resume(
+                history,
+                to_submit,
+                api=self._api,
+                watch=run.watch,
+                lost=run.lost,
+                clock=self._clock,
+                wall_clock=self._wall_clock,
+            )
+        run.ledger.queue(to_submit)
+
+    def _admit_verdicts(
+        self, run: _Run, verdicts: Sequence[Verdict], history: JournalHistory | None
+    ) -> None:
+        if not verdicts:
+            return
+        arrived: list[ItemOutcome] = []
+        for verdict in verdicts:
+            o = verdict.outcome
+            if verdict.item is not None:
+                o.item = verdict.item
+                arrived.append(o)
+            else:
+                run.ledger.finish(o, verdict.result or Result.UNKNOWN, verdict.error)
+        self._admit(run, arrived, history)
+        run.tally.show()
+
+    def _assemble(self, outcomes: Sequence[ItemOutcome], more_coming: Callable[[], bool]) -> _Run:
         settings, clock = self._settings, self._clock
         ledger = Ledger(outcomes)
         poller = Poller(self._api, clock, settings.schedule)
@@ -151,18 +211,24 @@ class Engine:
             margin=settings.uncertain_margin,
             max_attempts=MAX_SUBMIT_ATTEMPTS,
         )
-        calls = CreateCalls(context, lost, limit=settings.creates_in_flight)
+        calls = CreateCalls(
+            context, lost, limit=settings.creates_in_flight, more_coming=more_coming
+        )
         return _Run(ledger, watch, lost, calls, tally)
 
-    def _until_done_or_deadline(self, run: _Run) -> None:
-        """Send, poll and re-read lost answers, each when due, sleeping in between, until
-        nothing is left to wait for or the deadline has come."""
+    def _until_done_or_deadline(
+        self, run: _Run, history: JournalHistory | None, intake: Intake | None
+    ) -> None:
+        """Take arriving items, send, poll and re-read lost answers, each when due, waiting
+        in between, until nothing is left to wait for or the deadline has come."""
         calls, watch, lost = run.calls, run.watch, run.lost
         deadline = self._clock() + self._settings.wait_timeout
         while True:
+            if intake is not None:
+                self._admit_verdicts(run, intake.take(), history)
             lost.recheck_due()
             calls.submit_ready()
-            if not watch and not calls and not lost:
+            if not watch and not calls and not lost and not intake:
                 return
             now = self._clock()
             if now >= deadline:
@@ -171,8 +237,9 @@ class Engine:
             dues = [due for due in (lost.next_due(), next_poll) if due is not None]
             wake = min([*dues, deadline])
             if wake > now:
-                if calls:
-                    calls.wait_for_answer(wake - now)
+                reads = intake.reading() if intake is not None else []
+                if calls or reads:
+                    calls.wait_for_answer(wake - now, also=reads)
                 else:
                     self._sleep(wake - now)
                 continue

@@ -39,9 +39,14 @@ class MoveGate(Generic[T]):
         self._waiting: dict[str, list[T]] = {}  # file -> moves waiting for its copies
 
     def expect_copy(self, copy: T) -> None:
-        """A copy that will be sent or is running: moves of its file wait for it."""
+        """A copy that will be sent or is running: moves of its file wait for it. Announcing
+        one twice changes nothing (a saved plan's copies are announced before they are read,
+        and again when they arrive)."""
+        key = self._key_of(copy)
+        if key in self._copies:
+            return
         self._open[self._file_of(copy)] += 1
-        self._copies.add(self._key_of(copy))
+        self._copies.add(key)
 
     def offer(self, move: T) -> Release[T]:
         """A move ready to be sent: it goes, waits for its file's copies, or is held."""

@@ -23,7 +23,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,16 +46,21 @@ class Target:
     mode: str  # move | copy
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "file": self.file_id,
-            "volume": self.volume,
-            "location": self.location,
-            "mode": self.mode,
-        }
+        return {**self.place(), "mode": self.mode}
+
+    def place(self) -> dict[str, str]:
+        """The target without its mode, for a `submit` record (its batch has one mode)."""
+        return {"file": self.file_id, "volume": self.volume, "location": self.location}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Target:
-        return cls(str(data["file"]), str(data["volume"]), str(data["location"]), str(data["mode"]))
+    def from_dict(cls, data: dict[str, Any], *, mode: str | None = None) -> Target:
+        """`mode`: the batch's, for the items of a `submit` record that do not name theirs."""
+        return cls(
+            str(data["file"]),
+            str(data["volume"]),
+            str(data["location"]),
+            str(data.get("mode", mode)),
+        )
 
 
 class Journal:
@@ -157,7 +162,9 @@ def read_history(state_dir: Path, *, platform: str | None = None) -> JournalHist
                 continue
         if kind == "submit":
             sent = float(record.get("at", 0.0))
-            pending[record["batch"]] = (sent, [Target.from_dict(t) for t in record["items"]])
+            mode = "copy" if record.get("copy_only") else "move"
+            targets = [Target.from_dict(t, mode=mode) for t in record["items"]]
+            pending[record["batch"]] = (sent, targets)
         elif kind == "submitted":
             _, targets = pending.pop(record["batch"], (0.0, []))
             for target, answer in zip(targets, record["results"], strict=False):
@@ -188,19 +195,26 @@ def read_history(state_dir: Path, *, platform: str | None = None) -> JournalHist
 
 
 def _records(path: Path) -> Iterator[dict[str, Any]]:
+    """The journal's records, a line at a time (the journal of 1,000,000 items is hundreds of
+    megabytes)."""
     try:
-        with path.open(encoding="utf-8") as handle:
-            lines: Iterable[str] = handle.readlines()
+        handle = path.open(encoding="utf-8")
     except OSError as exc:
         raise StateError(f"{path}: cannot read the journal: {exc.strerror}") from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    with handle:
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            if not line.endswith("\n"):
-                continue  # torn last write
-            raise StateError(f"{path}:{number}: not a journal record; move the file away") from None
-        if isinstance(record, dict):
-            yield record
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    if not line.endswith("\n"):
+                        continue  # torn last write
+                    raise StateError(
+                        f"{path}:{number}: not a journal record; move the file away"
+                    ) from None
+                if isinstance(record, dict):
+                    yield record
+        except OSError as exc:
+            raise StateError(f"{path}: cannot read the journal: {exc.strerror}") from exc

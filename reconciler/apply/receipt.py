@@ -1,15 +1,18 @@
 """The receipt: one JSON document per apply, written next to the journal (`receipt.json`).
 
 It says who applied what and what came of it: tool version, the manifests' commit and digest,
-the CI pipeline and user from GitLab's variables when present, every job with its final state,
-and for each exported file the object's URI and size. Written atomically and redacted.
+the plan's digest, the CI pipeline and user from GitLab's variables when present, and every
+item with its result, its job and the job's final state, and for each exported file the
+object's URI and size. Written atomically and redacted, one item per line (a receipt of
+1,000,000 items must stay a few hundred bytes an item); an item leaves out what it does not
+have (no job, no error).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,9 @@ from reconciler.errors import StateError
 from reconciler.redact import redact
 
 RECEIPT_NAME = "receipt.json"
-RECEIPT_VERSION = 1
+# 2: no `jobs` list (each item names its job and state); items one per line, without `key`
+# (the file, volume and location are the key) and without empty fields.
+RECEIPT_VERSION = 2
 _RECORDS_PER_WRITE = 1000
 # GitLab's predefined CI/CD variables, as the receipt names them.
 GITLAB_VARIABLES = {
@@ -52,22 +57,25 @@ def ci_info(env: Mapping[str, str]) -> dict[str, str] | None:
 def item_record(outcome: ItemOutcome) -> dict[str, Any]:
     item = outcome.item
     record: dict[str, Any] = {
-        "key": item.key,
         "platform": item.platform,
-        "file": item.source.file_id,
-        "project": item.source.project,
-        "path": item.source.path,
-        "volume": item.destination.volume,
-        "location": item.destination.location,
+        "file": item.file_id,
+        "project": item.settings.project,
+        "path": item.path,
+        "volume": item.settings.volume,
+        "location": item.location,
         "mode": str(item.mode),
         "action": str(item.action),
         "result": str(outcome.result) if outcome.result else None,
-        "job": outcome.job_id,
-        "job_state": outcome.job_state,
-        "error": outcome.error,
     }
+    for name, value in (
+        ("job", outcome.job_id),
+        ("job_state", outcome.job_state),
+        ("error", outcome.error),
+    ):
+        if value is not None:
+            record[name] = value
     if outcome.result in (Result.COMPLETED, Result.IN_SYNC):
-        size = outcome.object_size if outcome.object_size is not None else item.source.size
+        size = outcome.object_size if outcome.object_size is not None else item.size
         record["object"] = {"uri": item.object_uri, "size": size}
     return record
 
@@ -88,40 +96,32 @@ def header(run: RunInfo, *, exit_code: int) -> dict[str, Any]:
     }
 
 
-def _jobs(outcomes: Sequence[ItemOutcome]) -> Iterator[dict[str, Any]]:
-    jobs = {o.job_id: o.job_state for o in outcomes if o.job_id}
-    return ({"id": job, "state": state} for job, state in jobs.items())
-
-
 def write(
     state_dir: Path, outcomes: Sequence[ItemOutcome], run: RunInfo, *, exit_code: int
 ) -> Path:
-    """Write the receipt atomically. The text is exactly `json.dumps(receipt, indent=2)`, but
-    the job and item lists are written record by record: built whole, a receipt of 100,000
-    items cost about 300 MB at the end of an apply (the dicts, their JSON and its redacted
-    copy), more than the rest of the run."""
+    """Write the receipt atomically: the header indented, then the items, a compact line
+    each, written record by record (built whole, a receipt of 100,000 items cost about 300 MB
+    at the end of an apply, more than the rest of the run)."""
     path = state_dir / RECEIPT_NAME
     tmp = path.with_suffix(".json.tmp")
-    lists = {"jobs": _jobs(outcomes), "items": (item_record(o) for o in outcomes)}
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
             head = json.dumps(header(run, exit_code=exit_code), indent=2)
             handle.write(redact(head[: -len("\n}")]))
-            for name, records in lists.items():
-                handle.write(f',\n  "{name}": [')
-                # Redacted a batch at a time: a secret lies inside one record's strings,
-                # and one `redact` per record would cost more than the JSON itself.
-                batch: list[str] = []
-                written = 0
-                for record in records:
-                    text = json.dumps(record, indent=2).replace("\n", "\n    ")
-                    batch.append(f"{',' if written else ''}\n    {text}")
-                    written += 1
-                    if len(batch) == _RECORDS_PER_WRITE:
-                        handle.write(redact("".join(batch)))
-                        batch.clear()
-                handle.write(redact("".join(batch)))
-                handle.write("\n  ]" if written else "]")
+            handle.write(',\n  "items": [')
+            # Redacted a batch at a time: a secret lies inside one record's strings, and one
+            # `redact` per record would cost more than the JSON itself.
+            batch: list[str] = []
+            written = 0
+            for outcome in outcomes:
+                text = json.dumps(item_record(outcome), separators=(",", ":"), ensure_ascii=False)
+                batch.append(f"{',' if written else ''}\n    {text}")
+                written += 1
+                if len(batch) == _RECORDS_PER_WRITE:
+                    handle.write(redact("".join(batch)))
+                    batch.clear()
+            handle.write(redact("".join(batch)))
+            handle.write("\n  ]" if written else "]")
             handle.write("\n}\n")
             handle.flush()
             os.fsync(handle.fileno())

@@ -1,27 +1,30 @@
-"""What one apply may do: the fresh plan, limited by a saved plan or a reviewed plan.
+"""What an apply of an approved plan may do with each of its items.
 
 A saved plan is the reviewer's approval. It is refused as a whole when it was made from other
 manifests or when any of its platforms was planned against another API endpoint than the one
-this run would use for it. Otherwise apply re-plans against the live state and
-sends only the saved plan's exports whose fingerprint (the live state they were planned
-against) still matches; an export whose world changed is skipped as stale, and an export the
-saved plan did not contain is never sent (not approved). Items the fresh plan finds in sync,
-blocked or in flight are reported as they are now.
+this run would use for it (`check_saved`). Otherwise apply reads the plan's items again and
+decides each on what it read (`plan/replan.py`); `judge_saved` sends only the saved plan's
+exports whose fingerprint (the live state they were planned against) still matches: an
+export whose world changed is skipped as stale, and an export the saved plan did not send is
+never sent (not approved). Items now in sync or in flight are reported or watched as they are.
 
 A reviewed plan (`apply --reviewed`: the plan a merge request showed, applied after the merge)
 is looser about the world and strict about the exports: the manifests may have moved on (other
 merges) and the planning account may not see the applying account's jobs, so neither the
-manifests' digest nor the fingerprints are compared. An export is sent only when an item of
-the reviewed plan is the same export: file, volume, location, action, mode, overwrite and
-properties. Everything else the fresh plan would send is reported as not reviewed. The plan
-must be of the same projects, platforms and endpoint, or it is refused as a whole.
+manifests' digest nor the fingerprints are compared. `judge_reviewed` sends an export only
+while the manifests still declare it as reviewed and it is the same export now: file, volume,
+location, action, mode, overwrite and properties; anything else is not reviewed. The plan
+must be of the same projects, platforms and endpoint, or it is refused as a whole
+(`check_reviewed`). Files that appeared since the review are not looked for: the next merge
+request's plan or the drift job shows them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from reconciler.apply.outcome import ItemOutcome, Result
+from reconciler.apply.outcome import Result
 from reconciler.errors import PlanFileError
 from reconciler.manifest.models import ManifestSet
 from reconciler.plan.model import Action, Plan, PlanItem
@@ -53,37 +56,35 @@ def check_saved(
             )
 
 
-def select(fresh: Plan, saved: Plan | None) -> list[ItemOutcome]:
-    """One outcome per item; those this apply must not act on already carry their result."""
-    outcomes = [ItemOutcome(item) for item in fresh.items]
-    if saved is None:
-        return outcomes
-    approved = {(item.platform, item.key): item for item in saved.items}
-    for o in outcomes:
-        item = o.item
-        was = approved.pop((item.platform, item.key), None)
-        if item.action in (Action.IN_SYNC, Action.IN_FLIGHT):
-            continue  # nothing to send either way: report or watch what is there now
-        if was is not None and was.submits and was.fingerprint != item.fingerprint:
-            o.finish(
-                Result.STALE,
-                f"skipped: the live state changed since the plan (planned {was.action}, "
-                f"now {item.action}: {item.reason})",
-            )
-        elif item.submits and (was is None or not was.submits):
-            planned = f"it was {was.action} there" if was is not None else "it was not in it"
-            o.finish(Result.NOT_APPROVED, f"not in the saved plan's exports ({planned})")
-    # Approved exports that the fresh plan no longer has at all (a file that is gone).
-    for was in approved.values():
-        if was.submits:
-            outcomes.append(
-                ItemOutcome(
-                    was,
-                    Result.STALE,
-                    error="skipped: no longer in the plan (the live state changed)",
-                )
-            )
-    return outcomes
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """What an apply of an approved plan does with one item decided again: act on it (send
+    it, watch its job, report it in sync or blocked), or give it `result` now."""
+
+    result: Result | None = None
+    error: str | None = None
+
+
+ACT = Judged()
+
+
+def judge_saved(saved: PlanItem, fresh: PlanItem) -> Judged:
+    """A saved plan's item against the same item decided on the live state now: what is in
+    sync or in flight now is reported or watched as it is; an export whose live state changed
+    since the plan is stale; an export the saved plan did not send is not approved."""
+    if fresh.action in (Action.IN_SYNC, Action.IN_FLIGHT):
+        return ACT  # nothing to send either way: report or watch what is there now
+    if saved.submits and saved.fingerprint != fresh.fingerprint:
+        return Judged(
+            Result.STALE,
+            f"skipped: the live state changed since the plan (planned {saved.action}, "
+            f"now {fresh.action}: {fresh.reason})",
+        )
+    if fresh.submits and not saved.submits:
+        return Judged(
+            Result.NOT_APPROVED, f"not in the saved plan's exports (it was {saved.action} there)"
+        )
+    return ACT
 
 
 _FETCH = (
@@ -133,15 +134,32 @@ def _export(item: PlanItem) -> tuple[object, ...]:
     )
 
 
-def select_reviewed(fresh: Plan, reviewed: Plan) -> list[ItemOutcome]:
-    """One outcome per item of the fresh plan; an export no reviewer saw is not sent."""
-    seen = {_export(item) for item in reviewed.items if item.submits}
-    outcomes = [ItemOutcome(item) for item in fresh.items]
-    for o in outcomes:
-        if o.item.submits and _export(o.item) not in seen:
-            o.finish(
-                Result.NOT_REVIEWED,
-                "not in the reviewed plan (no reviewer saw this export); the next merge "
-                "request's plan or the drift job shows it",
-            )
-    return outcomes
+_NOT_REVIEWED = (
+    "not in the reviewed plan (no reviewer saw this export); the next merge request's plan "
+    "or the drift job shows it"
+)
+
+
+def judge_reviewed(
+    reviewed: PlanItem, fresh: PlanItem | None, *, declared_otherwise: bool = False
+) -> Judged:
+    """A reviewed plan's item against the same item decided on the live state now (None: the
+    manifests no longer declare it as reviewed; `declared_otherwise`: they declare the same
+    file and destination with another mode, overwrite or properties): only the very export
+    the reviewer saw is sent."""
+    if fresh is None and declared_otherwise:
+        return Judged(
+            Result.NOT_REVIEWED,
+            "not in the reviewed plan: the manifests now declare this export with another "
+            "mode, overwrite or properties, which no reviewer saw; the next merge request's "
+            "plan or the drift job shows it",
+        )
+    if fresh is None:
+        return Judged(
+            Result.STALE,
+            "skipped: the manifests no longer declare this export "
+            f"({reviewed.mode} to {reviewed.settings.volume}:{reviewed.location})",
+        )
+    if fresh.submits and _export(fresh) != _export(reviewed):
+        return Judged(Result.NOT_REVIEWED, _NOT_REVIEWED + f" (it would be a {fresh.action} now)")
+    return ACT

@@ -58,7 +58,7 @@ def announce(journal: Journal, items: Sequence[PlanItem], mode: Mode) -> Batch:
         "submit",
         batch=batch.id,
         copy_only=mode is Mode.COPY,
-        items=[target(item).as_dict() | {"key": item.key} for item in items],
+        items=[target(item).place() for item in items],
     )
     return batch
 

@@ -53,7 +53,10 @@ class JobWatch:
                 for o in self._items.get(job.id, []):
                     o.job_state = job.state  # the last state seen, for the receipt
                 continue
-            records.append({"job": job.id, "state": job.state, "error": job_error(job)})
+            error = job_error(job)
+            records.append(
+                {"job": job.id, "state": job.state, **({"error": error} if error else {})}
+            )
             for o in self._items.pop(job.id, []):
                 self.on_final(o, job)
         for job_id, message in unreadable:

@@ -67,6 +67,7 @@ def register(subparsers: Any) -> None:
     options.add_target(parser)
     options.add_connection(parser)
     options.add_platforms(parser)
+    options.add_discovery(parser)
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="the report's format"
     )

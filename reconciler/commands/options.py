@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import sys
@@ -10,8 +11,10 @@ from collections.abc import Callable
 
 from reconciler.api.config import DEFAULT_MAINTENANCE_WAIT, ConnectOptions
 from reconciler.api.trust import TRUSTED_ENDPOINTS_VARIABLE as TRUSTED_VARIABLE
+from reconciler.apply.progress import is_interactive
+from reconciler.live.progress import ReadWatch
 from reconciler.manifest.load import DEFAULT_PATH
-from reconciler.manifest.models import ManifestSet
+from reconciler.manifest.models import DISCOVERIES, ManifestSet
 from reconciler.redact import redact
 from reconciler.usecases import plan as planning
 from reconciler.usecases.plan import PIN_VARIABLE
@@ -80,6 +83,16 @@ def duration(text: str) -> float:
     return float(match["number"]) * _SECONDS_PER[match["unit"] or "s"]
 
 
+def add_discovery(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--discovery",
+        choices=DISCOVERIES,
+        help="how every glob's files are found, whatever the manifests say: list (folder by "
+        "folder, one request a folder; the manifests' default) or search (the platform's "
+        "file search: about two requests per 100 files; may miss a file uploaded moments ago)",
+    )
+
+
 def warn(message: str) -> None:
     """A warning on stderr, secrets redacted."""
     print(f"warning: {redact(message)}", file=sys.stderr)
@@ -108,4 +121,19 @@ def connect(
         trusted=args.trust_endpoint,
         maintenance_wait=maintenance_wait,
     )
-    return planning.connect(manifests, chosen, pin=pin(args), warn=warn)
+    connections = planning.connect(manifests, chosen, pin=pin(args), warn=warn)
+    several = len(connections) > 1
+
+    def watch(platform: str) -> Callable[[], ReadWatch]:
+        # Two redrawn lines cannot share one terminal line: side by side, each writes lines.
+        return lambda: ReadWatch(
+            sys.stderr,
+            warn=warn,
+            interactive=is_interactive(sys.stderr) and not several,
+            label=platform if several else "",
+        )
+
+    return planning.Connections(
+        dataclasses.replace(c, discovery=args.discovery, watch=watch(c.platform))
+        for c in connections
+    )

@@ -71,6 +71,7 @@ def register(subparsers: Any) -> None:
     )
     options.add_connection(parser)
     options.add_platforms(parser)
+    options.add_discovery(parser)
     parser.set_defaults(func=run)
 
 

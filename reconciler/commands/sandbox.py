@@ -78,6 +78,13 @@ def register(subparsers: Any) -> None:
         f"(default: {_seconds(DEFAULTS.latency)})",
     )
     faults.add_argument(
+        "--search-lag",
+        type=duration,
+        metavar="DURATION",
+        help="files added to the running sandbox are missing from POST /v2/files/search for "
+        f"this long, as from a lagging index (default: {_seconds(DEFAULTS.search_lag)})",
+    )
+    faults.add_argument(
         "--read-error-rate",
         type=float,
         metavar="SHARE",

@@ -33,6 +33,7 @@ class LiveFile:
     metadata: Mapping[str, str] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     modified_on: str | None = None
+    parent: str | None = None  # the folder's id, as the API gives it
 
     @property
     def is_alias(self) -> bool:

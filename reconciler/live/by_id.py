@@ -1,15 +1,16 @@
 """Files named by ID: read by bulk get, 100 per call, and their paths when a location needs them.
 
 The file resource carries its `parent`, not its path. A path is resolved (walking up the
-parent folders, level by level, by bulk get) only for files whose rule renders `{path}` or
-`{parent}`: every other placeholder needs the name only, so for most manifests this costs
-nothing. A path that cannot be resolved to the project root is "" (unknown).
+parent folders, level by level, by bulk get: `Paths`) only for files whose rule renders
+`{path}` or `{parent}`: every other placeholder needs the name only, so for most manifests this
+costs nothing. A path that cannot be resolved to the project root is "" (unknown). The file
+search (`search.py`) resolves the paths of what it finds the same way, from a folder it knows.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from reconciler.api.client import ApiClient
@@ -22,7 +23,7 @@ from reconciler.manifest.placeholders import uses_path
 _MAX_FOLDER_DEPTH = 1000  # a parent chain longer than this is a loop in a broken answer
 
 
-class _Link(NamedTuple):
+class Link(NamedTuple):
     """What resolving a file's path needs to know of it, or of a folder above it."""
 
     id: str
@@ -31,7 +32,7 @@ class _Link(NamedTuple):
     project: str
 
     @classmethod
-    def of(cls, file: File) -> _Link:
+    def of(cls, file: File) -> Link:
         return cls(file.id, file.name, file.parent, file.project or "")
 
 
@@ -46,20 +47,22 @@ def files_by_id(
     # never all held at once. Missing files come first, as they always have.
     missing: dict[str, LiveFile | None] = {}
     found: dict[str, LiveFile] = {}
-    links: list[_Link] = []
+    links: list[Link] = []
     for file_id, entry in zip(ids, client.iter_bulk_get_files(ids), strict=True):
         if isinstance(entry, ItemError):
             missing[file_id] = None
             continue
         found[file_id] = live_file(entry, entry.name)
         if file_id in wanting_path:
-            links.append(_Link.of(entry))
-    for file_id, path in _Paths(client, project).of(links).items():
+            links.append(Link.of(entry))
+    for file_id, path in Paths(client, project).of(links).items():
         found[file_id] = dataclasses.replace(found[file_id], path=path)
     return {**missing, **found}
 
 
-class _Paths:
+class Paths:
+    """Paths of files from their parent folders, read by bulk get level by level."""
+
     def __init__(self, client: ApiClient, project: Callable[[str], Project | None]) -> None:
         self.client = client
         self.project = project
@@ -79,14 +82,20 @@ class _Paths:
             self._root_folders[project_id] = roots
         return self._root_folders[project_id]
 
-    def of(self, files: list[_Link]) -> dict[str, str]:
-        """The path of each of `files`, by file id."""
-        folders: dict[str, _Link | None] = {}
+    def of(self, files: list[Link], known: Mapping[str, str] | None = None) -> dict[str, str]:
+        """The path of each of `files`, by file id. `known`: folders whose path is known
+        already (by id): a walk up stops there, as at the project root."""
+        known = known or {}
+        folders: dict[str, Link | None] = {}
         roots = {f.id: self._roots(f.project) for f in files}
 
         def unknown(parents: Iterable[tuple[str | None, set[str]]]) -> list[str]:
             return list(
-                dict.fromkeys(p for p, r in parents if p and p not in r and p not in folders)
+                dict.fromkeys(
+                    p
+                    for p, r in parents
+                    if p and p not in r and p not in folders and p not in known
+                )
             )
 
         pending = unknown((f.parent, roots[f.id]) for f in files)
@@ -96,7 +105,7 @@ class _Paths:
             for folder_id, entry in zip(
                 pending, self.client.iter_bulk_get_files(pending), strict=True
             ):
-                folders[folder_id] = None if isinstance(entry, ItemError) else _Link.of(entry)
+                folders[folder_id] = None if isinstance(entry, ItemError) else Link.of(entry)
             all_roots = {root for file_roots in roots.values() for root in file_roots}
             pending = unknown(
                 (folder.parent, all_roots) for folder in folders.values() if folder is not None
@@ -109,9 +118,12 @@ class _Paths:
             for _ in range(_MAX_FOLDER_DEPTH):
                 if not parent or parent in roots[file.id]:
                     break
+                if parent in known:
+                    parts.extend([known[parent]] if known[parent] else [])
+                    break
                 folder = folders.get(parent)
-                if folder is None:
-                    complete = False
+                if folder is None or (folder.project and folder.project != file.project):
+                    complete = False  # unreadable, or a folder of another project: no path
                     break
                 parts.append(folder.name)
                 parent = folder.parent

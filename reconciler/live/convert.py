@@ -8,6 +8,8 @@ API's resources for 100,000 files are never all held at once.
 
 from __future__ import annotations
 
+import sys
+
 from reconciler.api.resources import Export, File, Volume
 from reconciler.core.live import LiveFile, LiveJob, LiveVolume
 from reconciler.manifest.effective import metadata_text
@@ -32,6 +34,8 @@ def live_file(file: File, path: str) -> LiveFile:
         metadata={key: metadata_text(value) for key, value in file.metadata.items()},
         tags=tuple(file.tags),
         modified_on=file.modified_on,
+        # Interned: siblings share their folder's id, and a plan may hold 1,000,000 files.
+        parent=sys.intern(file.parent) if file.parent else None,
     )
 
 

@@ -111,3 +111,49 @@ def _common_folder(locations: list[str]) -> str:
             break
         common.append(parts[0])
     return "/".join(common)
+
+
+class KnownFolders:
+    """What is at destinations, for a reading made a chunk at a time (`items.ItemReader`):
+    each destination is looked up from the volume's root down, and every folder listed is
+    kept, so a folder is listed at most once in the whole reading and none below a folder the
+    volume does not have. An empty volume costs one listing for 1,000,000 destinations.
+
+    The destinations of a saved plan are distinct, so what this run's own exports write never
+    changes what a later chunk looks up; another writer's objects are seen as they were when
+    the folder was listed, as with any reading."""
+
+    def __init__(self, client: ApiClient) -> None:
+        self._client = client
+        # (volume, folder ending in "/" or "") -> (object sizes by location, subfolders)
+        self._folders: dict[tuple[str, str], tuple[dict[str, int | None], frozenset[str]]] = {}
+
+    def check(self, volume_id: str, locations: list[str]) -> list[Checked]:
+        """Each location with the object there (None: nothing)."""
+        return [
+            ((volume_id, location), self._object(volume_id, location)) for location in locations
+        ]
+
+    def _object(self, volume_id: str, location: str) -> LiveObject | None:
+        folder = ""
+        for part in location.split("/")[:-1]:
+            _, subfolders = self._listing(volume_id, folder)
+            below = f"{folder}{part}/"
+            if below not in subfolders:
+                return None  # the volume has no such folder: nothing below it exists
+            folder = below
+        sizes, _ = self._listing(volume_id, folder)
+        if location not in sizes:
+            return None
+        return LiveObject(volume_id, location, sizes[location])
+
+    def _listing(self, volume_id: str, folder: str) -> tuple[dict[str, int | None], frozenset[str]]:
+        key = (volume_id, folder)
+        known = self._folders.get(key)
+        if known is None:
+            listing = self._client.list_volume_objects(volume_id, folder)
+            known = self._folders[key] = (
+                {o.location: o.metadata.size for o in listing.objects},
+                frozenset(p if p.endswith("/") else p + "/" for p in listing.prefixes),
+            )
+        return known

@@ -5,7 +5,9 @@ items need. The planner then decides on the same resolution (`Reading`), with no
 2. The active jobs (`jobs.py`), BEFORE any file or object: a job finishing between reads is
    then seen either as a job or by its effect, never planned again.
 3. The files: those declared by ID (`by_id.py`) beside the walks of the project folders the
-   paths and globs can reach (`files.py`).
+   paths and globs can reach (`files.py`), and below the prefixes of the globs discovered by
+   the file search, that search (`search.py`). Before the first listing, a watched reading
+   says what it will cost (`estimate.py`); while it reads, how far it is (`progress.py`).
 4. The manifests resolved against those files (`plan/resolve.py`, pure): every desired item
    with its rendered destination. This is the only place globs are matched and locations
    rendered.
@@ -21,6 +23,7 @@ lands in a frozen `LiveState`; "read and absent" is stored as None.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,13 +32,16 @@ from functools import partial
 from reconciler.api.client import ApiClient
 from reconciler.api.resources import Project
 from reconciler.core.live import LiveFile, LiveState, LiveVolume, ProjectFiles
-from reconciler.live import destinations
+from reconciler.live import destinations, estimate
 from reconciler.live.by_id import files_by_id
 from reconciler.live.convert import live_volume
-from reconciler.live.files import Tree, project_walk
+from reconciler.live.files import Need, Tree, needs, project_walk
 from reconciler.live.jobs import active_jobs
+from reconciler.live.progress import ReadWatch
+from reconciler.live.search import FileSearch
 from reconciler.live.tree import flatten, nodes, read_pool, walk
-from reconciler.manifest.models import ExportRule
+from reconciler.manifest.models import Discovery, ExportRule
+from reconciler.manifest.placeholders import uses_path
 from reconciler.plan.resolve import Resolution, resolve_all
 
 # Reads in flight at once besides the bulk gets (which have the client's own workers): at
@@ -57,10 +63,17 @@ def read(
     *,
     unmanaged: bool = False,
     workers: int = READ_WORKERS,
+    discovery: Discovery | None = None,
+    watch: ReadWatch | None = None,
 ) -> Reading:
-    """The live state for `rules` and their resolution (see the module docstring)."""
-    with read_pool(workers) as pool:
-        files = _read_files(client, rules, everything=unmanaged, pool=pool)
+    """The live state for `rules` and their resolution (see the module docstring).
+    `discovery` overrides every glob's own (`--discovery`); `watch` hears the estimate, the
+    progress and the fallbacks (default: a silent one, whose warnings go to the log)."""
+    watch = watch or ReadWatch()
+    with read_pool(workers) as pool, watch.reading(client):
+        files = _read_files(
+            client, rules, everything=unmanaged, pool=pool, discovery=discovery, watch=watch
+        )
         resolution = resolve_all(rules, files)
         checks = [
             part
@@ -77,7 +90,13 @@ def read(
 
 
 def _read_files(
-    client: ApiClient, rules: Sequence[ExportRule], *, everything: bool, pool: ThreadPoolExecutor
+    client: ApiClient,
+    rules: Sequence[ExportRule],
+    *,
+    everything: bool,
+    pool: ThreadPoolExecutor,
+    discovery: Discovery | None,
+    watch: ReadWatch,
 ) -> LiveState:
     """Steps 1 to 3: the projects, volumes, active jobs and files; no object yet."""
     projects = _Projects(client)
@@ -91,15 +110,27 @@ def _read_files(
 
     jobs = active_jobs(client)  # before any file or object: see jobs.py
 
+    needs_of = {
+        project_id: needs(
+            [r for r in rules if r.project == project_id],
+            everything=everything,
+            discovery=discovery,
+        )
+        for project_id, project in found.items()
+        if project is not None
+    }
+    searched = [r for r in rules if r.kind == "glob" and (discovery or r.discovery) == "search"]
+    search = FileSearch(client, projects.get, watch=watch, globs=searched)
+    if watch.speaks:
+        _say_cost(client, rules, needs_of, search, watch)
     # Files by ID are read beside the folder walks; their bulk gets go out from the client's
     # own workers.
     by_id = pool.submit(files_by_id, client, rules, projects.get)
     walks: dict[str, list[Tree]] = {
         project_id: project_walk(
-            client, project_id, [r for r in rules if r.project == project_id], everything=everything
+            client, project_id, need, search=search.searcher(project_id), watch=watch
         )
-        for project_id, project in found.items()
-        if project is not None
+        for project_id, need in needs_of.items()
     }
     walk(pool, [node for parts in walks.values() for node in nodes(parts)])
     trees = {
@@ -111,6 +142,22 @@ def _read_files(
         for project_id in found
     }
     return LiveState(projects=trees, files_by_id=by_id.result(), volumes=volumes, active_jobs=jobs)
+
+
+def _say_cost(
+    client: ApiClient,
+    rules: Sequence[ExportRule],
+    needs_of: dict[str, Need],
+    search: FileSearch,
+    watch: ReadWatch,
+) -> None:
+    """What the files' reading will cost, before its first listing (see `estimate.py`)."""
+    ids = {r.selector for r in rules if r.kind == "file"}
+    path_ids = {r.selector for r in rules if r.kind == "file" and uses_path(r.location)}
+    cost = estimate.cost(needs_of, search, by_id=len(ids), path_ids=len(path_ids))
+    watch.expect(cost.folders)
+    for line in estimate.lines(cost, estimate.rate_of(client), now=time.time()):
+        watch.say(line)
 
 
 def _unmanaged_aliases(files: LiveState, resolution: Resolution) -> tuple[LiveFile, ...]:

@@ -2,9 +2,10 @@
 merge rules (`setting`, `merge_key_by_key`) live here only; the audit trail's lenient reading of
 old manifest versions (`gitops.declarations`) applies them to raw YAML.
 
-An entry's keys override the defaults' keys; `properties` merge key by key (only the keys a
-mapping actually sets count, which is what `model_fields_set` tells). Metadata filter values
-become strings, the way the API stores metadata.
+An entry's keys override the defaults' keys (`discovery` too, which only glob entries use);
+`properties` merge key by key (only the keys a mapping actually sets count, which is what
+`model_fields_set` tells). Metadata filter values become strings, the way the API stores
+metadata.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from typing import TypeVar
 
 from reconciler.manifest.models import (
+    Discovery,
     ExportEntry,
     ExportProperties,
     ExportRule,
@@ -32,6 +34,7 @@ _V = TypeVar("_V")
 # What an entry gets when neither it nor the defaults say.
 UNSAID_MODE = Mode.MOVE
 UNSAID_OVERWRITE = False
+UNSAID_DISCOVERY: Discovery = "list"
 
 
 def setting(own: _T | None, default: _T | None, unsaid: _T) -> _T:
@@ -85,6 +88,7 @@ def export_rules(manifest: Manifest, positions: MapPos, *, file: str) -> tuple[E
     default_mode = defaults.mode if defaults else None
     default_overwrite = defaults.overwrite if defaults else None
     default_props = defaults.properties if defaults else None
+    default_discovery = defaults.discovery if defaults else None
     # Most entries of a big manifest inherit the same properties: share one object.
     inherited = merge_properties(default_props)
     entries_pos = positions.values["exports"]
@@ -103,6 +107,7 @@ def export_rules(manifest: Manifest, positions: MapPos, *, file: str) -> tuple[E
                 volume=setting(entry.volume, default_volume, None),
                 mode=setting(entry.mode, default_mode, UNSAID_MODE),
                 overwrite=setting(entry.overwrite, default_overwrite, UNSAID_OVERWRITE),
+                discovery=setting(entry.discovery, default_discovery, UNSAID_DISCOVERY),
                 properties=merge_properties(default_props, entry.properties)
                 if entry.properties is not None
                 else inherited,
@@ -121,6 +126,7 @@ def _rule(
     volume: str | None,
     mode: Mode,
     overwrite: bool,
+    discovery: Discovery,
     properties: ExportProperties,
 ) -> ExportRule:
     if entry.file is not None:
@@ -152,4 +158,5 @@ def _rule(
         properties=properties,
         declared_at=_position(file, entry_pos.at),
         location_at=_position(file, start_of(entry_pos.values["location"])),
+        discovery=discovery,
     )

@@ -81,6 +81,7 @@ def _pattern_problem(loc: Sequence[str | int], error: ErrorDetails) -> tuple[str
 _CHOICES: dict[str, tuple[str, Sequence[str], str]] = {
     "aws_canned_acl": ("canned ACL", models.CANNED_ACLS, "canned-acl"),
     "aws_storage_class": ("S3 storage class", models.STORAGE_CLASSES, "storage-class"),
+    "discovery": ("discovery", models.DISCOVERIES, "discovery"),
 }
 
 

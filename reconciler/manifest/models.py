@@ -50,6 +50,19 @@ StorageClass = Literal[
     "EXPRESS_ONEZONE",
 ]
 STORAGE_CLASSES: tuple[str, ...] = get_args(StorageClass)
+# How the live reader finds the files under a glob's fixed folders: folder by folder (`list`,
+# one request per folder) or with the platform's recursive file search (`search`, about two
+# requests per 100 files, from an index that may lag recent uploads).
+Discovery = Literal["search", "list"]
+DISCOVERIES: tuple[str, ...] = get_args(Discovery)
+DiscoveryValue = Annotated[
+    Discovery,
+    Field(
+        description="How a glob's files are found: list (folder by folder, the default) or "
+        "search (the platform's recursive file search: far fewer requests for big trees; it "
+        "may miss a file uploaded moments ago)."
+    ),
+]
 
 
 class Mode(StrEnum):
@@ -109,6 +122,14 @@ class Defaults(_Strict):
     mode: ModeValue | None = None
     overwrite: bool | None = Field(default=None, description="Replace an existing object.")
     properties: Properties | None = None
+    discovery: DiscoveryValue | None = None
+
+
+# Keys that mean something for a glob only. On a `file` or `path` entry they are refused, not
+# ignored: like a typo, a `discovery: search` there would promise a cost it cannot change (an
+# entry by ID or path is read by bulk get or by name, never by walking folders). In `defaults`
+# they are inherited by the glob entries and mean nothing to the others.
+GLOB_ONLY_KEYS = ("exclude", "where", "allow_empty", "discovery")
 
 
 class ExportEntry(_Strict):
@@ -120,6 +141,7 @@ class ExportEntry(_Strict):
     exclude: list[str] = Field(default_factory=list, description="Globs to leave out (glob only).")
     where: Where | None = Field(default=None, description="Metadata and tag filters (glob only).")
     allow_empty: bool = Field(default=False, description="A glob that matches nothing is fine.")
+    discovery: DiscoveryValue | None = None
     location: str = Field(description="Destination inside the volume; placeholders allowed.")
     volume: OwnerName | None = Field(default=None, description="The volume, as owner/volume.")
     mode: ModeValue | None = None
@@ -143,7 +165,7 @@ class ExportEntry(_Strict):
                 {"key": chosen[1], "first": chosen[0]},
             )
         if self.glob is None:
-            extra = [k for k in ("exclude", "where", "allow_empty") if k in self.model_fields_set]
+            extra = [k for k in GLOB_ONLY_KEYS if k in self.model_fields_set]
             if extra:
                 raise PydanticCustomError(
                     "selector",
@@ -265,6 +287,7 @@ class ExportRule:
     properties: ExportProperties
     declared_at: Position  # the entry
     location_at: Position  # its location value
+    discovery: Discovery = "list"  # how a glob's files are found (the reader's concern only)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ RULES: dict[str, str] = {
     "placeholder": "an unknown or unbalanced placeholder in a location",
     "canned-acl": "an unknown S3 canned ACL",
     "storage-class": "an unknown S3 storage class",
+    "discovery": "an unknown discovery: a glob's files are found by search or list",
     "kms-key": "a KMS key id without sse_algorithm aws:kms (after merging defaults)",
     "missing-volume": "an entry with no volume, and none in defaults",
     "duplicate-destination": "one volume + location declared twice",

@@ -13,7 +13,7 @@ from typing import Any
 
 from reconciler.core.platforms import PLATFORM_URL_PATTERN, PLATFORMS
 from reconciler.manifest.checks import MAX_LOCATION_BYTES
-from reconciler.manifest.models import Manifest
+from reconciler.manifest.models import GLOB_ONLY_KEYS, Manifest
 
 SCHEMA_ID = "urn:reconciler:schema:manifest:v1"
 # Relative, no leading or doubled or trailing `/`, no `.`/`..` segment, no backslash, no
@@ -39,7 +39,7 @@ def manifest_schema() -> dict[str, Any]:
     ]
     entry = body["$defs"]["ExportEntry"]
     entry["oneOf"] = [{"required": [key]} for key in ("file", "path", "glob")]
-    entry["dependentRequired"] = {key: ["glob"] for key in ("exclude", "where", "allow_empty")}
+    entry["dependentRequired"] = {key: ["glob"] for key in GLOB_ONLY_KEYS}
     entry["properties"]["location"].update(
         {"minLength": 1, "maxLength": MAX_LOCATION_BYTES, "pattern": RELATIVE_PATH_PATTERN}
     )

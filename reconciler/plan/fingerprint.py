@@ -1,7 +1,9 @@
 """Fingerprints of the live state an item was planned against, and the job indexes behind them.
 
 A fingerprint is a short sha256 over exactly what the planner's decision for one item depends
-on: the file's storage (type, alias volume and location), size and modified_on; whether the
+on: the file's storage (type, alias volume and location), size and modified_on, and where it
+is (its folder's id and its name: a file renamed or moved since the plan is no longer the one
+the reviewer saw at that path, and `apply --plan` reads files by id only); whether the
 destination holds an object and of what size, when the decision depends on it
 (`depends_on_destination`, which also tells the live reader which destinations to read); and
 the ids of the active jobs for the file or for the destination. The apply engine recomputes it
@@ -76,7 +78,7 @@ def fingerprint(
         "file:absent"
         if file is None
         else f"file:{file.id}:{file.storage_type}:{file.alias_volume}:{file.alias_location}"
-        f":{file.size}:{file.modified_on}"
+        f":{file.size}:{file.modified_on}:{file.parent}:{file.name}"
     ) + (
         f"\ndest:{volume}:{location}\nobject:absent"
         if obj is None

@@ -113,12 +113,12 @@ def build_plan(
             manifests_digest=manifests.digest,
             projects=tuple(sorted({m.header.project for m in manifests.manifests})),
             planned_at=context.planned_at,
-            guards=_guards(manifests),
+            guards=guards_of(manifests),
             summary=summarize(items),
             destructive_count=sum(1 for i in items if i.destructive),
             apply_estimate=estimate_apply(items),
             declarations=declaration_rows(
-                rules, items, platform=context.platform, at=shared.at_all(rules)
+                rules, items, platform=context.platform, at=shared.at, settings=shared.of
             ),
             risks=risk_lists(items),
             settings=shared.settings(),
@@ -141,7 +141,9 @@ class _Shared:
         self.platform = platform
         self._decider = decider
         self._at: dict[int, str] = {}  # id(rule) -> its declared_at text
-        self._settings: dict[int, ExportSettings] = {}  # id(rule) -> its settings
+        # (project, volume, mode, overwrite, id(properties)) -> settings: a rule's settings
+        # found without hashing its properties' values (a plan of 1,000,000 entries).
+        self._by_key: dict[tuple[str, str, Mode, bool, int], ExportSettings] = {}
         self._distinct: dict[ExportSettings, ExportSettings] = {}
 
     def at(self, rule: ExportRule) -> str:
@@ -150,11 +152,9 @@ class _Shared:
             found = self._at[id(rule)] = str(rule.declared_at)
         return found
 
-    def at_all(self, rules: Sequence[ExportRule]) -> dict[int, str]:
-        return {id(rule): self.at(rule) for rule in rules}
-
     def of(self, rule: ExportRule) -> ExportSettings:
-        found = self._settings.get(id(rule))
+        key = (rule.project, rule.volume, rule.mode, rule.overwrite, id(rule.properties))
+        found = self._by_key.get(key)
         if found is None:
             made = ExportSettings(
                 platform=self.platform,
@@ -165,7 +165,7 @@ class _Shared:
                 properties=rule.properties,
                 object_uri_prefix=self._decider.object_uri(rule.volume, ""),
             )
-            found = self._settings[id(rule)] = self._distinct.setdefault(made, made)
+            found = self._by_key[key] = self._distinct.setdefault(made, made)
         return found
 
     def settings(self) -> tuple[ExportSettings, ...]:
@@ -416,7 +416,7 @@ def combine(plans: Sequence[Plan], manifests: ManifestSet) -> Plan:
         manifests_digest=manifests.digest,
         projects=tuple(sorted({project for plan in plans for project in plan.projects})),
         planned_at=min((p.planned_at for p in plans if p.planned_at), default=None),
-        guards=_guards(manifests),
+        guards=guards_of(manifests),
         summary=summarize(items),
         destructive_count=sum(plan.destructive_count for plan in plans),
         apply_estimate=ApplyEstimate(
@@ -443,7 +443,8 @@ COMBINED_FORMULA = (
 )
 
 
-def _guards(manifests: ManifestSet) -> Guards:
+def guards_of(manifests: ManifestSet) -> Guards:
+    """The smallest `guards` of the manifests."""
     moves = [
         m.header.guards.max_moves
         for m in manifests.manifests

@@ -153,21 +153,24 @@ def _compile_template(template: str) -> Callable[[str, str], str]:
     return render
 
 
+def file_not_found(file_id: str) -> str:
+    return f"file {file_id} not found or out of the token's reach"
+
+
+def file_elsewhere(file_id: str, project: str, declared: str) -> str:
+    return f"file {file_id} is in project {project}, not in the manifest's project {declared}"
+
+
 def _by_id(rule: ExportRule, live: LiveState) -> Desired | Unresolved:
     found = live.files_by_id.get(rule.selector, _NOT_READ)
     if found is _NOT_READ or found is None:
-        return Unresolved(
-            rule,
-            BlockedReason.NOT_FOUND,
-            f"file {rule.selector} not found or out of the token's reach",
-        )
+        return Unresolved(rule, BlockedReason.NOT_FOUND, file_not_found(rule.selector))
     assert isinstance(found, LiveFile)
     if found.project != rule.project:
         return Unresolved(
             rule,
             BlockedReason.NOT_IN_PROJECT,
-            f"file {rule.selector} is in project {found.project}, "
-            f"not in the manifest's project {rule.project}",
+            file_elsewhere(rule.selector, found.project, rule.project),
             file=found,
             location=location_for(rule.location, found),
         )
@@ -186,10 +189,7 @@ def _by_glob(
         file = files.by_path[path]
         if file.is_folder or not matches(path):
             continue
-        if wanted_metadata and any(file.metadata.get(k) != v for k, v in wanted_metadata):
-            passed_over.add(file.id)
-            continue
-        if wanted_tags and not all(tag in file.tags for tag in wanted_tags):
+        if (wanted_metadata or wanted_tags) and not _passes(rule, file):
             passed_over.add(file.id)
             continue
         matched.append(desired(rule, file))
@@ -206,3 +206,42 @@ def _by_glob(
             ),
         )
     return matched
+
+
+class Declarations:
+    """The rules of a manifest set, looked up by the file they select: `apply --reviewed`
+    reads only the reviewed items' files and must know whether the manifests (which may have
+    moved on since the review) still declare each of those exports. A file is selected here
+    exactly as `resolve_all` selects it, on the path the reviewed plan shows for it."""
+
+    def __init__(self, rules: Iterable[ExportRule]) -> None:
+        self._by_id: dict[str, list[ExportRule]] = {}
+        self._by_path: dict[tuple[str, str], list[ExportRule]] = {}
+        self._globs: list[tuple[ExportRule, Callable[[str], bool]]] = []
+        for rule in rules:
+            if rule.kind == "file":
+                self._by_id.setdefault(rule.selector, []).append(rule)
+            elif rule.kind == "path":
+                self._by_path.setdefault((rule.project, rule.selector), []).append(rule)
+            else:
+                self._globs.append((rule, compile_glob(rule.selector, rule.exclude)))
+
+    def selecting(self, file: LiveFile) -> list[Desired]:
+        """Every rule that selects `file` (at `file.path`), with the location it renders."""
+        rules = [r for r in self._by_id.get(file.id, ()) if r.project == file.project]
+        if file.path:
+            rules += self._by_path.get((file.project, file.path), ())
+            if not file.is_folder:
+                rules += [
+                    rule
+                    for rule, matches in self._globs
+                    if rule.project == file.project and matches(file.path) and _passes(rule, file)
+                ]
+        return [desired(rule, file) for rule in rules]
+
+
+def _passes(rule: ExportRule, file: LiveFile) -> bool:
+    """The glob's `where` filters."""
+    return all(file.metadata.get(k) == v for k, v in rule.where_metadata) and all(
+        tag in file.tags for tag in rule.where_tags
+    )

@@ -10,7 +10,7 @@ generated list of 100,000 IDs is one line to read, not 100,000).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from reconciler.manifest.models import ExportRule
@@ -20,6 +20,7 @@ from reconciler.plan.model import (
     Action,
     ActionTotal,
     DeclarationSummary,
+    ExportSettings,
     PlanItem,
     RiskEntry,
     RiskList,
@@ -67,42 +68,36 @@ class _Row:
         )
 
 
-def _group_key(rule: ExportRule) -> tuple[object, ...]:
-    return (
-        rule.manifest,
-        rule.kind,
-        rule.project,
-        rule.volume,
-        rule.mode,
-        rule.overwrite,
-        rule.properties,
-    )
-
-
 def declaration_rows(
     rules: Sequence[ExportRule],
     items: Iterable[PlanItem],
     *,
     platform: str,
-    at: dict[int, str],
+    at: Callable[[ExportRule], str],
+    settings: Callable[[ExportRule], ExportSettings],
 ) -> tuple[DeclarationSummary, ...]:
     """One row per declaration of `rules` (the entries of one platform) with the totals of
-    `items`. `at` gives each rule's `FILE:LINE:COL` as the items spell it (by `id(rule)`)."""
-    sizes: dict[tuple[object, ...], int] = {}
+    `items`. `at` gives a rule's `FILE:LINE:COL` as the items spell it, `settings` the export
+    settings its items share (entries of one manifest, kind and settings share a row)."""
+
+    def group(rule: ExportRule) -> tuple[str, str, int]:
+        return (rule.manifest, rule.kind, id(settings(rule)))
+
+    sizes: dict[tuple[str, str, int], int] = {}
     for rule in rules:
         if rule.kind != "glob":
-            key = _group_key(rule)
+            key = group(rule)
             sizes[key] = sizes.get(key, 0) + 1
     rows: list[_Row] = []
     row_of: dict[str, _Row] = {}
-    groups: dict[tuple[object, ...], _Row] = {}
+    groups: dict[tuple[str, str, int], _Row] = {}
     for rule in rules:
-        where = at[id(rule)]
-        if rule.kind == "glob" or sizes[_group_key(rule)] <= GROUP_OVER:
+        where = at(rule)
+        if rule.kind == "glob" or sizes[group(rule)] <= GROUP_OVER:
             row = _Row(where, f"{rule.kind} {rule.selector}", rule)
             rows.append(row)
         else:
-            key = _group_key(rule)
+            key = group(rule)
             if key not in groups:
                 count = sizes[key]
                 groups[key] = _Row(

@@ -6,6 +6,8 @@ It is an independent implementation of that contract and imports nothing from th
     handler.py     HTTP/1.1 plumbing: read a request, write a response (or lose it on purpose)
     app.py         the request pipeline: auth, rate limit, faults, routing, error bodies
     routes.py      the route table; api_files.py, api_storage.py, api_exports.py: the endpoints
+    api_search.py  POST /v2/files/search: search_query.py reads the query language,
+                   search_index.py counts and pages the files it selects
     lookups.py     one resource by id where the caller reaches it, or the contract's 404
     bulk.py        bulk calls: at most 100 entries, one resource-or-error item per entry
     control.py     /_sandbox/ endpoints (loopback, token, loopback Host): settings, request log

@@ -126,8 +126,12 @@ class App:
         if method != "POST":
             return None
         try:
-            return json.loads(raw or b"null")
-        except ValueError:
+            body = json.loads(raw or b"null")
+            # JSON's \uD800 decodes to a lone surrogate, which is no text: SQLite (and any
+            # UTF-8 writer) would fail on it later. Encoding raises UnicodeEncodeError for it.
+            json.dumps(body, ensure_ascii=False).encode()
+        except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
             raise bad_request(
                 "the request body is not valid JSON", errors.UNDECODABLE_BODY
             ) from None
+        return body

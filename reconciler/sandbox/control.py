@@ -118,5 +118,5 @@ def _dispatch(
         if not isinstance(entry, dict):
             raise bad_request("the body must be a JSON object like a seed's files entry")
         with services.store.transaction() as conn:
-            return {"id": add_file(conn, services.objects, entry)}
+            return {"id": add_file(conn, services.objects, entry, services.clock())}
     raise not_found(f"no such control endpoint: {method} {path}")

@@ -28,6 +28,7 @@ class Settings:
     maintenance: bool = False  # every API call answers 503 code 0
     lose_responses: int = 0  # the next N bulk creates commit, then drop the connection
     job_pace: float = 3.0  # seconds from a job's creation to its terminal state
+    search_lag: float = 0.0  # seconds: files added more recently are missing from searches
     fail_files: tuple[str, ...] = field(default_factory=tuple)  # their jobs end FAILED
     rate_limit: int = 1000  # requests per window per token
     rate_window: float = 300.0  # seconds
@@ -58,7 +59,7 @@ def _integer(name: str, value: Any, low: int) -> int:
 
 
 def _validated(name: str, value: Any) -> Any:
-    if name in ("latency", "job_pace"):
+    if name in ("latency", "job_pace", "search_lag"):
         return _number(name, value, 0.0)
     if name in ("read_error_rate", "write_error_rate"):
         return _number(name, value, 0.0, 1.0)

@@ -1,4 +1,6 @@
-"""Offset/limit pages: bounds (1..100, default 50, else 400), `links` rel next, total header."""
+"""Offset/limit pages: bounds (1..100, default 50, else 400), `links` rel next, total header.
+
+The search pages by token, not offset, but shares the bounds of `limit` (`limit_param`)."""
 
 from __future__ import annotations
 
@@ -24,14 +26,23 @@ def _integer(request: ApiRequest, name: str, default: int) -> int:
         raise bad_request(f"{name} must be an integer, got {raw!r}") from None
 
 
+def checked_limit(limit: int, name: str = "limit") -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise bad_request(f"{name} must be between 1 and {MAX_LIMIT}, got {limit}")
+    return limit
+
+
+def limit_param(request: ApiRequest) -> int | None:
+    """The `limit` query parameter, 1 to 100, or None when not given."""
+    return None if request.param("limit") is None else checked_limit(_integer(request, "limit", 0))
+
+
 def page_window(request: ApiRequest) -> tuple[int, int]:
     offset = _integer(request, "offset", 0)
-    limit = _integer(request, "limit", DEFAULT_LIMIT)
     if offset < 0:
         raise bad_request(f"offset must be 0 or more, got {offset}")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise bad_request(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-    return offset, limit
+    limit = limit_param(request)
+    return offset, DEFAULT_LIMIT if limit is None else limit
 
 
 def with_params(url: str, query: dict[str, list[str]], **changes: str) -> str:

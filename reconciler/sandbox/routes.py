@@ -1,6 +1,7 @@
 """The route table: method, path pattern, endpoint, and whether the call reads or writes.
 
-Bulk *get* calls are reads (they change nothing); export creates are the writes.
+Bulk *get* calls and the file search are reads (they change nothing); export creates are the
+writes.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import api_exports, api_files, api_storage
+from . import api_exports, api_files, api_search, api_storage
 from .faults import CallKind
 from .protocol import Endpoint
 
@@ -36,6 +37,7 @@ ROUTES = (
     _route("GET", "/files/{id}", api_files.get_file),
     _route("GET", "/files/{id}/list", api_files.list_folder),
     _route("POST", "/bulk/files/get", api_files.bulk_get_files),
+    _route("POST", "/files/search", api_search.search_files),
     _route("GET", "/storage/volumes", api_storage.list_volumes),
     _route("GET", "/storage/volumes/{owner}/{volume}", api_storage.get_volume),
     _route("GET", "/storage/volumes/{owner}/{volume}/list", api_storage.list_objects),

@@ -1,6 +1,6 @@
 """Seed loading: a YAML (or JSON) document, or an already-parsed mapping, into a fresh store.
 
-    tokens:   [{token, username, email?, first_name?, last_name?}]
+    tokens:   [{token, username, email?, first_name?, last_name?, advance_access?: true}]
     projects: [{id: owner/name, location: aws:us-east-1, name?, members?: [username]}]
     volumes:  [{id: owner/name, location, access_mode?: RW, active?: true, members?,
                 service: {type: s3|gcs, bucket, prefix?, endpoint?, properties?}}]
@@ -12,7 +12,9 @@
 Folders come from the paths (a path ending in `/` is an empty folder). Missing ids are derived
 from the project and path, so a seed always yields the same ids. Storage defaults to the
 platform in the project's location; `{type: VOLUME, volume, location}` makes an alias, whose
-object is written too.
+object is written too. `advance_access: false` makes the token's account one without the
+platform's advance-access features: `POST /v2/files/search` answers it 403 (the flag is the
+account's, so the tokens of one username must agree).
 """
 
 from __future__ import annotations
@@ -79,19 +81,7 @@ def apply_seed(store: Store, objects: ObjectStore, seed: Mapping[str, Any]) -> N
     if not tokens:
         raise SeedError("seed: tokens: at least one {token, username} is needed")
     with store.transaction() as conn:
-        for position, entry in enumerate(tokens):
-            username = str(_require(entry, f"tokens[{position}]", "username"))
-            token = str(_require(entry, f"tokens[{position}]", "token"))
-            conn.execute("INSERT INTO tokens VALUES (?, ?, ?)", (token, username, position))
-            conn.execute(
-                "INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?)",
-                (
-                    username,
-                    entry.get("email", f"{username}@example.org"),
-                    entry.get("first_name", username.capitalize()),
-                    entry.get("last_name", "Sandbox"),
-                ),
-            )
+        _seed_tokens(conn, tokens)
         locations = _seed_projects(conn, seed)
         volumes = _seed_volumes(conn, seed)
         seed_files(conn, objects, _entries(seed, "files"), locations, volumes)
@@ -107,6 +97,33 @@ def apply_seed(store: Store, objects: ObjectStore, seed: Mapping[str, Any]) -> N
         _seed_exports(conn, seed, str(tokens[0]["username"]))
         conn.execute("INSERT INTO meta VALUES ('seeded', ?)", (iso(time.time()),))
         conn.execute("INSERT INTO meta VALUES ('objects_layout', ?)", (OBJECTS_LAYOUT,))
+
+
+def _seed_tokens(conn: sqlite3.Connection, tokens: list[Mapping[str, Any]]) -> None:
+    advance: dict[str, bool] = {}  # the account's, whichever of its tokens calls
+    for position, entry in enumerate(tokens):
+        where = f"tokens[{position}]"
+        username = str(_require(entry, where, "username"))
+        token = str(_require(entry, where, "token"))
+        access = entry.get("advance_access", True)
+        if not isinstance(access, bool):
+            raise SeedError(f"seed: {where}: advance_access must be true or false")
+        if advance.setdefault(username, access) != access:
+            raise SeedError(
+                f"seed: {where}: advance_access belongs to the account {username};"
+                " its tokens must agree"
+            )
+        conn.execute("INSERT INTO tokens VALUES (?, ?, ?)", (token, username, position))
+        conn.execute(
+            "INSERT OR IGNORE INTO users VALUES (?, ?, ?, ?, ?)",
+            (
+                username,
+                entry.get("email", f"{username}@example.org"),
+                entry.get("first_name", username.capitalize()),
+                entry.get("last_name", "Sandbox"),
+                int(access),
+            ),
+        )
 
 
 def _seed_projects(conn: sqlite3.Connection, seed: Mapping[str, Any]) -> dict[str, str]:

@@ -1,7 +1,10 @@
 """Seeding the file tree: folders from the paths, files with stable ids, aliases with objects.
 
 A path ending in `/` (or `type: folder`) is an empty folder. Ids that a seed leaves out are
-derived from the project and the path, so the same seed always yields the same ids.
+derived from the project and the path, so the same seed always yields the same ids. Every row
+stores its path in the project and when it was added (`added_at`: 0 for a seed, which is the
+world as it was before the search index looked; the clock's time for a file added to a running
+sandbox, which a lagging index has not seen yet).
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from .objects import ObjectStore, key_problem
 from .store import encode
 
 SEED_TIME = "2024-01-15T09:30:00Z"
+_COLUMNS = (
+    "id, project, parent, name, type, size, created_on, modified_on, metadata, tags, storage,"
+    " path, added_at"
+)
 
 
 def require(entry: Mapping[str, Any], where: str, key: str) -> Any:
@@ -30,6 +37,7 @@ def seed_files(
     entries: list[Mapping[str, Any]],
     locations: Mapping[str, str],
     volumes: Mapping[str, Mapping[str, str]],
+    added_at: float = 0.0,
 ) -> None:
     folders: set[str] = set()
     for index, entry in enumerate(entries):
@@ -51,9 +59,18 @@ def seed_files(
             if folder_id not in folders:
                 folders.add(folder_id)
                 conn.execute(  # a folder may exist already (add_file on a running sandbox)
-                    "INSERT OR IGNORE INTO files "
-                    "VALUES (?, ?, ?, ?, 'folder', NULL, ?, ?, '{}', '[]', NULL)",
-                    (folder_id, project, parent, parts[level], created, created),
+                    f"INSERT OR IGNORE INTO files ({_COLUMNS}) "
+                    "VALUES (?, ?, ?, ?, 'folder', NULL, ?, ?, '{}', '[]', NULL, ?, ?)",
+                    (
+                        folder_id,
+                        project,
+                        parent,
+                        parts[level],
+                        created,
+                        created,
+                        folder_path,
+                        added_at,
+                    ),
                 )
             parent = folder_id
         if is_folder:
@@ -74,7 +91,7 @@ def seed_files(
                     volume["bucket"], volume["prefix"], storage["location"], entry.get("size", 0)
                 )
         conn.execute(
-            "INSERT INTO files VALUES (?, ?, ?, ?, 'file', ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, 'file', ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 file_id,
                 project,
@@ -86,13 +103,18 @@ def seed_files(
                 encode(dict(entry.get("metadata") or {})),
                 encode(list(entry.get("tags") or [])),
                 encode(storage),
+                "/".join(parts),
+                added_at,
             ),
         )
 
 
-def add_file(conn: sqlite3.Connection, objects: ObjectStore, entry: Mapping[str, Any]) -> str:
+def add_file(
+    conn: sqlite3.Connection, objects: ObjectStore, entry: Mapping[str, Any], added_at: float
+) -> str:
     """One more project file in a seeded store, as a seed `files` entry describes it (on the
-    platform; folders made as needed). Returns its id; refuses a path or id that exists."""
+    platform; folders made as needed), added at `added_at` (Unix seconds). Returns its id;
+    refuses a path or id that exists."""
     project = str(require(entry, "file", "project"))
     row = conn.execute("SELECT location FROM projects WHERE id = ?", (project,)).fetchone()
     if row is None:
@@ -113,5 +135,5 @@ def add_file(conn: sqlite3.Connection, objects: ObjectStore, entry: Mapping[str,
     ).fetchone()
     if taken is not None:
         raise SeedError(f"file: {project}/{path} (or id {file_id}) exists already")
-    seed_files(conn, objects, [{**entry, "id": file_id}], {project: str(row[0])}, {})
+    seed_files(conn, objects, [{**entry, "id": file_id}], {project: str(row[0])}, {}, added_at)
     return file_id

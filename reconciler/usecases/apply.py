@@ -28,10 +28,13 @@ from reconciler.apply.lock import StateLock
 from reconciler.apply.outcome import CONVERGED, ItemOutcome
 from reconciler.apply.progress import Progress, is_interactive
 from reconciler.apply.recheck import recheck
-from reconciler.apply.select import check_reviewed, check_saved, select, select_reviewed
+from reconciler.apply.select import check_reviewed, check_saved
 from reconciler.errors import ConfigError, GuardError
 from reconciler.manifest.models import ManifestSet
 from reconciler.plan.model import PENDING_ACTIONS, Plan
+from reconciler.plan.planner import guards_of
+from reconciler.plan.resolve import Declarations
+from reconciler.usecases.approved import ApprovedRun, approved_run
 from reconciler.usecases.plan import Connection, by_platform, plan_platforms, side_by_side
 
 DEFAULT_STATE_DIR = ".reconciler"
@@ -94,38 +97,63 @@ def apply(
             endpoints=endpoints,
         )
     started = _now()
+    approved = options.saved_plan or options.reviewed_plan
     with StateLock(options.state_dir):
         histories = {
             c.platform: read_history(options.state_dir, platform=c.platform) for c in connections
         }
-
-        def plan_now() -> Plan:
-            return plan_platforms(
+        runs: dict[str, ApprovedRun] = {}
+        if approved is not None:
+            # The plan is the approval: only its items are read, as the engine goes.
+            plan = approved
+            declarations = Declarations(manifests.rules) if options.reviewed_plan else None
+            runs = {
+                c.platform: approved_run(
+                    plan,
+                    c,
+                    declarations=declarations,
+                    failed_jobs=histories[c.platform].failed_jobs(),
+                )
+                for c in connections
+            }
+            outcomes = [o for run in runs.values() for o in run.outcomes]
+            to_send = [item for run in runs.values() for item in run.to_send()]
+            plan_guards = guards_of(manifests)
+        else:
+            plan = plan_platforms(
                 manifests, connections, failed_jobs=lambda p: histories[p].failed_jobs()
             )
-
-        plan = plan_now()
-        if options.reviewed_plan is not None:
-            outcomes = select_reviewed(plan, options.reviewed_plan)
-        else:
-            outcomes = select(plan, options.saved_plan)
-        to_send = [o.item for o in outcomes if o.result is None and o.item.submits]
+            outcomes = [ItemOutcome(item) for item in plan.items]
+            to_send = [o.item for o in outcomes if o.item.submits]
+            plan_guards = plan.guards
         limits = guards.Limits(
-            guards.smallest(options.limits.max_moves, plan.guards.max_moves),
-            guards.smallest(options.limits.max_bytes, plan.guards.max_bytes),
+            guards.smallest(options.limits.max_moves, plan_guards.max_moves, plan.guards.max_moves),
+            guards.smallest(options.limits.max_bytes, plan_guards.max_bytes, plan.guards.max_bytes),
         )
         guards.check(to_send, limits)
-        if to_send and not confirm(plan, outcomes):
-            raise GuardError("apply cancelled; nothing was applied")
-        if to_send and options.recheck_after_confirm:
-            recheck(outcomes, plan_now())
+        if approved is None and to_send:
+            if not confirm(plan, outcomes):
+                raise GuardError("apply cancelled; nothing was applied")
+            if options.recheck_after_confirm:
+                recheck(
+                    outcomes,
+                    plan_platforms(
+                        manifests, connections, failed_jobs=lambda p: histories[p].failed_jobs()
+                    ),
+                )
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
         several = len(connections) > 1
         cancel = threading.Event()
         pause = _cancellable(sleep, cancel) if several else sleep
 
         def run_platform(index: int, connection: Connection) -> None:
-            mine = [o for o in outcomes if o.item.platform == connection.platform]
+            approved_share = runs.get(connection.platform)
+            if approved_share is not None:
+                ready, intake = approved_share.settled, approved_share.intake
+                mine = approved_share.outcomes
+            else:
+                ready = mine = [o for o in outcomes if o.item.platform == connection.platform]
+                intake = None
             busy = any(
                 o.result is None and (o.item.submits or o.item.action in PENDING_ACTIONS)
                 for o in mine
@@ -156,7 +184,7 @@ def apply(
                     progress=progress if busy else None,
                     settings=options.engine,
                 )
-                engine.run(mine, histories[connection.platform])
+                engine.run(ready, histories[connection.platform], intake=intake)
                 journal.write("end", exit_code=_exit_code(mine))
 
         numbered: list[tuple[int, Connection]] = list(enumerate(connections))

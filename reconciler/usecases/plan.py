@@ -28,10 +28,11 @@ from reconciler.api.config import ApiConfig, ConnectOptions, resolve_platforms
 from reconciler.api.trust import platform_key
 from reconciler.core.live import LiveJob
 from reconciler.errors import ConfigError
+from reconciler.live.progress import ReadWatch
 from reconciler.live.read import read
 from reconciler.manifest.digest import set_digest
 from reconciler.manifest.load import DEFAULT_PATH, load_manifests
-from reconciler.manifest.models import LoadedManifest, ManifestSet
+from reconciler.manifest.models import Discovery, LoadedManifest, ManifestSet
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import PlanContext, build_plan, combine
 
@@ -131,11 +132,15 @@ def resolve(
 @dataclass(frozen=True, slots=True)
 class Connection:
     """One platform of a run: its share of the manifests and its own client (and so its own
-    rate budget)."""
+    rate budget), and how its live state is read: `discovery` overrides the manifests' (the
+    run's `--discovery`), `watch` gives a watch for each reading (its estimate, progress and
+    fallbacks; None: a silent one)."""
 
     platform: str
     manifests: ManifestSet
     client: ApiClient
+    discovery: Discovery | None = None
+    watch: Callable[[], ReadWatch] | None = None
 
 
 class Connections(tuple[Connection, ...]):
@@ -204,12 +209,14 @@ def plan_live(
     commit: str | None,
     unmanaged: bool = False,
     failed_jobs: Mapping[str, LiveJob] | None = None,
+    discovery: Discovery | None = None,
+    watch: ReadWatch | None = None,
 ) -> Plan:
     """Read the live state of one platform for `manifests` and plan, on the one resolution of
     the manifests the reading made. `commit`: where the manifests are checked out
     (`manifests_commit`). `failed_jobs` (by file id, from an earlier apply's journal) lets the
-    plan quote why a file is being exported again."""
-    reading = read(client, manifests.rules, unmanaged=unmanaged)
+    plan quote why a file is being exported again. `discovery` and `watch`: see `read`."""
+    reading = read(client, manifests.rules, unmanaged=unmanaged, discovery=discovery, watch=watch)
     live = reading.live
     if failed_jobs:
         live = dataclasses.replace(live, failed_jobs={**live.failed_jobs, **failed_jobs})
@@ -242,6 +249,8 @@ def plan_platforms(
             commit=commit,
             unmanaged=unmanaged,
             failed_jobs=failed_jobs(c.platform) if failed_jobs else None,
+            discovery=c.discovery,
+            watch=c.watch() if c.watch else None,
         ),
     )
     return combine(plans, manifests)

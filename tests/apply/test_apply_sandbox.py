@@ -44,7 +44,8 @@ def test_moves_and_copies_converge_and_a_second_apply_sends_nothing(lab, capsys)
     for n in range(2):
         assert sandbox.object_path(VOLUME, f"c/f{n:04d}.dat").exists()
     receipt = json.loads((manifest.parent.parent / "state" / "receipt.json").read_text())
-    assert {j["state"] for j in receipt["jobs"]} == {"COMPLETED"} and len(receipt["jobs"]) == 5
+    jobs = {i["job"]: i["job_state"] for i in receipt["items"]}
+    assert set(jobs.values()) == {"COMPLETED"} and len(jobs) == 5
     uris = sorted(i["object"]["uri"] for i in receipt["items"])
     assert uris[0] == "s3://out/x/c/f0000.dat"
     assert all(i["object"]["size"] == 1000 for i in receipt["items"])
@@ -151,7 +152,7 @@ def test_failures_are_reported_per_item_while_the_rest_converges(lab, capsys) ->
     assert any(doomed in line and "job FAILED" in line for line in failed)
     assert any(FAR_VOLUME in line and "refused" in line for line in failed)
     receipt = json.loads((manifest.parent.parent / "state" / "receipt.json").read_text())
-    results = {i["key"]: i["result"] for i in receipt["items"]}
+    results = {(i["file"], i["volume"], i["location"]): i["result"] for i in receipt["items"]}
     assert list(results.values()).count("completed") == 7
 
 

@@ -61,18 +61,26 @@ def outcome(n: int, result: Result, job: str | None) -> ItemOutcome:
 
 
 @pytest.mark.parametrize("count", [0, 1, 3, 2001])
-def test_the_streamed_receipt_is_canonical_json(tmp_path: Path, count: int) -> None:
+def test_the_streamed_receipt_is_json_with_an_item_a_line(tmp_path: Path, count: int) -> None:
     outcomes = [outcome(n, Result.COMPLETED, f"job-{n}") for n in range(count)]
-    outcomes.append(outcome(count, Result.BLOCKED, None))  # no job: not in `jobs`
+    outcomes.append(outcome(count, Result.BLOCKED, None))  # no job: none in its record
     path = receipt.write(tmp_path, outcomes, RUN, exit_code=1)
     text = path.read_text(encoding="utf-8")
     document = json.loads(text)
-    assert text == json.dumps(document, indent=2) + "\n"
-    assert document["jobs"] == [{"id": f"job-{n}", "state": "COMPLETED"} for n in range(count)]
-    assert [i["key"] for i in document["items"]] == [
-        f"{n:024x}>lab/out:a/f{n}.bam" for n in range(count + 1)
+    lines = text.splitlines()
+    items_at = lines.index('  "items": [')
+    assert len(lines) == items_at + 1 + len(outcomes) + 2  # an item a line, then "]" and "}"
+    assert [(i["file"], i["volume"], i["location"]) for i in document["items"]] == [
+        (f"{n:024x}", "lab/out", f"a/f{n}.bam") for n in range(count + 1)
     ]
+    assert [i.get("job") for i in document["items"]] == [
+        *(f"job-{n}" for n in range(count)),
+        None,
+    ]
+    assert "job" not in document["items"][-1] and "error" not in document["items"][-1]
     assert document["items"][0]["result"] == ("completed" if count else "blocked")
+    if count:
+        assert document["items"][0]["object"] == {"uri": "s3://out/a/f0.bam", "size": 10}
     assert document["exit_code"] == 1 and document["run"] == RUN.run_id
     assert not (tmp_path / "receipt.json.tmp").exists()
 

@@ -9,13 +9,17 @@ import pytest
 
 from .helpers import (
     MOVES,
+    PROJECT,
     VOLUME,
     creates,
     ids_in,
+    jobs_per_destination,
     report_lines,
     run_cli,
     save_plan,
+    seed,
     session,
+    use_sandbox,
     write_manifest,
 )
 
@@ -88,3 +92,52 @@ def test_a_hand_edited_plan_is_refused(saved: Any, capsys: Any) -> None:
     assert ran.code == 1
     assert "digest does not match" in ran.err
     assert not sandbox.query("SELECT id FROM exports")
+
+
+def test_a_saved_plan_is_applied_reading_only_its_items(
+    tmp_path: Path, make_sandbox: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """450 files in 150 sample folders, one glob: planning lists the folders; applying the
+    saved plan lists none, and makes at most 3 x ceil(N/100) + 20 requests (issue 20)."""
+    data = seed({})
+    data["files"] = [
+        {
+            "id": f"{s:012x}{n:012x}",
+            "project": PROJECT,
+            "path": f"results/s{s:03d}/f{n}.dat",
+            "size": 1000,
+        }
+        for s in range(150)
+        for n in range(3)
+    ]
+    sandbox = make_sandbox(seed=data)
+    use_sandbox(monkeypatch, sandbox, tmp_path)
+    manifest = write_manifest(
+        tmp_path / "manifests", [{"glob": "results/**/*.dat", "location": "r/{path}"}]
+    )
+    plan_file = save_plan(tmp_path / "plan.json", manifest)
+    planning = sandbox.request_log()
+    assert sum(r["path"].startswith("/v2/files?") for r in planning) > 150  # a folder a call
+
+    ran = apply_saved(capsys, manifest, plan_file)
+
+    assert ran.code == 0, ran.out + ran.err
+    assert "450 completed" in ran.out
+    applying = sandbox.request_log()[len(planning) :]
+    assert not [r for r in applying if r["path"].startswith("/v2/files?")]
+    assert len(applying) <= 3 * 5 + 20, sorted(r["path"].split("?")[0] for r in applying)
+    assert creates(sandbox) == {"move": 5}
+
+
+def test_a_file_renamed_since_the_plan_is_stale(saved: Any, capsys: Any) -> None:
+    """apply --plan reads files by id only: a file renamed since the plan is no longer the one
+    the reviewer saw at that path (its name and folder are in the fingerprint)."""
+    sandbox, data, manifest, plan_file = saved
+    renamed = ids_in(data, "moves")[1]
+    sandbox.query("UPDATE files SET name = 'renamed.dat' WHERE id = ?", (renamed,))
+
+    ran = apply_saved(capsys, manifest, plan_file)
+
+    assert ran.code == 1
+    assert "2 completed" in ran.out and "1 stale" in ran.out
+    assert renamed not in {file_id for file_id, _, _ in jobs_per_destination(sandbox)}

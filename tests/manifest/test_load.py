@@ -76,6 +76,24 @@ def test_properties_merge_key_by_key() -> None:
     assert merge_properties() == export_properties("AES256", None, None)
 
 
+def test_discovery_is_inherited_from_defaults_and_overridden_by_an_entry(tmp_path: Path) -> None:
+    text = (
+        "version: 1\nproject: lab/p\ndefaults:\n  volume: lab/out\n  discovery: search\n"
+        "exports:\n"
+        '  - glob: "results/**/*.bam"\n    location: "{path}"\n'
+        '  - glob: "logs/*.txt"\n    discovery: list\n    location: "{path}"\n'
+        "  - path: a.bam\n    location: a.bam\n"
+    )
+    inherited, overridden, by_path = load_manifests(
+        [write(tmp_path, "m.yaml", text)], root=tmp_path
+    ).rules
+    assert (inherited.discovery, overridden.discovery) == ("search", "list")
+    # A path entry inherits the defaults' value, which means nothing for it (no walk).
+    assert by_path.discovery == "search"
+    unsaid = load_manifests([write(tmp_path, "n.yaml", VALID)], root=tmp_path).rules
+    assert [rule.discovery for rule in unsaid] == ["list"]
+
+
 def test_moved_and_copied_elsewhere_is_valid(tmp_path: Path) -> None:
     text = VALID + "  - file: 65a1f0c0e4b0d1a2b3c40001\n    location: copy/x.bam\n    mode: copy\n"
     loaded = load_manifests([write(tmp_path, "m.yaml", text)], root=tmp_path)

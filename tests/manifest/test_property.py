@@ -24,9 +24,10 @@ SETTINGS = settings(
 )
 KEYS = [
     "version", "platform", "project", "labels", "guards", "defaults", "exports", "file", "path",
-    "glob", "exclude", "where", "allow_empty", "location", "volume", "mode", "overwrite",
-    "properties", "sse_algorithm", "sse_aws_kms_key_id", "aws_canned_acl", "aws_storage_class",
-    "metadata", "tags", "max_moves", "max_bytes", "description", "overwrit", "<<", "",
+    "glob", "exclude", "where", "allow_empty", "discovery", "location", "volume", "mode",
+    "overwrite", "properties", "sse_algorithm", "sse_aws_kms_key_id", "aws_canned_acl",
+    "aws_storage_class", "metadata", "tags", "max_moves", "max_bytes", "description", "overwrit",
+    "<<", "",
 ]  # fmt: skip
 scalars = st.one_of(
     st.none(),
@@ -34,7 +35,9 @@ scalars = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=True),
     st.text(max_size=30),
-    st.sampled_from(["move", "copy", "aws:kms", "AES256", "a/b", "{name}", "/x", "..", "a//b"]),
+    st.sampled_from(
+        ["move", "copy", "search", "list", "aws:kms", "AES256", "a/b", "{name}", "/x", "..", "a//b"]
+    ),
 )
 values = st.recursive(
     scalars,

@@ -238,18 +238,26 @@ def bare_plan(**fields: Any) -> Plan:
     return dataclasses.replace(plan, digest=plan_digest(plan))
 
 
-def unsealed_plan(rules: Sequence[ExportRule], items: Sequence[PlanItem]) -> Plan:
-    """A plan of `items` declared by `rules` with the review the planner would compute
-    (summary, rows, risk lists), without the planner and without a digest (the renderers do
-    not check it): a plan of 1,000,000 items in a few seconds."""
-    at = {id(r): str(r.declared_at) for r in rules}
+def unsealed_plan(
+    rules: Sequence[ExportRule], items: Sequence[PlanItem], settings: Sequence[ExportSettings]
+) -> Plan:
+    """A plan of `items` declared by `rules` (exported with `settings`, one a rule) with the
+    review the planner would compute (summary, rows, risk lists), without the planner and
+    without a digest (the renderers do not check it): a plan of 1,000,000 items in seconds."""
+    settings_of_rule = {id(r): s for r, s in zip(rules, settings, strict=True)}
     return dataclasses.replace(
         bare_plan(platforms=(PlatformTarget(DEFAULT_PLATFORM, None),)),
         summary=summarize(items),
         destructive_count=sum(1 for item in items if item.destructive),
-        declarations=declaration_rows(rules, items, platform=DEFAULT_PLATFORM, at=at),
+        declarations=declaration_rows(
+            rules,
+            items,
+            platform=DEFAULT_PLATFORM,
+            at=lambda r: str(r.declared_at),
+            settings=lambda r: settings_of_rule[id(r)],
+        ),
         risks=risk_lists(items),
-        settings=tuple(dict.fromkeys(item.settings for item in items)),
+        settings=tuple(dict.fromkeys(settings)),
         items=tuple(items),
         digest="0" * 64,
     )
@@ -289,7 +297,7 @@ def moves_from_one_glob(n: int, *, name: Callable[[int], str] = lambda i: f"s{i}
                 fingerprint="f",
             )
         )
-    return unsealed_plan([glob], items)
+    return unsealed_plan([glob], items, [settings])
 
 
 GLOB_LINE = 12

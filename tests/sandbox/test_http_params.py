@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -330,3 +331,10 @@ def test_missing_and_malformed_ids_answer_the_published_codes(sandbox: Sandbox) 
     assert wrong_method.json()["code"] == 90006
     anonymous = requests.get(f"{sandbox.url}/user")
     assert anonymous.json()["code"] == 90001
+
+
+def test_a_lone_surrogate_in_a_body_is_undecodable_not_a_crash(sandbox: Sandbox) -> None:
+    # json.dumps escapes it as \udfff; the sandbox decodes that to a str that is no text.
+    body = json.dumps({"file_ids": ["\udfff"]}).encode()
+    answer = session(sandbox).post(f"{sandbox.url}/bulk/files/get", data=body)
+    assert (answer.status_code, answer.json()["code"]) == (400, 90009)

@@ -133,6 +133,19 @@ def test_seeded_jobs(make_sandbox: MakeSandbox) -> None:
     ("seed", "words"),
     [
         ({"tokens": []}, "tokens"),
+        (
+            small_seed(tokens=[{"token": "t", "username": "lab", "advance_access": "no"}]),
+            "tokens\\[0\\]: advance_access must be true or false",
+        ),
+        (
+            small_seed(
+                tokens=[
+                    {"token": "t1", "username": "lab"},
+                    {"token": "t2", "username": "lab", "advance_access": False},
+                ]
+            ),
+            "tokens\\[1\\]: advance_access belongs to the account lab; its tokens must agree",
+        ),
         (small_seed(projects=[{"id": "noslash", "location": "x"}]), "owner/name"),
         (small_seed(files=[{"project": "lab/nope", "path": "x"}]), "unknown project"),
         (small_seed(files=[{"project": "lab/p", "path": "x", "id": "XYZ"}]), "24 lowercase hex"),

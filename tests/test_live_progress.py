@@ -1,0 +1,114 @@
+"""The reading's progress as a person sees it: the line (folders listed of those known, files
+seen, requests, elapsed time), a wait for the rate limit said once with its length and then
+counted down, a line also when nothing changed, a redrawn line on a terminal, and the writing
+thread of a real reading. A fake clock where the text depends on time."""
+
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+from pathlib import Path
+
+from reconciler.api.client import ApiClient
+from reconciler.api.config import ApiConfig
+from reconciler.live.progress import ReadWatch, span
+from reconciler.live.read import read
+from reconciler.manifest.load import load_manifests
+from reconciler.sandbox.server import start
+from tests.api.conftest import FakeClock
+from tests.reliability.secret import SECRET_TOKEN
+from tests.test_live_estimate import MANIFEST, world
+
+
+def test_the_line_counts_folders_files_and_time_and_moves_when_nothing_else_does() -> None:
+    clock, out = FakeClock(), io.StringIO()
+    watch = ReadWatch(out, clock=clock)
+    watch.expect(10)
+    watch.to_list(1)
+    watch.listed(files=3)
+    watch.found(40)
+    clock.now += 12
+    watch.tick()
+    clock.now += 10
+    watch.tick()
+
+    assert out.getvalue().splitlines() == [
+        "reading: 1 of 10 folders listed, 43 files seen, 0 requests, 12s elapsed",
+        "reading: 1 of 10 folders listed, 43 files seen, 0 requests, 22s elapsed",
+    ]
+
+
+def test_folders_found_beyond_the_estimate_raise_the_known_count() -> None:
+    watch = ReadWatch(io.StringIO(), clock=FakeClock())
+    watch.expect(2)
+    watch.to_list(5)
+    watch.listed(files=0)
+    assert (watch.counts().listed, watch.counts().known) == (1, 5)
+
+
+def test_a_wait_for_the_rate_limit_is_said_once_then_counted_down() -> None:
+    clock, out = FakeClock(), io.StringIO()
+    watch = ReadWatch(out, clock=clock, label="cgc")
+    watch.waiting(299.0, "rate limit budget spent: waiting 299s for the reset")
+    watch.tick()
+    clock.now += 10
+    watch.tick()
+    clock.now += 300
+    watch.tick()
+
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "cgc: rate limit budget spent: waiting 299s for the reset"
+    assert sum("299s" in line for line in lines) == 1
+    assert lines[1].endswith(", waiting for the rate limit (4m59s left)")
+    assert lines[2].endswith(", waiting for the rate limit (4m49s left)")
+    assert "waiting" not in lines[3]
+
+
+def test_on_a_terminal_one_line_is_redrawn() -> None:
+    clock, out = FakeClock(), io.StringIO()
+    watch = ReadWatch(out, clock=clock, interactive=True)
+    watch.tick()
+    watch.say("something to say")
+    watch.tick()
+    text = out.getvalue()
+    assert text.startswith("\r\x1b[2Kreading: 0 of 0 folders listed")
+    assert "\r\x1b[2Ksomething to say\n\r\x1b[2Kreading:" in text
+    assert not text.endswith("\n")
+
+
+def test_a_silent_watch_writes_nothing_and_warns_through_its_channel() -> None:
+    warned: list[str] = []
+    watch = ReadWatch(warn=warned.append)
+    watch.say("not heard")
+    watch.warn("heard")
+    watch.tick()
+    assert warned == ["heard"] and not watch.speaks
+
+
+def test_spans_read_as_people_say_them() -> None:
+    assert [span(s) for s in (0.4, 45, 299, 3600 + 300)] == ["0s", "45s", "4m59s", "1h05m"]
+
+
+def test_a_real_reading_writes_its_progress_from_a_thread_of_its_own() -> None:
+    """At every 0.05 s a line; a reading slowed down by the sandbox writes several, the last
+    with every folder listed and every file seen."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.yaml"
+        path.write_text(MANIFEST, encoding="utf-8")
+        rules = load_manifests([path], root=Path(tmp)).rules
+        sandbox = start(Path(tmp) / "sandbox", seed=world(4, 5), latency=0.01)
+        try:
+            with ApiClient(ApiConfig(endpoint=sandbox.url, token=SECRET_TOKEN)) as client:
+                out = io.StringIO()
+                read(client, rules, watch=ReadWatch(out, every=0.05))
+        finally:
+            sandbox.stop()
+
+    written = out.getvalue().splitlines()
+    lines = [line for line in written if line.startswith("reading: ")]
+    assert len(lines) >= 2
+    assert re.match(r"reading: 25 of 25 folders listed, 20 files seen, \d+ requests", lines[-1])
+    # The estimate comes before the first folder is listed.
+    estimate = next(i for i, line in enumerate(written) if line.startswith("reading the files"))
+    assert all(" 0 of " in line for line in written[:estimate])
