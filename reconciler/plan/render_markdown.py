@@ -15,7 +15,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from reconciler.plan.markdown_note import Note, code, size_of
-from reconciler.plan.model import Action, DeclarationSummary, Plan, PlanItem, RiskEntry
+from reconciler.plan.model import (
+    Action,
+    DeclarationSummary,
+    Plan,
+    PlanItem,
+    RiskEntry,
+    UnmanagedAlias,
+)
 from reconciler.plan.render_common import (
     MARKERS,
     NO_CHANGES,
@@ -143,7 +150,7 @@ def render_markdown(
     if plan.unmanaged_aliases:
         note.section(
             _details(f"Unmanaged aliases on managed volumes ({len(plan.unmanaged_aliases)})"),
-            ((_alias_line(plan, index), 1) for index in range(len(plan.unmanaged_aliases))),
+            ((_alias_line(a, several=len(plan.platforms) > 1), 1) for a in plan.unmanaged_aliases),
             total=len(plan.unmanaged_aliases),
             more=_more(" unmanaged aliases", artifacts.every_item()),
             allot=UNMANAGED_CHARS,
@@ -234,9 +241,8 @@ def _item_line(item: PlanItem) -> str:
     return line + (f": {code(reason)}" if reason else "")
 
 
-def _alias_line(plan: Plan, index: int) -> str:
-    alias = plan.unmanaged_aliases[index]
-    platform = f"{code(alias.platform)}: " if len(plan.platforms) > 1 else ""
+def _alias_line(alias: UnmanagedAlias, *, several: bool) -> str:
+    platform = f"{code(alias.platform)}: " if several else ""
     return (
         f"- {platform}{code(f'{alias.project}:{alias.path}')} → "
         f"{code(f'{alias.volume}:{alias.location}')}"

@@ -74,7 +74,8 @@ def test_note_leads_with_the_summary_then_rows_then_the_risky_items() -> None:
 
 
 def test_note_for_10000_moves_names_their_glob_and_the_full_list() -> None:
-    note = render_markdown(big_plan(10_000), artifacts=SAVED)
+    plan = big_plan(10_000)
+    note = render_markdown(plan, artifacts=SAVED)
     assert len(note) < MAX_NOTE_CHARS
     assert (
         ":warning: **Moves (10000, 10 MB) come from** `manifests/a.yaml:5:5` "
@@ -82,7 +83,7 @@ def test_note_for_10000_moves_names_their_glob_and_the_full_list() -> None:
     ) in note
     assert "\n… and 9975 more: `plan.csv` lists every item.\n" in note
     assert "in `plan.csv` (it opens in a spreadsheet), beside the plan that apply runs, " in note
-    assert f"plan digest `{big_plan(10_000).digest}`" in note
+    assert f"plan digest `{plan.digest}`" in note
     assert note.count("\n- `!` ") == 25
 
 
