@@ -128,7 +128,7 @@ class CreateCalls:
 
     def _submit(self, batch: list[ItemOutcome], mode: Mode) -> None:
         for o in batch:
-            self._run.ledger.attempts[o.item.key] += 1
+            o.attempts += 1
         sent = self._run.clock()
         announced = announce(self._run.journal, [o.item for o in batch], mode)
         call = _Call(batch, sent)

@@ -3,7 +3,6 @@ sent (one queue per mode), and the move gate between them.
 
 Every result goes through `finish`, so the counts stay true and a copy's end releases or holds
 the moves of its file. Every item to be sent goes through `queue`, so a move passes the gate.
-Also kept here: how many create calls each item was sent in (lost answers give up after a few).
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ class Ledger:
         self.total = len(outcomes)
         self.finished: Counter[Result] = Counter(o.result for o in outcomes if o.result is not None)
         self.ready: dict[Mode, deque[ItemOutcome]] = {Mode.COPY: deque(), Mode.MOVE: deque()}
-        self.attempts: Counter[str] = Counter()  # item key -> create calls it was sent in
         self.gate: MoveGate[ItemOutcome] = MoveGate(file_of=_file_of, key_of=_key_of)
 
     @property

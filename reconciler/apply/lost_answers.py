@@ -131,7 +131,7 @@ class LostAnswers:
 
     def _send_again(self, missing: list[ItemOutcome], requeue: list[ItemOutcome] | None) -> None:
         for o in missing:
-            attempts = self._run.ledger.attempts[o.item.key]
+            attempts = o.attempts
             if attempts >= self._max_attempts:
                 self._run.ledger.finish(
                     o, Result.UNKNOWN, f"{attempts} create calls went unanswered"

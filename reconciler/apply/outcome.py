@@ -32,6 +32,7 @@ class ItemOutcome:
     job_state: str | None = None
     error: str | None = None
     object_size: int | None = None  # the exported object's size, once known
+    attempts: int = 0  # create calls it was sent in (lost answers give up after a few)
 
     @property
     def converged(self) -> bool:

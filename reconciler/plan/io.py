@@ -258,6 +258,8 @@ class _CanonicalReader:
                 f"{record.settings}); {_REPLAN}"
             )
         reason, declared_at = record.reason, record.declared_at
+        # `{path}` as the location: one string for both (1,000,000 items hold less).
+        location = record.path if record.location == record.path else record.location
         shared = self._shared
         if len(shared) < _SHARED_MAX:
             reason = shared.setdefault(reason, reason)
@@ -269,7 +271,7 @@ class _CanonicalReader:
             file_id=record.file_id,
             path=record.path,
             size=record.size,
-            location=record.location,
+            location=location,
             settings=settings[record.settings],
             declared_at=declared_at,
             fingerprint=record.fingerprint,

@@ -135,12 +135,16 @@ def _compile_template(template: str) -> Callable[[str, str], str]:
     # the literal text, the template is a valid `str.format` template.
     parts = _FIELD_SPLIT.split(template)
     names = set(parts[1::2])
+    is_path = template == "{path}"
     if not names <= set(PLACEHOLDERS) or "{" in "".join(parts[::2]) or "}" in "".join(parts[::2]):
         # Validation refuses such templates; should one get here, the reference renderer
         # decides what happens.
         return lambda path, file_id: render_location(template, path=path, file_id=file_id)
 
     def render(path: str, file_id: str) -> str:
+        # `{path}`: the file's own path string, not a copy of it, when it needs no tidying.
+        if is_path and "//" not in path and not path.startswith("/") and not path.endswith("/"):
+            return path
         parent, _, name = path.rpartition("/")
         stem, ext = split_name(name) if names & {"stem", "ext"} else ("", "")
         rendered = template.format_map(

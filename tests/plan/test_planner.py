@@ -604,8 +604,8 @@ def test_apply_estimate() -> None:
     # apply --plan reads: 2 job listings, the volume and its destinations, 280 files in bulk.
     assert estimate.read_calls == 2 + 2 + 3
     assert estimate.create_calls == 3 + 1
-    assert estimate.poll_calls == 3 * (3 + 1)
-    assert estimate.total_calls == 7 + 4 + 12
+    assert estimate.poll_calls == 3 + 1
+    assert estimate.total_calls == 7 + 4 + 4
     assert estimate.rate_limit_seconds == 0
     assert "ceil" in estimate.formula
 
@@ -619,8 +619,8 @@ def test_apply_estimate_under_the_rate_limit() -> None:
     estimate = estimate_apply(items)
     assert estimate.read_calls == 2 + 2 + 1000
     assert estimate.create_calls == 1000
-    assert estimate.poll_calls == 3000
-    assert estimate.rate_limit_seconds == 300 * 5  # 5,004 calls: five windows to wait
+    assert estimate.poll_calls == 1000
+    assert estimate.rate_limit_seconds == 300 * 3  # 3,004 calls: three windows to wait
 
 
 def test_guards_take_the_smallest_limit() -> None:
