@@ -116,7 +116,8 @@ def test_a_manifest_url_on_the_allow_list_is_used(
     )
 
     assert ran.code == 2, ran.err
-    assert f"\n== {proxy.url}, project {PROJECTS['cgc']}: 3 to copy (3.0 kB)\n\n" in ran.out
+    # The platform is named by its URL: no `at` line repeats it before the declaration rows.
+    assert f"\n== {proxy.url}, project {PROJECTS['cgc']}: 3 to copy (3.0 kB)\n  {folder}" in ran.out
     assert proxy.seen  # every call went through the trusted URL
 
 

@@ -265,7 +265,9 @@ def test_renderers_show_a_part_per_platform_and_project(
     text = run_cli(capsys, "plan", "--format", fmt, str(folder)).out
 
     found: Callable[[str], int] = text.find
-    first, second = (found(f"cgc, project {p}") for p in PROJECTS.values())
+    # The note shows names from the manifests as code.
+    part = "`cgc`, project `{}`" if fmt == "markdown" else "cgc, project {}"
+    first, second = (found(part.format(p)) for p in PROJECTS.values())
     assert 0 < first < second, text
     assert sum("Plan: " in line for line in text.splitlines()) == 1
     assert text.count(sandbox.url) == 2  # the endpoint, with each part

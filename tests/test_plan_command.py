@@ -4,6 +4,7 @@ user runs it, and the saved plan rendered again by `show`."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import requests
 from reconciler import cli
 from reconciler.plan.io import load_plan
 from reconciler.plan.model import Action, BlockedReason, PlanItem
+from reconciler.plan.render_csv import plain
 from reconciler.sandbox.server import Sandbox
 from tests.reliability.secret import SECRET_TOKEN
 
@@ -234,3 +236,20 @@ def test_the_saved_plan_renders_again_and_costs_few_calls(
     reads = [e for e in sandbox.request_log() if e["method"] == "GET" or "get" in e["path"]]
     assert len(reads) < 45, len(reads)
     assert plan["apply_estimate"]["create_calls"] == 2
+
+
+def test_the_full_list_is_saved_beside_the_plan_and_named_by_its_note(
+    planned: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, _, saved = planned
+    full_list = saved.with_suffix(".csv")
+    with full_list.open(encoding="utf-8", newline="") as text:
+        rows = [{k: plain(v) for k, v in row.items()} for row in csv.DictReader(text)]
+    items = load_plan(saved).items
+    assert [(r["file_id"], r["location"], r["action"], r["reason"]) for r in rows] == [
+        (i.file_id or "", i.location, str(i.action), i.reason) for i in items
+    ]
+    assert cli.main(["show", str(saved), "--format", "csv"]) == 0
+    assert capsys.readouterr().out == full_list.read_bytes().decode()
+    assert cli.main(["show", str(saved), "--format", "markdown"]) == 0
+    assert f"in `{full_list}` (it opens in a spreadsheet)" in capsys.readouterr().out

@@ -76,9 +76,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _footer(env: os._Environ[str]) -> str:
+    """Where the plan was made, and a link to the job's artifacts: the saved plan and its full
+    list, which the note points at by name."""
     pipeline = env.get("CI_PIPELINE_URL")
     commit = env.get("CI_COMMIT_SHORT_SHA") or env.get("CI_COMMIT_SHA", "")[:8]
     if not pipeline:
         return ""
     at = f" at commit {commit}" if commit else ""
-    return f"<sub>Planned by [pipeline {env.get('CI_PIPELINE_ID', '')}]({pipeline}){at}.</sub>"
+    job = env.get("CI_JOB_URL")
+    files = f"; the plan and its full list are [the job's artifacts]({job}/artifacts/browse)"
+    return (
+        f"<sub>Planned by [pipeline {env.get('CI_PIPELINE_ID', '')}]({pipeline}){at}"
+        f"{files if job else ''}.</sub>"
+    )

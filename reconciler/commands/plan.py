@@ -1,7 +1,9 @@
 """`reconciler plan [PATH...]`: read the live state and show exactly what apply would do.
 
 The plan goes to stdout in the chosen format; `--out FILE` also saves it as JSON for
-`apply --plan FILE` (the reviewed plan is then the approval). Manifests of several platforms
+`apply --plan FILE` (the reviewed plan is then the approval), and its full list, every item
+as a CSV row, beside it (`plan.csv` for `plan.json`): both written item by item, each to a
+temporary file first and renamed into place once both are whole. Manifests of several platforms
 and projects make one plan: each platform is read through its own endpoint and token, side by
 side. Exit codes follow Terraform's
 `-detailed-exitcode`: 0 no changes, 2 changes pending (with the flag), 1 on error or when any
@@ -12,15 +14,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from reconciler.apply.journal import read_history
 from reconciler.commands import options
 from reconciler.errors import StateError
 from reconciler.plan.exit_codes import plan_exit_code
-from reconciler.plan.io import dump_plan
-from reconciler.plan.render import FORMATS, render
+from reconciler.plan.io import write_plan
+from reconciler.plan.model import Plan
+from reconciler.plan.render import FORMATS, write
+from reconciler.plan.render_csv import full_list_path, write_csv
+from reconciler.plan.render_markdown import Artifacts
 from reconciler.usecases import plan as planning
 from reconciler.usecases.apply import DEFAULT_STATE_DIR
 
@@ -34,14 +40,21 @@ def register(subparsers: Any) -> None:
     )
     options.add_manifest_paths(parser)
     parser.add_argument("--format", choices=FORMATS, default="text", help="default: text")
-    parser.add_argument("--out", metavar="FILE", help="also save the plan as JSON for apply --plan")
+    parser.add_argument(
+        "--out",
+        metavar="FILE",
+        help="also save the plan as JSON for apply --plan, and every item as CSV beside it "
+        "(plan.csv for plan.json)",
+    )
     parser.add_argument(
         "--detailed-exitcode",
         action="store_true",
         help="exit 2 when changes are pending (0: none, 1: error or blocked items)",
     )
     parser.add_argument(
-        "--show-all", action="store_true", help="list every item instead of counts per folder"
+        "--show-all",
+        action="store_true",
+        help="list every item instead of the first of each risky action",
     )
     options.add_target(parser)
     parser.add_argument(
@@ -73,23 +86,41 @@ def run(args: argparse.Namespace) -> int:
                 Path(args.state_dir), platform=platform
             ).failed_jobs(),
         )
+    artifacts = None
     if args.out:
-        _save(Path(args.out), dump_plan(plan))
-    sys.stdout.write(render(plan, args.format, show_all=args.show_all))
+        full_list = full_list_path(args.out)
+        _save(plan, Path(args.out), Path(full_list))
+        artifacts = Artifacts(plan=args.out, full_list=full_list)
+    write(plan, args.format, sys.stdout, show_all=args.show_all, artifacts=artifacts)
     sys.stdout.flush()
-    if args.out:
+    if artifacts:
         print(
-            f"Plan saved to {args.out}; apply it with: reconciler apply --plan {args.out}",
+            f"Plan saved to {args.out} (every item: {artifacts.full_list}); apply it with: "
+            f"reconciler apply --plan {args.out}",
             file=sys.stderr,
         )
     return plan_exit_code(plan, args.detailed_exitcode)
 
 
-def _save(path: Path, text: str) -> None:
+def _save(plan: Plan, path: Path, full_list: Path) -> None:
+    """The plan and its full list, each written to a temporary file, then both renamed: a
+    failure leaves neither, or at worst a new plan beside an old list, never half a file."""
+    writers: list[tuple[Path, Callable[[Plan, TextIO], None]]] = [
+        (path, write_plan),
+        (full_list, write_csv),
+    ]
+    written = []
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        for target, writer in writers:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(target.name + ".tmp")
+            with tmp.open("w", encoding="utf-8", newline="") as out:
+                writer(plan, out)
+            written.append((tmp, target))
+        for tmp, target in written:
+            tmp.replace(target)
     except OSError as exc:
-        raise StateError(f"{path}: cannot save the plan: {exc.strerror}") from exc
+        for tmp, _ in written:
+            tmp.unlink(missing_ok=True)
+        where = exc.filename or path
+        raise StateError(f"{where}: cannot save the plan: {exc.strerror or exc}") from exc

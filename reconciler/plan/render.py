@@ -2,22 +2,47 @@
 
 from __future__ import annotations
 
+import io
+from typing import TextIO
+
 from reconciler.errors import ConfigError
-from reconciler.plan.io import dump_plan
+from reconciler.plan.io import write_plan
 from reconciler.plan.model import Plan
-from reconciler.plan.render_markdown import render_markdown
+from reconciler.plan.render_csv import write_csv
+from reconciler.plan.render_markdown import Artifacts, render_markdown
 from reconciler.plan.render_text import render_text
 
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "csv")
 
 
-def render(plan: Plan, fmt: str, *, show_all: bool = False) -> str:
-    """The plan as `fmt` (one of FORMATS); JSON is the saved-plan format itself. Any other
-    `fmt` is refused, never shown as text: a caller asking for a format gets that format."""
+def write(
+    plan: Plan,
+    fmt: str,
+    out: TextIO,
+    *,
+    show_all: bool = False,
+    artifacts: Artifacts | None = None,
+) -> None:
+    """Write the plan as `fmt` (one of FORMATS) to `out`; JSON (the saved-plan format itself)
+    and CSV (the full list) item by item. Any other `fmt` is refused, never shown as text: a
+    caller asking for a format gets that format. `artifacts` names, in Markdown, where the
+    saved plan and its full list are."""
     if fmt == "json":
-        return dump_plan(plan)
-    if fmt == "markdown":
-        return render_markdown(plan, show_all=show_all)
-    if fmt == "text":
-        return render_text(plan, show_all=show_all)
-    raise ConfigError(f"--format {fmt}: not a plan format; use one of {', '.join(FORMATS)}")
+        write_plan(plan, out)
+    elif fmt == "csv":
+        write_csv(plan, out)
+    elif fmt == "markdown":
+        out.write(render_markdown(plan, show_all=show_all, artifacts=artifacts))
+    elif fmt == "text":
+        out.write(render_text(plan, show_all=show_all))
+    else:
+        raise ConfigError(f"--format {fmt}: not a plan format; use one of {', '.join(FORMATS)}")
+
+
+def render(
+    plan: Plan, fmt: str, *, show_all: bool = False, artifacts: Artifacts | None = None
+) -> str:
+    """`write` into a string."""
+    text = io.StringIO(newline="")
+    write(plan, fmt, text, show_all=show_all, artifacts=artifacts)
+    return text.getvalue()

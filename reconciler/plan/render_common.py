@@ -1,20 +1,15 @@
-"""What the text and Markdown renderers share: the summary line, sizes for humans, markers,
-the parts of a plan (one per platform and project), the order of sections, and the collapsing
-of large groups into one line per folder."""
+"""What the text and Markdown renderers share: the summary line and counts, sizes for
+humans, markers and section titles, the labels of an item, the escaping of text that comes
+from manifests or the platform, and the grouping per destination folder (the apply report's)."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reconciler.plan.model import Action, ActionTotal, Plan, PlanItem, ReasonCode
-from reconciler.plan.planner import summarize
-
-# A group (action x volume) with more items than this is shown as one line per folder.
-COLLAPSE_OVER = 20
-# ... and at most this many folder lines, then one line for the rest.
-MAX_FOLDER_LINES = 50
 
 MARKERS = {
     Action.COPY: "+",
@@ -55,14 +50,15 @@ _SUMMARY_WORDS = {
 }
 _SIZED = (Action.MOVE, Action.COPY, Action.REPLACE)
 # Reasons that say nothing the action does not already say.
-_OBVIOUS = {ReasonCode.DESTINATION_EMPTY}
+OBVIOUS_REASONS = frozenset({ReasonCode.DESTINATION_EMPTY})
 
 
 def human_bytes(n: int) -> str:
     """Decimal units, as storage is billed: 1.2 TB, 15 GB, 980 B."""
     value = float(n)
     for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
-        if value < 1000 or unit == "PB":
+        # 999.5 and above would read as "1000": the next unit says it.
+        if value < 999.5 or unit == "PB":
             if unit == "B":
                 return f"{n} B"
             return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
@@ -73,6 +69,31 @@ def human_bytes(n: int) -> str:
 def plural(count: int, noun: str) -> str:
     """`1 file`, `2 files`: counts read as English."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# Characters that would act instead of being read: C0 and C1 controls (a line break, an
+# escape sequence that rewrites the terminal), the line and paragraph separators, and the
+# bidirectional controls that make text read in another order than it is stored.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: str) -> str:
+    """`text` with every character of `_UNSAFE` spelt as an escape (`\\n`, `\\x1b`,
+    `\\u202e`): a file name from the platform or a selector from a merge request is shown,
+    never obeyed, by a terminal or a Markdown renderer."""
+    if _UNSAFE.search(text) is None:
+        return text
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    point = ord(char)
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
 
 
 NO_CHANGES = "No changes: every declared item is in sync."
@@ -89,60 +110,21 @@ def destructive_warning(plan: Plan) -> str | None:
 
 
 def summary_line(plan: Plan) -> str:
-    return "Plan: " + ", ".join(_counts(plan.summary, zeros=True))
+    return "Plan: " + totals_text(plan.summary, zeros=True)
 
 
-def _counts(summary: Sequence[ActionTotal], *, zeros: bool) -> list[str]:
+def totals_text(totals: Iterable[ActionTotal], *, zeros: bool = False) -> str:
+    """`12 to move (61 GB), 3 in sync`: the counts of `totals` in their order, with the bytes
+    of what is exported; actions without items only when `zeros`."""
     parts = []
-    for total in summary:
+    for total in totals:
         if not zeros and not total.count:
             continue
         text = f"{total.count} {_SUMMARY_WORDS[total.action]}"
         if total.action in _SIZED and total.count:
             text += f" ({human_bytes(total.bytes)})"
         parts.append(text)
-    return parts
-
-
-@dataclass(frozen=True, slots=True)
-class Part:
-    """The items of one platform and project, in plan order."""
-
-    platform: str
-    endpoint: str | None
-    project: str
-    items: list[PlanItem]
-
-    @property
-    def title(self) -> str:
-        return f"{self.platform}, project {self.project}"
-
-    @property
-    def endpoint_shown(self) -> str | None:
-        """The endpoint, unless the platform is named by it already."""
-        if self.endpoint and self.endpoint.rstrip("/") != self.platform.rstrip("/"):
-            return self.endpoint
-        return None
-
-    @property
-    def counts(self) -> str:
-        return ", ".join(_counts(summarize(self.items), zeros=False)) or "nothing declared"
-
-
-def parts(plan: Plan) -> list[Part]:
-    """One part per platform and project, platforms in the plan's order, projects in the order
-    their first item comes."""
-    found: dict[tuple[str, str], Part] = {}
-    endpoints = {p.platform: p.endpoint for p in plan.platforms}
-    for item in plan.items:
-        key = (item.platform, item.source.project)
-        part = found.get(key)
-        if part is None:
-            endpoint = endpoints.get(item.platform)
-            part = found[key] = Part(item.platform, endpoint, item.source.project, [])
-        part.items.append(item)
-    order = {platform: index for index, platform in enumerate(endpoints)}
-    return sorted(found.values(), key=lambda part: order.get(part.platform, len(order)))
+    return ", ".join(parts)
 
 
 def estimate_line(plan: Plan) -> str:
@@ -156,11 +138,11 @@ def estimate_line(plan: Plan) -> str:
 
 
 def source_label(item: PlanItem) -> str:
-    return item.source.path or item.source.file_id or item.source.project
+    return item.path or item.file_id or item.settings.project
 
 
 def destination_label(item: PlanItem) -> str:
-    return f"{item.destination.volume}:{item.destination.location}"
+    return f"{item.settings.volume}:{item.location}"
 
 
 def storage_class_label(item: PlanItem) -> str:
@@ -169,26 +151,21 @@ def storage_class_label(item: PlanItem) -> str:
     return f" (storage class {storage_class})" if storage_class else ""
 
 
-def size_label(item: PlanItem) -> str:
-    return human_bytes(item.source.size) if item.source.size is not None else "size unknown"
+def size_label(size: int | None) -> str:
+    return human_bytes(size) if size is not None else "size unknown"
 
 
 def reason_shown(item: PlanItem) -> str | None:
     """The reason sentence when it adds something to the action."""
-    return None if item.reason_code in _OBVIOUS else item.reason
+    return None if item.reason_code in OBVIOUS_REASONS else item.reason
 
 
-def sections(
-    items: Sequence[PlanItem], *, include_in_sync: bool
-) -> list[tuple[Action, list[PlanItem]]]:
+def sections(items: Iterable[PlanItem]) -> list[tuple[Action, list[PlanItem]]]:
+    """Every item, grouped by action in `SECTION_ORDER` (what `--show-all` lists)."""
     by_action: defaultdict[Action, list[PlanItem]] = defaultdict(list)
     for item in items:
         by_action[item.action].append(item)
-    return [
-        (action, by_action[action])
-        for action in SECTION_ORDER
-        if by_action[action] and (include_in_sync or action is not Action.IN_SYNC)
-    ]
+    return [(action, by_action[action]) for action in SECTION_ORDER if by_action[action]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,13 +174,6 @@ class FolderGroup:
     folder: str  # of the destination location; "" for the volume's root
     count: int
     bytes: int
-
-
-def by_volume(items: Sequence[PlanItem]) -> dict[str, list[PlanItem]]:
-    groups: dict[str, list[PlanItem]] = {}
-    for item in items:
-        groups.setdefault(item.destination.volume, []).append(item)
-    return groups
 
 
 def folder_groups(items: Sequence[PlanItem]) -> list[FolderGroup]:

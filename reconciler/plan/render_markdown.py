@@ -1,153 +1,265 @@
-"""The plan as a GitLab merge request note: the summary, then a part per platform and project
-with destructive items first, blocked items,
-long lists folded into `<details>`, and the whole kept under a GitLab note's size (1,000,000
-characters; we stop at 900,000 and point at the JSON artifact for the rest)."""
+"""The plan as a merge request note: the same review as the text (`render_review`), on one
+screen, and under `MAX_NOTE_CHARS` characters whatever the plan holds.
+
+The summary line first, with the warnings and the declarations the replaces, moves and
+blocked items come from; a row per declaration, under a heading per platform and project
+(with its endpoint); the capped lists of replaces, moves and blocked items; unmanaged aliases
+folded; then where the full list is (the CSV beside the saved plan), the apply estimate and
+the plan's digest. Each section may take a share of the budget (`*_CHARS`) and says how many
+of its entries it left out; the closing lines are laid out first and always fit. Text from
+manifests or the platform is only ever written inside code spans (`markdown_note.code`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
-from reconciler.plan import render_common as common
-from reconciler.plan.model import Action, Plan, PlanItem
+from reconciler.plan.markdown_note import Note, code, size_of
+from reconciler.plan.model import (
+    Action,
+    DeclarationSummary,
+    Plan,
+    PlanItem,
+    RiskEntry,
+    UnmanagedAlias,
+)
+from reconciler.plan.render_common import (
+    MARKERS,
+    NO_CHANGES,
+    OBVIOUS_REASONS,
+    destination_label,
+    destructive_warning,
+    estimate_line,
+    reason_shown,
+    size_label,
+    source_label,
+    summary_line,
+)
+from reconciler.plan.render_review import (
+    Origin,
+    Part,
+    origin_text,
+    origins,
+    parts,
+    risk_title,
+    row_counts,
+)
 
-MAX_NOTE_CHARS = 900_000
-# Room kept for the closing lines (truncation notice, estimate) once the budget is reached.
-_RESERVE = 2_000
+# GitHub refuses comments over 65,536 characters; a note stays well under it, with room for
+# what `gitlab-note` adds (its marker and the pipeline's footer).
+MAX_NOTE_CHARS = 60_000
+MIN_NOTE_CHARS = 8_000
+# The most each section may take, in the order they are written (the rest of the budget is
+# for `--show-all`'s list of every item).
+ORIGINS_CHARS = 7_000
+ROWS_CHARS = 24_000
+RISK_CHARS = 7_000  # each of the three lists
+UNMANAGED_CHARS = 2_500
+# The longest FILE:LINE, selector or file name a head line shows (a row shows more).
+LABEL_CHARS = 200
+_ICONS = {Action.REPLACE: ":warning:", Action.MOVE: ":warning:", Action.BLOCKED: ":no_entry:"}
 
 
-class _Note:
-    """Lines with a character budget: what does not fit is counted, not written."""
+@dataclass(frozen=True, slots=True)
+class Artifacts:
+    """Where a reader finds what the note leaves out: the saved plan (`plan --out`) and the
+    full list written beside it (None when there is none), as the note should name them."""
 
-    def __init__(self, budget: int) -> None:
-        self.lines: list[str] = []
-        self.size = 0
-        self.budget = budget
-        self.left_out = 0
+    plan: str | None = None
+    full_list: str | None = None
 
-    def add(self, line: str) -> bool:
-        if self.size + len(line) + 1 > self.budget - _RESERVE:
-            return False
-        self.lines.append(line)
-        self.size += len(line) + 1
-        return True
+    def every_item(self) -> str:
+        """Where every item is listed, for the `... and K more` lines."""
+        if self.full_list:
+            return f"{code(self.full_list, limit=LABEL_CHARS)} lists every item"
+        if self.plan:
+            show = code(f"reconciler show {self.plan} --format csv", limit=LABEL_CHARS)
+            return f"{show} lists every item"
+        return "`reconciler plan --out plan.json` also lists every item in `plan.csv`"
 
-    def rows(self, lines: Sequence[str], items_each: int = 1) -> None:
-        for index, line in enumerate(lines):
-            if not self.add(line):
-                self.left_out += (len(lines) - index) * items_each
-                return
+    def every_row(self) -> str:
+        if self.plan:
+            return f"{code(f'reconciler show {self.plan}', limit=LABEL_CHARS)} lists them all"
+        return "`reconciler plan` lists them all"
+
+    def full_list_line(self) -> str:
+        if not self.plan:
+            return (
+                "**The full list**: `reconciler plan --out plan.json` saves the plan, and "
+                "every item, one row each, in `plan.csv` beside it (it opens in a spreadsheet)."
+            )
+        plan = code(self.plan, limit=LABEL_CHARS)
+        show = code(f"reconciler show {self.plan} --show-all", limit=LABEL_CHARS)
+        if self.full_list:
+            where = code(self.full_list, limit=LABEL_CHARS)
+            return (
+                f"**The full list**: every item, one row each, in {where} (it opens in a "
+                f"spreadsheet), beside the plan that apply runs, {plan} ({show} prints "
+                "every item)."
+            )
+        listed = code(f"reconciler show {self.plan} --format csv", limit=LABEL_CHARS)
+        return (
+            f"**The full list**: the plan that apply runs, {plan}; {show} prints every item, "
+            f"{listed} lists them for a spreadsheet."
+        )
 
 
-def render_markdown(plan: Plan, *, show_all: bool = False, max_chars: int = MAX_NOTE_CHARS) -> str:
-    note = _Note(max_chars)
-    note.add("### reconciler plan")
-    note.add("")
-    note.add(f"**{common.summary_line(plan)}**")
-    note.add("")
-    if plan.has_blocked:
-        note.add(f":no_entry: {plan.count(Action.BLOCKED)} item(s) blocked: see below.")
-    warning = common.destructive_warning(plan)
-    if warning:
-        note.add(f":warning: {warning}")
+def render_markdown(
+    plan: Plan,
+    *,
+    show_all: bool = False,
+    max_chars: int = MAX_NOTE_CHARS,
+    artifacts: Artifacts | None = None,
+) -> str:
+    """The note, at most `max_chars` characters (at least `MIN_NOTE_CHARS`)."""
+    if max_chars < MIN_NOTE_CHARS:
+        raise ValueError(f"a plan note needs at least {MIN_NOTE_CHARS} characters")
+    artifacts = artifacts or Artifacts()
+    tail = _tail(plan, artifacts)
+    note = Note(max_chars - size_of(tail))
+    note.add("### reconciler plan", "", f"**{summary_line(plan)}**")
     if not plan.has_pending and not plan.has_blocked:
-        note.add(common.NO_CHANGES)
-    several = len(plan.platforms) > 1
-    for part in common.parts(plan):
-        note.add("")
-        at = f" at `{_cell(part.endpoint_shown)}`" if part.endpoint_shown else ""
-        note.add(f"**{_cell(part.title)}**{at}: {part.counts}")
-        for action, items in common.sections(part.items, include_in_sync=True):
-            _section(note, action, items, show_all=show_all)
-    if plan.unmanaged_aliases:
-        note.add("")
-        note.add(
-            f"<details><summary>Unmanaged aliases on managed volumes "
-            f"({len(plan.unmanaged_aliases)}): information only</summary>"
-        )
-        note.add("")
-        note.rows(
-            [
-                f"- {f'{a.platform}: ' if several else ''}`{_code(f'{a.project}:{a.path}')}` → "
-                f"`{_code(f'{a.volume}:{a.location}')}`"
-                for a in plan.unmanaged_aliases
-            ]
-        )
-        note.add("")
-        note.add("</details>")
-    tail = [""]
-    if note.left_out:
-        tail.append(f"**{note.left_out} more items: see the JSON artifact** (too long for a note).")
-        # Close a `<details>` left open by the cut.
-        if sum(line.startswith("<details>") for line in note.lines) > sum(
-            line == "</details>" for line in note.lines
-        ):
-            tail.insert(0, "</details>")
-    tail.append(common.estimate_line(plan))
-    commit = f" at `{plan.manifests_commit[:12]}`" if plan.manifests_commit else ""
-    tail.append(
-        f"<sub>reconciler {plan.tool_version}; manifests{commit}, digest "
-        f"`{plan.manifests_digest[:12]}`; plan digest `{plan.digest[:12]}`</sub>"
+        note.add("", NO_CHANGES)
+    warning = destructive_warning(plan)
+    if warning:
+        note.add("", f":warning: {warning}")
+    found = origins(plan)
+    note.section(
+        (),
+        (("\n" + _origin_line(origin), 1) for origin in found),
+        total=len(found),
+        more=lambda n: f"\n{n} more: see below.",
+        allot=ORIGINS_CHARS,
     )
+    note.section(
+        ("", f"#### Declarations ({len(plan.declarations)})"),
+        _row_entries(parts(plan)),
+        total=len(plan.declarations),
+        more=_more(" declarations", artifacts.every_row()),
+        allot=ROWS_CHARS,
+    )
+    for risk in plan.risks:
+        if risk.count:
+            note.section(
+                ("", f"#### {_ICONS[risk.action]} {risk_title(risk)}", ""),
+                ((_entry_line(risk.action, entry), 1) for entry in risk.shown),
+                total=risk.count,
+                more=_more("", artifacts.every_item()),
+                allot=RISK_CHARS,
+            )
+    if plan.unmanaged_aliases:
+        note.section(
+            _details(f"Unmanaged aliases on managed volumes ({len(plan.unmanaged_aliases)})"),
+            ((_alias_line(a, several=len(plan.platforms) > 1), 1) for a in plan.unmanaged_aliases),
+            total=len(plan.unmanaged_aliases),
+            more=_more(" unmanaged aliases", artifacts.every_item()),
+            allot=UNMANAGED_CHARS,
+            tail=("", "</details>"),
+        )
+    if show_all:
+        note.section(
+            _details(f"Every item ({len(plan.items)})"),
+            ((_item_line(item), 1) for item in plan.items),
+            total=len(plan.items),
+            more=_more(" items", artifacts.every_item()),
+            allot=note.room,
+            tail=("", "</details>"),
+        )
     return "\n".join([*note.lines, *tail]) + "\n"
 
 
-def _section(note: _Note, action: Action, items: Sequence[PlanItem], *, show_all: bool) -> None:
-    title = f"{common.SECTION_TITLES[action]} ({len(items)})"
-    note.add("")
-    few = len(items) <= common.COLLAPSE_OVER
-    always_open = action in (Action.BLOCKED, Action.REPLACE, Action.MOVE) and few
-    if action is Action.IN_SYNC and not show_all:
-        note.add(f"<details><summary>{title}</summary>")
-        note.add("")
-        _folder_table(note, items)
-        note.add("")
-        note.add("</details>")
-        return
-    if always_open:
-        note.add(f"#### {title}")
-        note.add("")
-    else:
-        note.add(
-            f"<details{' open' if action is Action.BLOCKED else ''}><summary>{title}</summary>"
-        )
-        note.add("")
-        if action is not Action.BLOCKED and not show_all and len(items) > common.COLLAPSE_OVER:
-            _folder_table(note, items)
-            note.add("")
-    note.add("| | Source | Destination | Size | Why |")
-    note.add("|---|---|---|---|---|")
-    note.rows([_row(i) for i in items])
-    if not always_open:
-        note.add("")
-        note.add("</details>")
+def _more(noun: str, where: str) -> Callable[[int], str]:
+    """`... and K more NOUN: WHERE.`, the line that ends a cut section."""
+    return lambda left: f"\n… and {left} more{noun}: {where}."
 
 
-def _folder_table(note: _Note, items: Sequence[PlanItem]) -> None:
-    note.add("| Destination folder | Files | Size |")
-    note.add("|---|---:|---:|")
-    rows = [
-        f"| `{_cell(common.folder_label(g))}` | {g.count} | {common.human_bytes(g.bytes)} |"
-        for g in common.folder_groups(items)
+def _details(summary: str) -> tuple[str, ...]:
+    return ("", f"<details><summary>{summary}</summary>", "")
+
+
+def _origin_line(origin: Origin) -> str:
+    """`:warning: **Moves (12, 61 GB) come from** FILE:LINE selector: 9 (50 GB); ...`"""
+    shares = [
+        f"{code(row.declared_at, limit=LABEL_CHARS)} {code(row.selector, limit=LABEL_CHARS)} "
+        f"→ {code(f'{row.volume}:{row.location}', limit=LABEL_CHARS)}: {origin_text(total)}"
+        for row, total in origin.rows
     ]
-    note.rows(rows, items_each=0)
+    if origin.more:
+        shares.append(origin.more_text)
+    return f"{_ICONS[origin.risk.action]} **{origin.title}** " + "; ".join(shares)
 
 
-def _row(item: PlanItem) -> str:
-    why = common.reason_shown(item) or ""
-    if item.action is Action.BLOCKED:
-        why = f"**{item.reason_code.value}**: {why} ({', '.join(item.declared_at)})"
+def _row_entries(every: Sequence[Part]) -> Iterator[tuple[str, int]]:
+    """Per part a heading (it counts for no declaration), then a line per declaration."""
+    for part in every:
+        at = f" at {code(part.endpoint_shown, limit=LABEL_CHARS)}" if part.endpoint_shown else ""
+        title = f"{code(part.platform, limit=LABEL_CHARS)}, project {code(part.project)}"
+        head = ["", f"**{title}**{at}: {part.counts}"]
+        head += [
+            f"Storage class {code(storage_class)} for {code(volume)} ({mode})"
+            for storage_class, volume, mode in part.storage_classes
+        ]
+        yield "\n".join([*head, ""]), 0
+        for row in part.rows:
+            yield _row_line(row), 1
+
+
+def _row_line(row: DeclarationSummary) -> str:
     return (
-        f"| `{common.MARKERS[item.action]}` | `{_cell(common.source_label(item))}` | "
-        f"`{_cell(common.destination_label(item))}`{_cell(common.storage_class_label(item))} | "
-        f"{common.size_label(item)} | {_cell(why)} |"
+        f"- {code(row.declared_at, limit=LABEL_CHARS)} {code(row.selector)} → "
+        f"{code(f'{row.volume}:{row.location}')} ({row.mode.value}): **{row_counts(row)}**"
     )
 
 
-def _code(text: str) -> str:
-    """Text for a code span: a backtick or a line break in a file name must not end it."""
-    return text.replace("\n", " ").replace("`", "'")
+def _entry_line(action: Action, entry: RiskEntry) -> str:
+    """`- `!` source → destination (size)`, the reason when it says more than the action, and
+    for a blocked item its reason code and where it is declared."""
+    line = (
+        f"- `{MARKERS[action]}` {code(entry.source)} → {code(entry.destination)} "
+        f"({size_label(entry.size)})"
+    )
+    if action is Action.BLOCKED:
+        line += f": **{entry.reason_code.value}** {code(entry.reason)}"
+        return line + f" at {code(entry.declared_at, limit=LABEL_CHARS)}"
+    if entry.reason_code not in OBVIOUS_REASONS:
+        line += f": {code(entry.reason)}"
+    return line
 
 
-def _cell(text: str) -> str:
-    """Text for a table cell: a code span that a `|` must not split either."""
-    return _code(text).replace("|", "\\|")
+def _item_line(item: PlanItem) -> str:
+    line = (
+        f"- `{MARKERS[item.action]}` {code(source_label(item))} → "
+        f"{code(destination_label(item))} ({size_label(item.size)})"
+    )
+    storage_class = item.properties.aws_storage_class
+    if storage_class:
+        line += f" storage class {code(storage_class)}"
+    reason = reason_shown(item)
+    if item.action is Action.BLOCKED:
+        line += f": **{item.reason_code.value}** {code(item.reason)}"
+        return line + f" at {code(', '.join(item.declared_at), limit=LABEL_CHARS)}"
+    return line + (f": {code(reason)}" if reason else "")
+
+
+def _alias_line(alias: UnmanagedAlias, *, several: bool) -> str:
+    platform = f"{code(alias.platform)}: " if several else ""
+    return (
+        f"- {platform}{code(f'{alias.project}:{alias.path}')} → "
+        f"{code(f'{alias.volume}:{alias.location}')}"
+    )
+
+
+def _tail(plan: Plan, artifacts: Artifacts) -> list[str]:
+    """The closing lines, laid out before anything else so that they always fit."""
+    commit = f" at {code(plan.manifests_commit, limit=12)}" if plan.manifests_commit else ""
+    return [
+        "",
+        "---",
+        "",
+        artifacts.full_list_line(),
+        "",
+        estimate_line(plan),
+        "",
+        f"<sub>reconciler {code(plan.tool_version, limit=40)}; manifests{commit}, digest "
+        f"{code(plan.manifests_digest[:12])}; plan digest {code(plan.digest, limit=64)}</sub>",
+    ]

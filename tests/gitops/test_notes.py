@@ -32,6 +32,7 @@ def gitlab(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeGitLab]:
     monkeypatch.setenv("CI_PIPELINE_ID", "9")
     monkeypatch.setenv("CI_COMMIT_SHORT_SHA", "abc12345")
     monkeypatch.setenv("GITLAB_NOTE_TOKEN", TOKEN)
+    monkeypatch.delenv("CI_JOB_URL", raising=False)  # set when the tests run in GitLab CI
     try:
         yield fake
     finally:
@@ -57,6 +58,7 @@ def test_first_run_creates_the_note_and_the_second_edits_it(
     [note] = gitlab.our_notes(IID, MARKER)
     assert "**Plan:** 2 to move" in note["body"] and note["author"]["id"] == USER_ID
     assert "[pipeline 9](https://gitlab.example/lab/manifests/-/pipelines/9)" in note["body"]
+    assert "artifacts" not in note["body"]  # no job URL, no link to its artifacts
     first = capsys.readouterr()
 
     gitlab.state.requests.clear()
@@ -202,3 +204,16 @@ def test_each_key_keeps_its_own_note(gitlab: FakeGitLab, plan_md: Path) -> None:
     assert "second plan of cgc/lab/a" in ours[0]["body"]
     assert "second plan of aws-us/lab/b" in ours[1]["body"]
     assert _methods(gitlab).count("POST") == 2
+
+
+def test_the_note_links_the_jobs_artifacts(
+    gitlab: FakeGitLab, plan_md: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = "https://gitlab.example/lab/manifests/-/jobs/31"
+    monkeypatch.setenv("CI_JOB_URL", job)
+    assert main(["gitlab-note", str(plan_md)]) == 0
+    [note] = gitlab.our_notes(IID, MARKER)
+    assert (
+        f"the plan and its full list are [the job's artifacts]({job}/artifacts/browse)"
+        in (note["body"])
+    )

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from reconciler.plan.render_csv import full_list_path
+
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG: dict[str, Any] = YAML(typ="safe").load((ROOT / ".gitlab-ci.yml").read_text())
 _TOKEN = re.compile(r"\s*(\$\w+|\"[^\"]*\"|'[^']*'|==|!=|&&|\|\||\(|\)|null)")
@@ -219,3 +221,17 @@ def test_reconciler_install_is_run_as_a_shell_command_so_quotes_work() -> None:
             check=True,
         )
         assert done.stdout == "reconciler @ git+https://h/r.git|-q|", line
+
+
+def test_the_plan_jobs_keep_the_full_list_their_note_names() -> None:
+    """`plan --out FILE` writes the full list beside FILE; the note names it; the artifacts
+    keep it."""
+    for name in ("plan", "drift"):
+        saved = re.search(r"--out (\S+)", " ".join(CONFIG[name]["script"]))
+        assert saved is not None, name
+        paths = CONFIG[name]["artifacts"]["paths"]
+        assert {saved.group(1), full_list_path(saved.group(1))} <= set(paths), name
+    assert any("show plan.json --format markdown" in line for line in CONFIG["plan"]["script"])
+    current = " ".join(CONFIG["plan-current"]["script"])
+    assert '--out "$current/plan.json"' in current and 'mkdir -p "$current"' in current
+    assert CONFIG["plan-current"]["artifacts"]["paths"] == ["current/"]  # both files in it

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from reconciler.core.live import (
@@ -14,6 +14,7 @@ from reconciler.core.live import (
     LiveVolume,
     ProjectFiles,
 )
+from reconciler.core.platforms import DEFAULT_PLATFORM
 from reconciler.manifest.models import (
     ExportProperties,
     ExportRule,
@@ -27,8 +28,19 @@ from reconciler.manifest.models import (
     export_properties,
 )
 from reconciler.plan.io import plan_digest
-from reconciler.plan.model import FORMAT_VERSION, ApplyEstimate, Plan
+from reconciler.plan.model import (
+    FORMAT_VERSION,
+    Action,
+    ApplyEstimate,
+    ExportSettings,
+    Plan,
+    PlanItem,
+    PlatformTarget,
+    ReasonCode,
+)
 from reconciler.plan.model import Guards as PlanGuards
+from reconciler.plan.planner import summarize
+from reconciler.plan.review import declaration_rows, risk_lists
 
 PROJECT = "me/proj"
 VOLUME = "me/vol"
@@ -224,3 +236,68 @@ def bare_plan(**fields: Any) -> Plan:
     )
     plan = dataclasses.replace(plan, **fields)
     return dataclasses.replace(plan, digest=plan_digest(plan))
+
+
+def unsealed_plan(
+    rules: Sequence[ExportRule], items: Sequence[PlanItem], settings: Sequence[ExportSettings]
+) -> Plan:
+    """A plan of `items` declared by `rules` (exported with `settings`, one a rule) with the
+    review the planner would compute (summary, rows, risk lists), without the planner and
+    without a digest (the renderers do not check it): a plan of 1,000,000 items in seconds."""
+    settings_of_rule = {id(r): s for r, s in zip(rules, settings, strict=True)}
+    return dataclasses.replace(
+        bare_plan(platforms=(PlatformTarget(DEFAULT_PLATFORM, None),)),
+        summary=summarize(items),
+        destructive_count=sum(1 for item in items if item.destructive),
+        declarations=declaration_rows(
+            rules,
+            items,
+            platform=DEFAULT_PLATFORM,
+            at=lambda r: str(r.declared_at),
+            settings=lambda r: settings_of_rule[id(r)],
+        ),
+        risks=risk_lists(items),
+        settings=tuple(dict.fromkeys(settings)),
+        items=tuple(items),
+        digest="0" * 64,
+    )
+
+
+def settings_of(r: ExportRule) -> ExportSettings:
+    return ExportSettings(
+        platform=DEFAULT_PLATFORM,
+        project=r.project,
+        volume=r.volume,
+        mode=r.mode,
+        overwrite=r.overwrite,
+        properties=r.properties,
+        object_uri_prefix="s3://bucket/",
+    )
+
+
+def moves_from_one_glob(n: int, *, name: Callable[[int], str] = lambda i: f"s{i}.bam") -> Plan:
+    """`n` moves, as one glob of `GLOB_LINE` declares them (`runs/r{i % 40}/NAME`)."""
+    glob = rule("runs/**/*", kind="glob", location="archive/{path}", line=GLOB_LINE)
+    settings = settings_of(glob)
+    declared = (str(glob.declared_at),)
+    items = []
+    for i in range(n):
+        path = f"runs/r{i % 40}/{name(i)}"
+        items.append(
+            PlanItem(
+                action=Action.MOVE,
+                reason_code=ReasonCode.DESTINATION_EMPTY,
+                reason="nothing at the destination yet",
+                file_id=fid(i),
+                path=path,
+                size=1000,
+                location=f"archive/{path}",
+                settings=settings,
+                declared_at=declared,
+                fingerprint="f",
+            )
+        )
+    return unsealed_plan([glob], items, [settings])
+
+
+GLOB_LINE = 12

@@ -689,9 +689,15 @@ def test_a_declared_storage_class_is_planned_shown_and_sent_and_an_undeclared_on
     assert set(export_body(warm)["properties"]) == {
         "sse_algorithm", "sse_aws_kms_key_id", "aws_canned_acl"
     }  # fmt: skip
-    assert "cold.bam (storage class GLACIER_IR)" in render_text(plan)
-    assert "w.bam (storage" not in render_text(plan)
-    assert "(storage class GLACIER_IR)" in render_markdown(plan)
+    # The review names the class per volume and mode; every item's own line names it too.
+    assert "   storage class GLACIER_IR for me/vol (move)\n" in render_text(plan)
+    every = render_text(plan, show_all=True)
+    assert "-> me/vol:cold.bam (storage class GLACIER_IR) (100 B)" in every
+    assert "-> me/vol:w.bam (100 B)" in every
+    assert "Storage class `GLACIER_IR` for `me/vol` (move)" in render_markdown(plan)
+    assert "`me/vol:cold.bam` (100 B) storage class `GLACIER_IR`" in render_markdown(
+        plan, show_all=True
+    )
 
 
 def test_a_storage_class_is_part_of_the_saved_plans_digest() -> None:
