@@ -280,6 +280,8 @@ class DeclarationSummary:
     volume: str
     location: str
     mode: Mode
+    overwrite: bool
+    storage_class: str | None  # the S3 storage class its exports declare, if any
     totals: tuple[ActionTotal, ...]
 
 
@@ -289,9 +291,13 @@ class RiskEntry:
 
     __pydantic_config__ = _FORBID
 
+    platform: str
+    project: str
     source: str  # the path in the project, else the file ID
     destination: str  # volume:location
     size: int | None
+    mode: Mode  # a replace moves or copies; a blocked item would have
+    storage_class: str | None
     reason_code: ReasonCode | BlockedReason
     reason: str
     declared_at: str  # the first declaration of the item

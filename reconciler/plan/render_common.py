@@ -131,8 +131,8 @@ def estimate_line(plan: Plan) -> str:
     e = plan.apply_estimate
     wait = f"at least {e.rate_limit_seconds} s" if e.rate_limit_seconds else "no wait"
     return (
-        f"Apply: about {plural(e.total_calls, 'API call')} "
-        f"({plural(e.create_calls, 'bulk create')}, {plural(e.poll_calls, 'bulk poll')}); "
+        f"Apply: about {plural(e.total_calls, 'API call')} ({plural(e.read_calls, 'read')}, "
+        f"{plural(e.create_calls, 'bulk create')}, {plural(e.poll_calls, 'bulk poll')}); "
         f"under the rate limit of 1,000 requests per 5 minutes: {wait}."
     )
 

@@ -38,11 +38,14 @@ from reconciler.plan.render_common import (
 from reconciler.plan.render_review import (
     Origin,
     Part,
+    entry_how,
+    entry_origin,
     origin_text,
     origins,
     parts,
     risk_title,
     row_counts,
+    row_how,
 )
 
 # GitHub refuses comments over 65,536 characters; a note stays well under it, with room for
@@ -142,7 +145,10 @@ def render_markdown(
         if risk.count:
             note.section(
                 ("", f"#### {_ICONS[risk.action]} {risk_title(risk)}", ""),
-                ((_entry_line(risk.action, entry), 1) for entry in risk.shown),
+                (
+                    (_entry_line(risk.action, entry, entry_origin(plan, entry)), 1)
+                    for entry in risk.shown
+                ),
                 total=risk.count,
                 more=_more("", artifacts.every_item()),
                 allot=RISK_CHARS,
@@ -195,10 +201,6 @@ def _row_entries(every: Sequence[Part]) -> Iterator[tuple[str, int]]:
         at = f" at {code(part.endpoint_shown, limit=LABEL_CHARS)}" if part.endpoint_shown else ""
         title = f"{code(part.platform, limit=LABEL_CHARS)}, project {code(part.project)}"
         head = ["", f"**{title}**{at}: {part.counts}"]
-        head += [
-            f"Storage class {code(storage_class)} for {code(volume)} ({mode})"
-            for storage_class, volume, mode in part.storage_classes
-        ]
         yield "\n".join([*head, ""]), 0
         for row in part.rows:
             yield _row_line(row), 1
@@ -207,17 +209,21 @@ def _row_entries(every: Sequence[Part]) -> Iterator[tuple[str, int]]:
 def _row_line(row: DeclarationSummary) -> str:
     return (
         f"- {code(row.declared_at, limit=LABEL_CHARS)} {code(row.selector)} → "
-        f"{code(f'{row.volume}:{row.location}')} ({row.mode.value}): **{row_counts(row)}**"
+        f"{code(f'{row.volume}:{row.location}')} ({code(row_how(row))}): **{row_counts(row)}**"
     )
 
 
-def _entry_line(action: Action, entry: RiskEntry) -> str:
-    """`- `!` source → destination (size)`, the reason when it says more than the action, and
-    for a blocked item its reason code and where it is declared."""
+def _entry_line(action: Action, entry: RiskEntry, origin: str | None) -> str:
+    """`- `!` source → destination (size)`, how a replace exports, the reason when it says
+    more than the action, and for a blocked item its reason code and where it is declared;
+    in a plan of several parts, the entry's platform and project first."""
+    where = f"{code(origin)}: " if origin else ""
     line = (
-        f"- `{MARKERS[action]}` {code(entry.source)} → {code(entry.destination)} "
+        f"- `{MARKERS[action]}` {where}{code(entry.source)} → {code(entry.destination)} "
         f"({size_label(entry.size)})"
     )
+    if action is Action.REPLACE or entry.storage_class:
+        line += f" ({code(entry_how(action, entry))})"
     if action is Action.BLOCKED:
         line += f": **{entry.reason_code.value}** {code(entry.reason)}"
         return line + f" at {code(entry.declared_at, limit=LABEL_CHARS)}"

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from reconciler.manifest.models import Mode
 from reconciler.plan.model import (
     Action,
     ActionTotal,
     DeclarationSummary,
     ExportSettings,
     Plan,
+    RiskEntry,
     RiskList,
 )
 from reconciler.plan.render_common import human_bytes, plural, totals_text
@@ -26,15 +28,14 @@ _RISK_NOUNS = {Action.REPLACE: "replaces", Action.MOVE: "moves", Action.BLOCKED:
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """What a plan does in one platform and project: its declaration rows (in plan order),
-    the totals of its items (each item once), and the storage classes its exports declare."""
+    """What a plan does in one platform and project: its declaration rows (in plan order) and
+    the totals of its items (each item once)."""
 
     platform: str
     endpoint: str | None
     project: str
     rows: tuple[DeclarationSummary, ...]
     totals: tuple[ActionTotal, ...]
-    storage_classes: tuple[tuple[str, str, str], ...]  # (class, volume, mode), declared ones
 
     @property
     def title(self) -> str:
@@ -72,7 +73,6 @@ def parts(plan: Plan) -> list[Part]:
             project=project,
             rows=tuple(rows[(platform, project)]),
             totals=totals[(platform, project)],
-            storage_classes=_storage_classes(plan.settings, platform, project),
         )
         for platform, project in keys
     ]
@@ -107,20 +107,40 @@ def _totals_by_part(
     }
 
 
-def _storage_classes(
-    settings: tuple[ExportSettings, ...], platform: str, project: str
-) -> tuple[tuple[str, str, str], ...]:
-    found = (
-        (s.properties.aws_storage_class, s.volume, s.mode.value)
-        for s in settings
-        if s.platform == platform and s.project == project and s.properties.aws_storage_class
-    )
-    return tuple(dict.fromkeys(found))
-
-
 def row_counts(row: DeclarationSummary) -> str:
     """What the plan does with what one declaration selects."""
     return totals_text(row.totals) or "matches nothing"
+
+
+def how(mode: Mode, *, overwrite: bool = False, storage_class: str | None = None) -> str:
+    """How items are exported, in a few words: `move`, `copy, overwrite`, `move, storage
+    class GLACIER_IR`."""
+    words = [mode.value]
+    if overwrite:
+        words.append("overwrite")
+    if storage_class:
+        words.append(f"storage class {storage_class}")
+    return ", ".join(words)
+
+
+def row_how(row: DeclarationSummary) -> str:
+    return how(row.mode, overwrite=row.overwrite, storage_class=row.storage_class)
+
+
+def entry_how(action: Action, entry: RiskEntry) -> str:
+    """How a risk entry exports: a replace says whether it moves or copies; any entry says
+    its storage class."""
+    if action is Action.REPLACE:
+        return how(entry.mode, storage_class=entry.storage_class)
+    return f"storage class {entry.storage_class}" if entry.storage_class else ""
+
+
+def entry_origin(plan: Plan, entry: RiskEntry) -> str | None:
+    """`platform project` for a risk entry of a plan of several platforms or projects (the
+    lists cover the whole plan), else None."""
+    if len(plan.platforms) > 1 or len(plan.projects) > 1:
+        return f"{entry.platform} {entry.project}"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,12 +32,15 @@ from reconciler.plan.render_common import (
 from reconciler.plan.render_review import (
     Origin,
     Part,
+    entry_how,
+    entry_origin,
     more_size,
     origin_text,
     origins,
     parts,
     risk_title,
     row_counts,
+    row_how,
 )
 from reconciler.wrap import WIDTH, clauses, fit, fit_text
 
@@ -102,8 +105,6 @@ def _part_head(part: Part) -> list[str]:
     lines = fit(clauses(f"== {printable(part.title)}: {part.counts}"))
     if part.endpoint_shown:
         lines.append(f"   at {printable(part.endpoint_shown)}")
-    for storage_class, volume, mode in part.storage_classes:
-        lines += fit_text(printable(f"   storage class {storage_class} for {volume} ({mode})"))
     return lines
 
 
@@ -124,7 +125,7 @@ def _row_lines(row: DeclarationSummary, width: int) -> list[str]:
     lines = fit(pieces, indent="  ", hanging=under)
     if any(len(line) > WIDTH for line in lines[1:]):
         lines = fit(pieces, indent="  ")
-    does = clauses(f"[{row.mode.value}] {row_counts(row)}")
+    does = clauses(f"[{printable(row_how(row))}] {row_counts(row)}")
     return lines + fit(does, indent=under, hanging=under)
 
 
@@ -136,22 +137,26 @@ def _risk_lines(plan: Plan) -> list[str]:
         first = f"; the first {len(risk.shown)}" if risk.more else ""
         lines += ["", *fit_text(f"{risk_title(risk)}{first}:")]
         for entry in risk.shown:
-            lines += _entry_lines(risk.action, entry)
+            lines += _entry_lines(risk.action, entry, entry_origin(plan, entry))
         if risk.more:
             more = f"... and {risk.more} more{more_size(risk)}: {FULL_LIST}"
             lines += fit_text(f"  {more}", hanging="      ")
     return lines
 
 
-def _entry_lines(action: Action, entry: RiskEntry) -> list[str]:
-    """`  ! source -> destination (size)`, the reason when it says more than the action, and
-    for a blocked item its reason code and where it is declared."""
+def _entry_lines(action: Action, entry: RiskEntry, origin: str | None) -> list[str]:
+    """`  ! source -> destination (size)`, how a replace exports, the reason when it says
+    more than the action, and for a blocked item its reason code and where it is declared;
+    in a plan of several parts, the entry's platform and project first."""
     pieces = [
         f"{MARKERS[action]:>3}",
+        *([printable(origin) + ":"] if origin else []),
         printable(entry.source),
         f"-> {printable(entry.destination)}",
         f"({size_label(entry.size)})",
     ]
+    if action is Action.REPLACE or entry.storage_class:
+        pieces.append(f"[{printable(entry_how(action, entry))}]")
     if entry.reason_code not in OBVIOUS_REASONS:
         pieces[-1] += ":"
         pieces += printable(entry.reason).split()

@@ -60,6 +60,8 @@ class _Row:
             volume=rule.volume,
             location=location,
             mode=rule.mode,
+            overwrite=rule.overwrite,
+            storage_class=rule.properties.aws_storage_class,
             totals=tuple(
                 ActionTotal(action, self.counts[action], self.bytes[action])
                 for action in Action
@@ -138,10 +140,15 @@ def risk_lists(items: Iterable[PlanItem]) -> tuple[RiskList, ...]:
 
 
 def _entry(item: PlanItem) -> RiskEntry:
+    settings = item.settings
     return RiskEntry(
-        source=item.path or item.file_id or item.settings.project,
-        destination=f"{item.settings.volume}:{item.location}",
+        platform=settings.platform,
+        project=settings.project,
+        source=item.path or item.file_id or settings.project,
+        destination=f"{settings.volume}:{item.location}",
         size=item.size,
+        mode=settings.mode,
+        storage_class=settings.properties.aws_storage_class,
         reason_code=item.reason_code,
         reason=item.reason,
         declared_at=item.declared_at[0],

@@ -53,3 +53,27 @@ def test_one_platform_is_its_own_plan() -> None:
     whole = manifests(rule(fid(1)))
     plan = build_plan(whole, live([file(1)]), context=PlanContext("t"))
     assert combine([plan], whole) is plan
+
+
+def test_the_risk_lists_of_a_combined_plan_say_which_platform_each_item_is_on() -> None:
+    whole = manifests(rule(fid(1), manifest="m/cgc.yaml"), rule(fid(2), manifest="m/cav.yaml"))
+    state = live([file(1), file(2)])
+    plans = [
+        build_plan(
+            dataclasses.replace(whole, manifests=(m,)),
+            state,
+            context=PlanContext("t", endpoint=f"https://{name}/v2", platform=name),
+        )
+        for name, m in zip(("cgc", "cavatica"), whole.manifests, strict=True)
+    ]
+
+    plan = combine(plans, whole)
+
+    moves = next(risk for risk in plan.risks if risk.action is Action.MOVE)
+    assert [(e.platform, e.project) for e in moves.shown] == [
+        ("cgc", "me/proj"),
+        ("cavatica", "me/proj"),
+    ]
+    text = render_text(plan)
+    assert "! cgc me/proj: data/f1.bam -> me/vol:out/f1.bam" in text
+    assert "! cavatica me/proj: data/f2.bam -> me/vol:out/f2.bam" in text

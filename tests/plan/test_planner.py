@@ -680,7 +680,10 @@ def test_exit_codes(
 
 def test_a_declared_storage_class_is_planned_shown_and_sent_and_an_undeclared_one_is_not() -> None:
     glacier = export_properties(aws_storage_class="GLACIER_IR")
-    rules = (rule(fid(1), location="cold.bam", properties=glacier), rule(fid(2), location="w.bam"))
+    rules = (
+        rule(fid(1), location="cold.bam", properties=glacier),
+        rule(fid(2), location="w.bam", line=9),
+    )
     plan = plan_for(rules, live([file(1), file(2)]))
     cold, warm = sorted(plan.items, key=lambda i: i.destination.location)
     assert cold.properties.aws_storage_class == "GLACIER_IR"
@@ -689,12 +692,15 @@ def test_a_declared_storage_class_is_planned_shown_and_sent_and_an_undeclared_on
     assert set(export_body(warm)["properties"]) == {
         "sse_algorithm", "sse_aws_kms_key_id", "aws_canned_acl"
     }  # fmt: skip
-    # The review names the class per volume and mode; every item's own line names it too.
-    assert "   storage class GLACIER_IR for me/vol (move)\n" in render_text(plan)
+    # The review's rows and risk lists name the class; every item's own line names it too.
+    text = render_text(plan)
+    assert "[move, storage class GLACIER_IR] 1 to move (100 B)" in text
+    assert "-> me/vol:cold.bam (100 B) [storage class GLACIER_IR]" in text
+    assert "-> me/vol:w.bam (100 B)\n" in text
     every = render_text(plan, show_all=True)
     assert "-> me/vol:cold.bam (storage class GLACIER_IR) (100 B)" in every
     assert "-> me/vol:w.bam (100 B)" in every
-    assert "Storage class `GLACIER_IR` for `me/vol` (move)" in render_markdown(plan)
+    assert "`me/vol:cold.bam` (`move, storage class GLACIER_IR`)" in render_markdown(plan)
     assert "`me/vol:cold.bam` (100 B) storage class `GLACIER_IR`" in render_markdown(
         plan, show_all=True
     )

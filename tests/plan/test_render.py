@@ -87,7 +87,7 @@ def test_text_has_a_row_per_declaration_with_what_the_plan_does_with_it() -> Non
     assert counts == [
         "[move] 1 to move (1.2 TB)",
         "[copy] 1 to copy (15 GB)",
-        "[move] 1 to replace (100 B)",
+        "[move, overwrite] 1 to replace (100 B)",
         "[move] 1 in sync",
         "[move] 1 in flight",
         "[move] 1 blocked",

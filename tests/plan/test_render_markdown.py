@@ -18,7 +18,7 @@ from reconciler.plan.model import Plan, UnmanagedAlias
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.plan.render_common import printable, summary_line
 from reconciler.plan.render_markdown import MAX_NOTE_CHARS, Artifacts, render_markdown
-from reconciler.plan.render_review import risk_title, row_counts
+from reconciler.plan.render_review import risk_title, row_counts, row_how
 from reconciler.plan.render_text import render_text
 
 from .helpers import VOLUME, fid, file, live, manifests, rule
@@ -64,7 +64,7 @@ def test_note_leads_with_the_summary_then_rows_then_the_risky_items() -> None:
     ]
     assert [note.index(title) for title in order] == sorted(note.index(t) for t in order)
     assert "- `manifests/a.yaml:10:5` `file 000000000000000000000002` → `me/vol:c/{name}` " in note
-    assert "(copy): **1 to copy (15 GB)**" in note
+    assert "(`copy`): **1 to copy (15 GB)**" in note
     assert "- `!` `data/f1.bam` → `me/vol:m/f1.bam` (1.2 TB)\n" in note
     assert "**not-found** `file 000000000000000000000006 not found" in note
     assert "at `manifests/a.yaml:42:5`" in note
@@ -180,10 +180,11 @@ def assert_agree(plan: Plan) -> None:
     assert f"**{summary_line(plan)}**" in note
     for row in plan.declarations:
         selector = f"{row.declared_at} {row.selector} -> {row.volume}:{row.location}"
-        assert f"{selector} [{row.mode.value}] {row_counts(row)}" in text
+        assert f"{selector} [{row_how(row)}] {row_counts(row)}" in text
         assert (
             f"- {code(row.declared_at)} {code(row.selector)} → "
-            f"{code(f'{row.volume}:{row.location}')} ({row.mode.value}): **{row_counts(row)}**"
+            f"{code(f'{row.volume}:{row.location}')} ({code(row_how(row))}): "
+            f"**{row_counts(row)}**"
         ) in note
     rows = [line for line in note.splitlines() if line.startswith("- `manifests/")]
     assert len(rows) == len(plan.declarations)
