@@ -1,6 +1,6 @@
 """The clouds a volume can live in: one table that every layer of the client side reads.
 
-A volume's `service.type` names its cloud (`sbg-api.md`): the planner reads here how a file's
+A volume's `service.type` names its cloud (`docs/api.md`): the planner reads here how a file's
 `hosted_on_locations` spells that cloud (a file hosted only elsewhere cannot be exported there),
 the scheme of the object URIs it shows, and whether bulk exports may write there at all (not to
 Google Cloud Storage). Supporting another cloud starts with a row here. The module imports

@@ -1,4 +1,4 @@
-"""The API's limits per call (`sbg-api.md`), one home for the whole client side.
+"""The API's limits per call (`docs/api.md`), one home for the whole client side.
 
 A request body carries at most 100 entries (bulk gets and bulk export creates) and a list page
 at most 100 resources. The planner's call estimate, the client's chunking, the apply engine's

@@ -1,6 +1,6 @@
 """The client side depends on no sandbox-only behaviour: it classifies API errors by HTTP status
 and the two documented codes only (0 with 503: maintenance; 1000 with 429: rate limit), as
-sbg-api.md says, and never imports the sandbox. A code the client matched on would work
+docs/api.md says, and never imports the sandbox. A code the client matched on would work
 against the sandbox and fail on a platform that answers differently."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The HTTP client of the Seven Bridges API v2 (see /work/shared/sbg-api.md): configuration,
+"""The HTTP client of the Seven Bridges API v2 (see docs/api.md): configuration,
 transport (sessions, TLS, pacing, retries, error translation), pagination, typed resources."""
 
 from __future__ import annotations

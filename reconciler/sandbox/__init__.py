@@ -1,4 +1,4 @@
-"""The sandbox: a local, faithful emulator of the Seven Bridges API v2 subset in `sbg-api.md`.
+"""The sandbox: a local, faithful emulator of the Seven Bridges API v2 subset in `docs/api.md`.
 
 It is an independent implementation of that contract and imports nothing from the client side.
 

@@ -1,5 +1,5 @@
 """`POST /v2/files/search[?limit=N&cont_token=T]`, body `{"query": "..."}`: the platform's search
-(sbg-api.md, "Search"), in the language of search_query.py over the index of search_index.py.
+(docs/api.md, "Search"), in the language of search_query.py over the index of search_index.py.
 
 The answer is `{"count", "cont_token", "result_set": [{"id", "name", "type", "metadata",
 "tags"}, ...]}`, `cont_token` null on the last page. The sandbox's readings where the contract

@@ -1,7 +1,7 @@
 """The request pipeline, independent of the socket: latency, auth, rate limit, maintenance,
 routing, injected 5xx, the endpoint, and the error body for whatever went wrong.
 
-Order matters and follows sbg-api.md: a 401 is answered before the rate limit counts (it does
+Order matters and follows docs/api.md: a 401 is answered before the rate limit counts (it does
 not count); `GET /v2/rate_limit` answers the quota without counting; every other authenticated
 call counts, 429s included.
 """
@@ -72,8 +72,8 @@ class App:
         if method != "GET":
             failure = ApiFailure(405, errors.METHOD_NOT_ALLOWED, f"{method} is not allowed here")
             return _failure(failure, quota.headers())
-        # `reset` as sevenbridges-python reads it (a DateTimeField, sbg-api.md: "read its
-        # models when in doubt"); the X-RateLimit-Reset header keeps Unix seconds.
+        # `reset` as sevenbridges-python reads it (a DateTimeField in its models, the client
+        # docs/api.md is written from); the X-RateLimit-Reset header keeps Unix seconds.
         rate = {"limit": quota.limit, "remaining": quota.remaining, "reset": iso(quota.reset)}
         # The sandbox runs no tasks: no instance is ever in use.
         body = {"rate": rate, "instance_limit": {"limit": 0, "remaining": 0}}

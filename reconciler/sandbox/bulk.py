@@ -1,7 +1,7 @@
 """Bulk calls: the bounded list in the request body, and one answer item per entry.
 
 An answer item is `{"resource": ...}` or `{"error": <the error body>}`, in the order of the
-request, and the call itself answers 200 even when every item failed (sbg-api.md, "Bulk calls").
+request, and the call itself answers 200 even when every item failed (docs/api.md, "Bulk calls").
 """
 
 from __future__ import annotations

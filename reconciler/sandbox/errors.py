@@ -48,7 +48,7 @@ class ApiFailure(SandboxError):
         }
 
 
-# The platform's published status codes (sbg-api.md, "Errors"): the sandbox answers with the
+# The platform's published status codes (docs/api.md, "Errors"): the sandbox answers with the
 # one that fits, so what a user reads here is what the platform would say.
 MAINTENANCE = 0
 RATE_LIMITED = 1000

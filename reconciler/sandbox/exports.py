@@ -1,6 +1,6 @@
 """Export jobs: the per-item rules that accept or refuse an item, and what a finished job does.
 
-An item is checked against the state at creation time (sbg-api.md): the file (exists and in
+An item is checked against the state at creation time (docs/api.md): the file (exists and in
 reach, not a folder, not an alias, not public), the volume (exists and in reach, active, RW,
 not GCS, same location as the project), the key (at most 1,024 bytes with the volume's
 prefix), the properties (encryption, canned ACL, storage class) and the destination (free, or

@@ -1,4 +1,4 @@
-"""The search's query language (sbg-api.md, "Search"): text in, a `SearchQuery` out, or a 400
+"""The search's query language (docs/api.md, "Search"): text in, a `SearchQuery` out, or a 400
 (code 90000) that says at which character the text stopped making sense and what could have
 come there.
 

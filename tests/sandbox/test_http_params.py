@@ -1,4 +1,4 @@
-"""Every parameter sbg-api.md names, observed over HTTP with requests."""
+"""Every parameter docs/api.md names, observed over HTTP with requests."""
 
 from __future__ import annotations
 
