@@ -30,7 +30,7 @@ from reconciler.manifest.models import (
     ManifestSet,
     Position,
 )
-from reconciler.manifest.parse import parse_manifest_text
+from reconciler.manifest.parse import parse_manifest
 from reconciler.manifest.positions import MapPos, Problem, key_position, unpack
 
 DEFAULT_PATH = Path("manifests")
@@ -195,7 +195,7 @@ def load_one(
 
 def load_text(text: str, *, file: str) -> tuple[LoadedManifest | None, list[Diagnostic]]:
     """Parse, validate and check the text of one manifest named `file`."""
-    parsed = parse_manifest_text(text)
+    parsed = parse_manifest(text)
     problems = list(parsed.problems)
     if any(p.rule not in ("duplicate-key",) for p in problems):
         return None, [_diagnostic(file, p) for p in problems]
