@@ -27,6 +27,8 @@ _INVISIBLE_CATEGORIES = ("Cf", "Zl", "Zp")
 def _control_character(text: str) -> str | None:
     """The first control or invisible character (C0, DEL, C1, `_INVISIBLE_CATEGORIES`): they
     make the object key differ from what a reviewer reads."""
+    if text.isprintable():  # they are all "Other" or "Separator", which Python calls unprintable
+        return None
     for char in text:
         code = ord(char)
         if (
@@ -46,6 +48,8 @@ def _segment_problem(text: str, what: str) -> str | None:
     control = _control_character(text)
     if control:
         return f"{what} holds the control character {control}: remove it"
+    if text and "//" not in text and "/." not in text and text[0] != "." and text[-1] != "/":
+        return None  # no empty segment, and none that is `.` or `..`
     for segment in text.split("/"):
         if segment == "":
             return f"{what} has an empty folder name (// or a trailing /): remove it"
@@ -62,7 +66,7 @@ def location_problems(location: str) -> list[tuple[str, str]]:
     problem = _segment_problem(location, "location")
     if problem:
         found.append(("location", problem))
-    size = len(location.encode("utf-8"))
+    size = len(location) if location.isascii() else len(location.encode("utf-8"))
     if size > MAX_LOCATION_BYTES:
         found.append(
             (
