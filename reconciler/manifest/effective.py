@@ -5,7 +5,8 @@ old manifest versions (`gitops.declarations`) applies them to raw YAML.
 An entry's keys override the defaults' keys (`discovery` too, which only glob entries use);
 `properties` merge key by key (only the keys a mapping actually sets count, which is what
 `model_fields_set` tells). Metadata filter values become strings, the way the API stores
-metadata.
+metadata. A plain entry (see `entries`) gets what a model of it would get: no filters, and the
+properties it inherits, shared by all such entries of the manifest.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TypeVar
 
+from reconciler.manifest.entries import MODES, OVERWRITES, SELECTORS, Entries
 from reconciler.manifest.models import (
     Discovery,
     ExportEntry,
@@ -25,7 +27,7 @@ from reconciler.manifest.models import (
     Properties,
     export_properties,
 )
-from reconciler.manifest.positions import MapPos, SeqPos, start_of, unpack
+from reconciler.manifest.positions import MapPos, start_of, unpack
 
 _T = TypeVar("_T")
 _V = TypeVar("_V")
@@ -81,8 +83,9 @@ def _position(file: str, packed: int) -> Position:
     return Position(file, line, column)
 
 
-def export_rules(manifest: Manifest, positions: MapPos, *, file: str) -> tuple[ExportRule, ...]:
-    """The effective rules of one valid manifest; `positions` is its parsed position tree."""
+def export_rules(manifest: Manifest, entries: Entries, *, file: str) -> tuple[ExportRule, ...]:
+    """The effective rules of one valid manifest: `manifest` is its header (the model of the
+    document without its entries), `entries` the entries kept while it was parsed."""
     defaults = manifest.defaults
     default_volume = defaults.volume if defaults else None
     default_mode = defaults.mode if defaults else None
@@ -91,26 +94,74 @@ def export_rules(manifest: Manifest, positions: MapPos, *, file: str) -> tuple[E
     default_discovery = defaults.discovery if defaults else None
     # Most entries of a big manifest inherit the same properties: share one object.
     inherited = merge_properties(default_props)
-    entries_pos = positions.values["exports"]
-    assert isinstance(entries_pos, SeqPos)
+    discovery = setting(None, default_discovery, UNSAID_DISCOVERY)
+    project, platform = manifest.project, manifest.platform
     rules = []
-    for index, entry in enumerate(manifest.exports):
-        entry_pos = entries_pos.items[index]
-        assert isinstance(entry_pos, MapPos)
+    rows = zip(
+        entries.kinds,
+        entries.selectors,
+        entries.locations,
+        entries.at,
+        entries.location_at,
+        entries.volumes,
+        entries.modes,
+        entries.overwrites,
+        strict=True,
+    )
+    for index, (
+        kind,
+        selector,
+        location,
+        at,
+        location_at,
+        own_volume,
+        mode,
+        overwrite,
+    ) in enumerate(rows):
+        if kind == 0:
+            whole = entries.whole[index]
+            entry = whole.model
+            assert entry is not None and isinstance(whole.positions, MapPos)
+            rules.append(
+                _rule(
+                    manifest,
+                    entry,
+                    index=index,
+                    file=file,
+                    entry_pos=whole.positions,
+                    volume=setting(entry.volume, default_volume, None),
+                    mode=setting(entry.mode, default_mode, UNSAID_MODE),
+                    overwrite=setting(entry.overwrite, default_overwrite, UNSAID_OVERWRITE),
+                    discovery=setting(entry.discovery, default_discovery, UNSAID_DISCOVERY),
+                    properties=merge_properties(default_props, entry.properties)
+                    if entry.properties is not None
+                    else inherited,
+                )
+            )
+            continue
+        volume = setting(own_volume, default_volume, None)
+        # The loader refuses a manifest with an entry lacking a volume before getting here.
+        assert volume is not None and selector is not None and location is not None
         rules.append(
-            _rule(
-                manifest,
-                entry,
+            ExportRule(
+                manifest=file,
                 index=index,
-                file=file,
-                entry_pos=entry_pos,
-                volume=setting(entry.volume, default_volume, None),
-                mode=setting(entry.mode, default_mode, UNSAID_MODE),
-                overwrite=setting(entry.overwrite, default_overwrite, UNSAID_OVERWRITE),
-                discovery=setting(entry.discovery, default_discovery, UNSAID_DISCOVERY),
-                properties=merge_properties(default_props, entry.properties)
-                if entry.properties is not None
-                else inherited,
+                project=project,
+                platform=platform,
+                kind=SELECTORS[kind],  # type: ignore[arg-type]
+                selector=selector,
+                exclude=(),
+                where_metadata=(),
+                where_tags=(),
+                allow_empty=False,
+                location=location,
+                volume=volume,
+                mode=setting(MODES[mode], default_mode, UNSAID_MODE),
+                overwrite=setting(OVERWRITES[overwrite], default_overwrite, UNSAID_OVERWRITE),
+                properties=inherited,
+                declared_at=_position(file, at),
+                location_at=_position(file, location_at),
+                discovery=discovery,
             )
         )
     return tuple(rules)
