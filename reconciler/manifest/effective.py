@@ -27,7 +27,7 @@ from reconciler.manifest.models import (
     Properties,
     export_properties,
 )
-from reconciler.manifest.positions import MapPos, start_of, unpack
+from reconciler.manifest.positions import COLUMN_BITS, COLUMN_MASK, MapPos, start_of, unpack
 
 _T = TypeVar("_T")
 _V = TypeVar("_V")
@@ -142,26 +142,28 @@ def export_rules(manifest: Manifest, entries: Entries, *, file: str) -> tuple[Ex
         volume = setting(own_volume, default_volume, None)
         # The loader refuses a manifest with an entry lacking a volume before getting here.
         assert volume is not None and selector is not None and location is not None
+        # By position, in the order of ExportRule's fields (`_rule` names them): a million
+        # rules are built here, and keywords cost a second of that.
         rules.append(
             ExportRule(
-                manifest=file,
-                index=index,
-                project=project,
-                platform=platform,
-                kind=SELECTORS[kind],  # type: ignore[arg-type]
-                selector=selector,
-                exclude=(),
-                where_metadata=(),
-                where_tags=(),
-                allow_empty=False,
-                location=location,
-                volume=volume,
-                mode=setting(MODES[mode], default_mode, UNSAID_MODE),
-                overwrite=setting(OVERWRITES[overwrite], default_overwrite, UNSAID_OVERWRITE),
-                properties=inherited,
-                declared_at=_position(file, at),
-                location_at=_position(file, location_at),
-                discovery=discovery,
+                file,
+                index,
+                project,
+                platform,
+                SELECTORS[kind],  # type: ignore[arg-type]
+                selector,
+                (),  # exclude
+                (),  # where_metadata
+                (),  # where_tags
+                False,  # allow_empty
+                location,
+                volume,
+                setting(MODES[mode], default_mode, UNSAID_MODE),
+                setting(OVERWRITES[overwrite], default_overwrite, UNSAID_OVERWRITE),
+                inherited,
+                Position(file, (at >> COLUMN_BITS) + 1, (at & COLUMN_MASK) + 1),  # unpack
+                Position(file, (location_at >> COLUMN_BITS) + 1, (location_at & COLUMN_MASK) + 1),
+                discovery,
             )
         )
     return tuple(rules)

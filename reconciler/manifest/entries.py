@@ -111,20 +111,22 @@ class Entries:
             selector = value[name]
             if type(selector) is not str or selector_problem(name, selector) is not None:
                 return False
-        volume = value.get("volume")
-        if volume is not None:
-            if type(volume) is not str or _OWNER_NAME.fullmatch(volume) is None:
+        volume = mode = overwrite = None
+        if len(value) > 2:  # more than a selector and a location
+            volume = value.get("volume")
+            if volume is not None:
+                if type(volume) is not str or _OWNER_NAME.fullmatch(volume) is None:
+                    return False
+                volume = self._names.setdefault(volume, volume)
+            mode = value.get("mode")
+            if mode is not None and (type(mode) is not str or mode not in _MODE_CODES):
                 return False
-            volume = self._names.setdefault(volume, volume)
-        mode = value.get("mode")
-        if mode is not None and (type(mode) is not str or mode not in _MODE_CODES):
-            return False
-        overwrite = value.get("overwrite")
-        if overwrite is not None and type(overwrite) is not bool:
-            return False
-        description = value.get("description")
-        if description is not None and type(description) is not str:
-            return False
+            overwrite = value.get("overwrite")
+            if overwrite is not None and type(overwrite) is not bool:
+                return False
+            description = value.get("description")
+            if description is not None and type(description) is not str:
+                return False
         self.kinds.append(kind)
         self.selectors.append(selector)
         self.locations.append(location)

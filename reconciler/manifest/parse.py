@@ -247,6 +247,12 @@ def _build(events: Iterable[Any], result: Parsed, sink: EntrySink | None) -> Non
 
     for event in events:
         kind = type(event)
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
+            container, pos, _, _, size, anchor, start, _ = stack.pop()
+            if anchor is not None:
+                anchors[anchor] = (container, pos, size)
+            attach(container, pos, start, size)
+            continue
         mark = event.start_mark
         column = mark.column
         at = (mark.line << 24) | column if column < 16777216 else pack(mark.line, column)
@@ -257,6 +263,24 @@ def _build(events: Iterable[Any], result: Parsed, sink: EntrySink | None) -> Non
                 value = _scalar(event, at)
             if event.anchor is not None:
                 anchors[event.anchor] = (value, at, 1)
+            frame = stack[-1] if stack else None
+            if frame is not None and type(frame[0]) is dict:
+                # The common case inline (a key, or a value whose key is new); `attach` does
+                # the same with every check.
+                key = frame[2]
+                if key is None:
+                    if type(value) is str and value != "<<":
+                        frame[2], frame[3] = value, at
+                        frame[4] += 1
+                        continue
+                elif key not in frame[0]:
+                    frame[0][key] = value
+                    positions = frame[1]
+                    positions.keys[key] = frame[3]
+                    positions.values[key] = at
+                    frame[2] = None
+                    frame[4] += 1
+                    continue
             attach(value, at, at, 1)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if event.tag is not None and str(event.tag) not in _COLLECTION_TAGS:
@@ -287,11 +311,6 @@ def _build(events: Iterable[Any], result: Parsed, sink: EntrySink | None) -> Non
                 stack.append([[], SeqPos(at), None, 0, 1, anchor, at, sink])
             else:
                 stack.append([[], SeqPos(at), None, 0, 1, anchor, at, None])
-        elif kind is MappingEndEvent or kind is SequenceEndEvent:
-            container, pos, _, _, size, anchor, start, _ = stack.pop()
-            if anchor is not None:
-                anchors[anchor] = (container, pos, size)
-            attach(container, pos, start, size)
         elif kind is AliasEvent:
             if event.anchor not in anchors:
                 raise _Refused(
