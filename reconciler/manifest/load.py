@@ -1,9 +1,15 @@
 """Find, read, parse, validate and check manifests: the one entry point is `load_manifests`.
 
 Files: every `.yaml`/`.yml` under the given paths, recursively, in a stable order. A symlink
-(to a file or a folder) whose target leaves the root is refused, and so are files over 64 MiB
+(to a file or a folder) whose target leaves the root is refused, and so are files over 256 MiB
 and text that is not UTF-8. All problems of all files are collected and raised together as one
 `ManifestError`, so a user fixes everything in one round.
+
+The limit: a manifest listing 1,000,000 files by ID with locations like
+`results/batch0123/sample0123456/s0123456.bam` is about 100 MB, and loading takes about seven
+times a manifest's size (most of it the rules, which the plan is made of). 256 MiB leaves room
+for locations two and a half times as long; beyond it, loading alone would near the 2 GiB a
+plan of 1,000,000 files is held to.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from reconciler.manifest.lookalike import lookalike_warnings
 from reconciler.manifest.models import LoadedManifest, ManifestSet
 
 DEFAULT_PATH = Path("manifests")
-MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 SUFFIXES = (".yaml", ".yml")
 
 

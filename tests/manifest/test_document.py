@@ -19,7 +19,7 @@ DEFAULTS = "defaults:\n  volume: lab/out\n  mode: copy\n"
 def _entries(count: int, *, bad_at: int | None = None) -> str:
     return "exports:\n" + "".join(
         f"  - file: 5f0c{i:020x}\n    location: "
-        + ("" if i == bad_at else f"results/batch{i // 1000:04d}/s{i:07d}.bam")
+        + ('""' if i == bad_at else f"results/batch{i // 1000:04d}/s{i:07d}.bam")
         + "\n"
         for i in range(count)
     )
@@ -29,6 +29,24 @@ def _write(folder: Path, text: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "m.yaml").write_text(text, encoding="utf-8")
     return folder
+
+
+@pytest.mark.slow
+def test_an_error_in_the_last_of_a_million_entries_is_reported_at_its_line(
+    tmp_path: Path,
+) -> None:
+    count = 1_000_000
+    folder = _write(tmp_path, HEADER + DEFAULTS + _entries(count, bad_at=count - 1))
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([folder], root=folder)
+    (diagnostic,) = caught.value.diagnostics
+    first_entry_line = (HEADER + DEFAULTS).count("\n") + 2
+    assert (diagnostic.line, diagnostic.column, diagnostic.rule) == (
+        first_entry_line + 2 * (count - 1) + 1,
+        15,
+        "location",
+    )
+    assert diagnostic.message.startswith("exports[999999]: location is empty")
 
 
 def test_defaults_and_header_after_a_big_exports_list_apply_to_every_entry(
