@@ -96,6 +96,9 @@ def export_rules(manifest: Manifest, entries: Entries, *, file: str) -> tuple[Ex
     inherited = merge_properties(default_props)
     discovery = setting(None, default_discovery, UNSAID_DISCOVERY)
     project, platform = manifest.project, manifest.platform
+    # What the codes of a plain row's mode and overwrite come to here, the defaults applied.
+    modes = [setting(mode, default_mode, UNSAID_MODE) for mode in MODES]
+    overwrites = [setting(over, default_overwrite, UNSAID_OVERWRITE) for over in OVERWRITES]
     rules = []
     rows = zip(
         entries.kinds,
@@ -139,7 +142,7 @@ def export_rules(manifest: Manifest, entries: Entries, *, file: str) -> tuple[Ex
                 )
             )
             continue
-        volume = setting(own_volume, default_volume, None)
+        volume = own_volume if own_volume is not None else default_volume  # setting()
         # The loader refuses a manifest with an entry lacking a volume before getting here.
         assert volume is not None and selector is not None and location is not None
         # By position, in the order of ExportRule's fields (`_rule` names them): a million
@@ -158,8 +161,8 @@ def export_rules(manifest: Manifest, entries: Entries, *, file: str) -> tuple[Ex
                 False,  # allow_empty
                 location,
                 volume,
-                setting(MODES[mode], default_mode, UNSAID_MODE),
-                setting(OVERWRITES[overwrite], default_overwrite, UNSAID_OVERWRITE),
+                modes[mode],
+                overwrites[overwrite],
                 inherited,
                 Position(file, (at >> COLUMN_BITS) + 1, (at & COLUMN_MASK) + 1),  # unpack
                 Position(file, (location_at >> COLUMN_BITS) + 1, (location_at & COLUMN_MASK) + 1),

@@ -257,10 +257,16 @@ def _build(events: Iterable[Any], result: Parsed, sink: EntrySink | None) -> Non
         column = mark.column
         at = (mark.line << 24) | column if column < 16777216 else pack(mark.line, column)
         if kind is ScalarEvent:
-            if event.tag is None:
-                value = resolve_plain(event.value) if event.implicit[0] else event.value
-            else:
+            if event.tag is not None:
                 value = _scalar(event, at)
+            elif event.implicit[0]:  # resolve_plain, without a call for plain text
+                value = event.value
+                if value in _WORDS:
+                    value = _WORDS[value]
+                elif value[0] in _NUMBER_START:
+                    value = resolve_plain(value)
+            else:
+                value = event.value
             if event.anchor is not None:
                 anchors[event.anchor] = (value, at, 1)
             frame = stack[-1] if stack else None
@@ -303,7 +309,7 @@ def _build(events: Iterable[Any], result: Parsed, sink: EntrySink | None) -> Non
                 )
             anchor = event.anchor
             if kind is MappingStartEvent:
-                stack.append([{}, MapPos(at), None, 0, 1, anchor, at, None])
+                stack.append([{}, MapPos(at, {}, {}), None, 0, 1, anchor, at, None])
             elif streams(anchor):
                 assert sink is not None
                 sink.begin(stack[0][0])
