@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TypeVar
 
-from reconciler.manifest.entries import MODES, OVERWRITES, SELECTORS, Entries
+from reconciler.manifest.entries import MODES, OVERWRITES, SELECTORS, Entries, Settings
 from reconciler.manifest.models import (
     Discovery,
     ExportEntry,
@@ -99,6 +99,8 @@ def export_rules(manifest: Manifest, entries: Entries, *, file: str) -> tuple[Ex
     # What the codes of a plain row's mode and overwrite come to here, the defaults applied.
     modes = [setting(mode, default_mode, UNSAID_MODE) for mode in MODES]
     overwrites = [setting(over, default_overwrite, UNSAID_OVERWRITE) for over in OVERWRITES]
+    # And what a plain row's properties come to, once per set of them.
+    merged: dict[Settings | None, ExportProperties] = {None: inherited}
     rules = []
     rows = zip(
         entries.kinds,
@@ -109,6 +111,7 @@ def export_rules(manifest: Manifest, entries: Entries, *, file: str) -> tuple[Ex
         entries.volumes,
         entries.modes,
         entries.overwrites,
+        entries.properties,
         strict=True,
     )
     for index, (
@@ -120,6 +123,7 @@ def export_rules(manifest: Manifest, entries: Entries, *, file: str) -> tuple[Ex
         own_volume,
         mode,
         overwrite,
+        own_properties,
     ) in enumerate(rows):
         if kind == 0:
             whole = entries.whole[index]
@@ -143,6 +147,11 @@ def export_rules(manifest: Manifest, entries: Entries, *, file: str) -> tuple[Ex
             )
             continue
         volume = own_volume if own_volume is not None else default_volume  # setting()
+        properties = merged.get(own_properties)
+        if properties is None:
+            properties = merged[own_properties] = merge_properties(
+                default_props, Properties.model_validate(dict(own_properties or ()))
+            )
         # The loader refuses a manifest with an entry lacking a volume before getting here.
         assert volume is not None and selector is not None and location is not None
         # By position, in the order of ExportRule's fields (`_rule` names them): a million
@@ -163,7 +172,7 @@ def export_rules(manifest: Manifest, entries: Entries, *, file: str) -> tuple[Ex
                 volume,
                 modes[mode],
                 overwrites[overwrite],
-                inherited,
+                properties,
                 Position(file, (at >> COLUMN_BITS) + 1, (at & COLUMN_MASK) + 1),  # unpack
                 Position(file, (location_at >> COLUMN_BITS) + 1, (location_at & COLUMN_MASK) + 1),
                 discovery,

@@ -1,8 +1,10 @@
 """The entries of `exports`, kept one at a time as the parser completes them (see `parse`).
 
 Nearly every entry of a big manifest is plain: a `file`, `path` or `glob`, a `location`, and
-perhaps `volume`, `mode`, `overwrite` and `description`, each of the type and shape the model
-wants, with nothing for `checks` to say about its selector or location. Such an entry is
+perhaps `volume`, `mode`, `overwrite`, `description` and `properties` naming only a canned ACL
+or a storage class (the encryption keys take part in the KMS check, which needs their
+positions), each of the type and shape the model wants, with nothing for `checks` to say
+about its selector or location. Such an entry is
 recognised here without pydantic and kept as one row of a few columns: some forty bytes besides
 its selector and location, where the entry as parsed, its positions and its model took over a
 kilobyte. Any other entry is kept whole, with what the model `ExportEntry` made of it, so that
@@ -22,13 +24,28 @@ from pydantic_core import ErrorDetails
 
 from reconciler.manifest.checks import location_problems, selector_problem
 from reconciler.manifest.digest import StreamedDigest
-from reconciler.manifest.models import FILE_ID_PATTERN, OWNER_NAME_PATTERN, ExportEntry, Mode
+from reconciler.manifest.models import (
+    CANNED_ACLS,
+    FILE_ID_PATTERN,
+    OWNER_NAME_PATTERN,
+    STORAGE_CLASSES,
+    ExportEntry,
+    Mode,
+)
 from reconciler.manifest.positions import MapPos, Pos, start_of
 
-# The keys a plain entry may have; any other (`properties`, the glob filters) takes the model.
+# The keys a plain entry may have; any other (the glob filters) takes the model.
 PLAIN_KEYS = frozenset(
-    ("file", "path", "glob", "location", "volume", "mode", "overwrite", "description")
+    (
+        *("file", "path", "glob", "location"),
+        *("volume", "mode", "overwrite", "description", "properties"),
+    )
 )
+# The properties a plain entry may set, with the values the model accepts (or null).
+PLAIN_PROPERTIES = {
+    "aws_canned_acl": frozenset(CANNED_ACLS),
+    "aws_storage_class": frozenset(STORAGE_CLASSES),
+}
 SELECTORS = ("", "file", "path", "glob")  # by the code in `Entries.kinds`; 0: kept whole
 MODES = (None, Mode.MOVE, Mode.COPY)  # by the code in `Entries.modes`; None: not said
 OVERWRITES = (None, False, True)  # by the code in `Entries.overwrites`
@@ -42,6 +59,9 @@ def _whole_match(pattern: str) -> re.Pattern[str]:
 
 _FILE_ID = _whole_match(FILE_ID_PATTERN)
 _OWNER_NAME = _whole_match(OWNER_NAME_PATTERN)
+
+
+Settings = tuple[tuple[str, str | None], ...]  # (key, value) as set, in key order
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +91,11 @@ class Entries:
         self.volumes: list[str | None] = []  # its own volume
         self.modes = bytearray()  # MODES
         self.overwrites = bytearray()  # OVERWRITES
+        self.properties: list[Settings | None] = []  # the properties it sets
         self.whole: dict[int, WholeEntry] = {}
-        self._names: dict[str, str] = {}  # one string per volume name, however many name it
+        # One object per volume name and per set of properties, however many entries say it.
+        self._names: dict[str, str] = {}
+        self._settings: dict[Settings, Settings] = {}
 
     def begin(self, header: dict[str, Any]) -> None:
         if self.digest is not None:
@@ -111,7 +134,7 @@ class Entries:
             selector = value[name]
             if type(selector) is not str or selector_problem(name, selector) is not None:
                 return False
-        volume = mode = overwrite = None
+        volume = mode = overwrite = properties = None
         if len(value) > 2:  # more than a selector and a location
             volume = value.get("volume")
             if volume is not None:
@@ -127,6 +150,10 @@ class Entries:
             description = value.get("description")
             if description is not None and type(description) is not str:
                 return False
+            if "properties" in value:
+                properties = self._plain_properties(value["properties"])
+                if properties is None:
+                    return False
         self.kinds.append(kind)
         self.selectors.append(selector)
         self.locations.append(location)
@@ -135,7 +162,21 @@ class Entries:
         self.volumes.append(volume)
         self.modes.append(0 if mode is None else _MODE_CODES[mode])
         self.overwrites.append(0 if overwrite is None else 2 if overwrite else 1)
+        self.properties.append(properties)
         return True
+
+    def _plain_properties(self, properties: Any) -> Settings | None:
+        """What a plain entry's `properties` set, or None when the model must judge them."""
+        if type(properties) is not dict:
+            return None
+        for key, value in properties.items():
+            allowed = PLAIN_PROPERTIES.get(key)
+            if allowed is None:
+                return None
+            if value is not None and (type(value) is not str or value not in allowed):
+                return None
+        settings = tuple(sorted(properties.items()))
+        return self._settings.setdefault(settings, settings)
 
     def _whole(self, value: Any, pos: Pos) -> None:
         try:
@@ -151,3 +192,4 @@ class Entries:
         self.volumes.append(None)
         self.modes.append(0)
         self.overwrites.append(0)
+        self.properties.append(None)

@@ -27,13 +27,28 @@ VALUES: dict[str, list[Any]] = {
     "mode": ["move", "copy", "MOVE", None, True],
     "overwrite": [True, False, None, "true", 0],
     "description": ["d", None, 1],
-    "properties": [{"aws_storage_class": "GLACIER"}, {"sse_aws_kms_key_id": "k"}, None],
+    "properties": [
+        {"aws_storage_class": "GLACIER"},
+        {"aws_canned_acl": "private", "aws_storage_class": None},
+        {"aws_storage_class": "glacier"},
+        {"aws_canned_acl": 1},
+        {},
+        {"sse_aws_kms_key_id": "k"},
+        {"sse_algorithm": "AES256"},
+        None,
+        [],
+    ],
     "discovery": ["search"],
     "exclude": [["x"]],
     "overwrit": [True],
 }
 DEFAULTS = [
     None,
+    {
+        "volume": "lab/out",
+        "properties": {"aws_storage_class": "STANDARD_IA", "aws_canned_acl": "private"},
+    },
+    {"volume": "lab/out", "properties": {"sse_algorithm": "aws:kms", "sse_aws_kms_key_id": "k"}},
     {"volume": "lab/out"},
     {"volume": "lab/out", "mode": "copy", "overwrite": True, "discovery": "search"},
     {"volume": "lab/out", "properties": {"sse_aws_kms_key_id": "k"}},
@@ -55,6 +70,9 @@ plain_entry = st.fixed_dictionaries(
         "mode": st.sampled_from(["move", "copy", None]),
         "overwrite": st.sampled_from([True, False, None]),
         "description": st.just("d"),
+        "properties": st.sampled_from(
+            [{"aws_storage_class": "GLACIER"}, {"aws_canned_acl": None}, {}]
+        ),
     },
 )
 
@@ -112,9 +130,11 @@ def test_a_plain_entry_is_a_row_and_the_others_are_kept_whole() -> None:
     plain = {"file": FILE_ID, "location": "a/b", "mode": "copy", "volume": "lab/v"}
     at = MapPos(5 << 24, values={"location": (6 << 24) | 14})
     kept.take(plain, at)
-    kept.take({**plain, "properties": {"aws_canned_acl": "private"}}, at)
+    kept.take({**plain, "properties": {"sse_algorithm": "aws:kms"}}, at)
     kept.take({**plain, "mode": "moev"}, at)
-    assert kept.count == 3 and list(kept.kinds) == [1, 0, 0]
+    kept.take({**plain, "properties": {"aws_storage_class": "GLACIER", "aws_canned_acl": None}}, at)
+    assert kept.count == 4 and list(kept.kinds) == [1, 0, 0, 1]
+    assert kept.properties[3] == (("aws_canned_acl", None), ("aws_storage_class", "GLACIER"))
     assert (kept.selectors[0], kept.locations[0], kept.volumes[0]) == (FILE_ID, "a/b", "lab/v")
     assert (kept.at[0], kept.location_at[0], kept.modes[0]) == (5 << 24, (6 << 24) | 14, 2)
     assert kept.whole[1].model is not None and not kept.whole[1].errors
