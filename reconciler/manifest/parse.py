@@ -257,7 +257,8 @@ def _build(events: Iterable[Any], result: Parsed, sink: EntrySink | None) -> Non
         column = mark.column
         at = (mark.line << 24) | column if column < 16777216 else pack(mark.line, column)
         if kind is ScalarEvent:
-            if event.tag is not None:
+            # `ctag` is what the `tag` property converts, at the cost of a call per event.
+            if event.ctag is not None:
                 value = _scalar(event, at)
             elif event.implicit[0]:  # resolve_plain, without a call for plain text
                 value = event.value
@@ -289,7 +290,7 @@ def _build(events: Iterable[Any], result: Parsed, sink: EntrySink | None) -> Non
                     continue
             attach(value, at, at, 1)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
-            if event.tag is not None and str(event.tag) not in _COLLECTION_TAGS:
+            if event.ctag is not None and str(event.tag) not in _COLLECTION_TAGS:
                 raise _Refused(
                     Problem(
                         at,
