@@ -13,7 +13,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from reconciler.manifest import models
@@ -150,13 +150,6 @@ def _one(error: ErrorDetails, loc: Loc, inner: Loc, positions: Pos) -> Problem:
 
 def _at(node: Pos) -> int:
     return node if isinstance(node, int) else node.at
-
-
-def validation_problems(exc: ValidationError, positions: Pos) -> list[Problem]:
-    """One problem per offending place of one validation of the whole document."""
-    located = Located()
-    located.add(exc.errors(include_url=False), positions)
-    return located.problems()
 
 
 class Located:
