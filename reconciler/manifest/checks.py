@@ -3,18 +3,18 @@ placeholders, the KMS key after merging defaults, and a volume for every entry.
 
 They run on the plain data rather than on validated models so that one entry with a type error
 does not hide the problems of the 99,999 others: each rule looks only at values of the type it
-expects and leaves the rest to the type errors. Checks across entries and files (destinations,
-files declared twice) are in `conflicts.py`.
+expects and leaves the rest to the type errors. `EntryChecks` runs them an entry at a time, as
+the loader keeps entries, once the manifest's defaults are known. Checks across entries and
+files (destinations, files declared twice) are in `conflicts.py`.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
 from typing import Any
 
 from reconciler.manifest.placeholders import placeholder_problems
-from reconciler.manifest.positions import MapPos, Pos, Problem, dotted, start_of
+from reconciler.manifest.positions import MapPos, Problem, dotted, start_of
 
 MAX_LOCATION_BYTES = 1024
 
@@ -27,6 +27,8 @@ _INVISIBLE_CATEGORIES = ("Cf", "Zl", "Zp")
 def _control_character(text: str) -> str | None:
     """The first control or invisible character (C0, DEL, C1, `_INVISIBLE_CATEGORIES`): they
     make the object key differ from what a reviewer reads."""
+    if text.isprintable():  # they are all "Other" or "Separator", which Python calls unprintable
+        return None
     for char in text:
         code = ord(char)
         if (
@@ -46,6 +48,8 @@ def _segment_problem(text: str, what: str) -> str | None:
     control = _control_character(text)
     if control:
         return f"{what} holds the control character {control}: remove it"
+    if text and "//" not in text and "/." not in text and text[0] != "." and text[-1] != "/":
+        return None  # no empty segment, and none that is `.` or `..`
     for segment in text.split("/"):
         if segment == "":
             return f"{what} has an empty folder name (// or a trailing /): remove it"
@@ -54,15 +58,36 @@ def _segment_problem(text: str, what: str) -> str | None:
     return None
 
 
+def _plainly_fine(text: str) -> bool:
+    """What nearly every location and path is: printable ASCII of at most
+    `MAX_LOCATION_BYTES`, with no backslash, brace, `//` or `/.`, and neither a leading `/` or
+    `.` nor a trailing `/`. None of the rules below refuses such a text; this says so at once
+    (a million locations take the rules' longer way in seconds)."""
+    return (
+        0 < len(text) <= MAX_LOCATION_BYTES
+        and text.isascii()
+        and text.isprintable()
+        and text[0] not in "/."
+        and text[-1] != "/"
+        and "//" not in text
+        and "/." not in text
+        and "\\" not in text
+        and "{" not in text
+        and "}" not in text
+    )
+
+
 def location_problems(location: str) -> list[tuple[str, str]]:
     """(rule, message) for a location as written; empty when it is fine."""
+    if _plainly_fine(location):
+        return []
     if location == "":
         return [("location", "location is empty: give a path inside the volume")]
     found: list[tuple[str, str]] = []
     problem = _segment_problem(location, "location")
     if problem:
         found.append(("location", problem))
-    size = len(location.encode("utf-8"))
+    size = len(location) if location.isascii() else len(location.encode("utf-8"))
     if size > MAX_LOCATION_BYTES:
         found.append(
             (
@@ -76,25 +101,11 @@ def location_problems(location: str) -> list[tuple[str, str]]:
 
 def selector_problem(kind: str, value: str) -> str | None:
     """What is wrong with a `path` or `glob` selector as written, if anything."""
+    if _plainly_fine(value):
+        return None
     if value == "":
         return f"{kind} is empty: give a path inside the project"
     return _segment_problem(value, kind)
-
-
-def _entries(
-    data: dict[str, Any], positions: MapPos
-) -> Iterator[tuple[int, dict[str, Any], MapPos]]:
-    exports = data.get("exports")
-    exports_pos = positions.values.get("exports")
-    if (
-        not isinstance(exports, list)
-        or exports_pos is None
-        or isinstance(exports_pos, int | MapPos)
-    ):
-        return
-    for index, (entry, pos) in enumerate(zip(exports, exports_pos.items, strict=True)):
-        if isinstance(entry, dict) and isinstance(pos, MapPos):
-            yield index, entry, pos
 
 
 def _value_at(pos: MapPos, key: str) -> int:
@@ -108,16 +119,29 @@ def _sub(data: dict[str, Any], pos: MapPos, key: str) -> tuple[dict[str, Any], M
     return None
 
 
-def manifest_problems(data: Any, positions: Pos) -> list[Problem]:
-    """Every problem these rules find in one manifest's data."""
-    if not isinstance(data, dict) or not isinstance(positions, MapPos):
-        return []
-    problems: list[Problem] = []
-    defaults = _sub(data, positions, "defaults") or ({}, MapPos(positions.at))
-    default_volume = defaults[0].get("volume")
-    default_props = _sub(*defaults, "properties") or ({}, MapPos(defaults[1].at))
-    kms_reported_in_defaults = False
-    for index, entry, pos in _entries(data, positions):
+class EntryChecks:
+    """These rules for the entries of one manifest, an entry at a time and in order, given the
+    manifest's data without its entries (for its raw `defaults`)."""
+
+    def __init__(self, data: dict[str, Any], positions: MapPos) -> None:
+        defaults = _sub(data, positions, "defaults") or ({}, MapPos(positions.at))
+        self._default_volume = defaults[0].get("volume")
+        self._default_props = _sub(*defaults, "properties") or ({}, MapPos(defaults[1].at))
+        self._kms_reported_in_defaults = False
+        # What an entry without `properties` inherits: the defaults' own KMS problem, if any.
+        self._inherited_kms = _kms_problem("", ({}, MapPos(positions.at)), self._default_props)
+
+    @property
+    def plain_entries_pass(self) -> bool:
+        """Whether `plain` finds nothing whatever the entry: the defaults name a volume and
+        bring no KMS problem."""
+        return self._default_volume is not None and self._inherited_kms is None
+
+    def entry(self, index: int, entry: Any, pos: Any) -> list[Problem]:
+        """Every problem these rules find in the entry `exports[index]`."""
+        if not isinstance(entry, dict) or not isinstance(pos, MapPos):
+            return []
+        problems: list[Problem] = []
         where = dotted(("exports", index))
         for kind in ("path", "glob"):
             value = entry.get(kind)
@@ -131,25 +155,39 @@ def manifest_problems(data: Any, positions: Pos) -> list[Problem]:
         if isinstance(location, str):
             for rule, message in location_problems(location):
                 problems.append(Problem(_value_at(pos, "location"), f"{where}: {message}", rule))
-        if entry.get("volume") is None and default_volume is None:
-            problems.append(
-                Problem(
-                    pos.at,
-                    f"{where}: no `volume`: set one here or in `defaults`",
-                    "missing-volume",
-                )
-            )
+        if entry.get("volume") is None:
+            problems.extend(self._no_volume(index, pos.at))
         props = _sub(entry, pos, "properties") or ({}, MapPos(pos.at))
-        kms = _kms_problem(where, props, default_props)
-        if kms is not None:
-            if kms.rule == "kms-key-defaults":
-                # One report at the defaults, not one per inheriting entry.
-                if kms_reported_in_defaults:
-                    continue
-                kms_reported_in_defaults = True
-                kms = Problem(kms.at, kms.message, "kms-key")
-            problems.append(kms)
-    return problems
+        problems.extend(self._kms(where, props))
+        return problems
+
+    def plain(self, index: int, at: int, *, volume: bool) -> list[Problem]:
+        """`entry` for an entry at `at` whose selector and location are fine and that sets no
+        `properties`, so that only the defaults can make it wrong; `volume`: it names one."""
+        problems = [] if volume else self._no_volume(index, at)
+        if self._inherited_kms is not None and not self._kms_reported_in_defaults:
+            self._kms_reported_in_defaults = True
+            problems.append(Problem(self._inherited_kms.at, self._inherited_kms.message, "kms-key"))
+        return problems
+
+    def _no_volume(self, index: int, at: int) -> list[Problem]:
+        if self._default_volume is not None:
+            return []
+        where = dotted(("exports", index))
+        message = f"{where}: no `volume`: set one here or in `defaults`"
+        return [Problem(at, message, "missing-volume")]
+
+    def _kms(self, where: str, props: tuple[dict[str, Any], MapPos]) -> list[Problem]:
+        kms = _kms_problem(where, props, self._default_props)
+        if kms is None:
+            return []
+        if kms.rule == "kms-key-defaults":
+            # One report at the defaults, not one per inheriting entry.
+            if self._kms_reported_in_defaults:
+                return []
+            self._kms_reported_in_defaults = True
+            kms = Problem(kms.at, kms.message, "kms-key")
+        return [kms]
 
 
 def _kms_problem(

@@ -3,6 +3,10 @@ location) declared twice, and one file moved twice or declared in two projects.
 
 Only what is knowable offline: files named by ID or by literal path, and locations that need no
 project lookup to render. Globs are resolved by the planner, which applies the same rules.
+
+At 1,000,000 rules the tables are what costs: they are keyed by the rules' own strings, nested
+by volume and project (no key tuple per rule), and hold a file's one declaration as the rule
+itself, a list only for a file declared more than once.
 """
 
 from __future__ import annotations
@@ -27,23 +31,19 @@ def offline_destination(rule: ExportRule) -> str | None:
     return None
 
 
-def _file_key(rule: ExportRule) -> tuple[str, ...] | None:
-    if rule.kind == "file":
-        return ("file", rule.selector)
-    if rule.kind == "path":
-        return ("path", rule.project, rule.selector)
-    return None
-
-
 def conflict_diagnostics(rules: Iterable[ExportRule]) -> list[Diagnostic]:
     """Each conflict is reported at its second occurrence, naming the first."""
     found: list[Diagnostic] = []
-    destinations: dict[tuple[str, str], ExportRule] = {}
-    declared: dict[tuple[str, ...], list[tuple[ExportRule, str | None]]] = {}
+    destinations: dict[str, dict[str, ExportRule]] = {}  # volume -> destination -> first
+    by_id: dict[str, ExportRule | list[ExportRule]] = {}  # file ID -> declarations
+    by_path: dict[str, dict[str, ExportRule | list[ExportRule]]] = {}  # project -> path -> ...
     for rule in rules:
         destination = offline_destination(rule)
         if destination is not None:
-            first = destinations.setdefault((rule.volume, destination), rule)
+            at_volume = destinations.get(rule.volume)
+            if at_volume is None:
+                at_volume = destinations[rule.volume] = {}
+            first = at_volume.setdefault(destination, rule)
             if first is not rule:
                 at = rule.location_at
                 found.append(
@@ -57,17 +57,29 @@ def conflict_diagnostics(rules: Iterable[ExportRule]) -> list[Diagnostic]:
                     )
                 )
                 continue
-        key = _file_key(rule)
-        if key is None:
+        if rule.kind == "file":
+            declared = by_id
+        elif rule.kind == "path":
+            in_project = by_path.get(rule.project)
+            if in_project is None:
+                in_project = by_path[rule.project] = {}
+            declared = in_project
+        else:
             continue
-        earlier = declared.setdefault(key, [])
-        for other, other_destination in earlier:
-            message = _file_conflict(rule, destination, other, other_destination)
+        earlier = declared.setdefault(rule.selector, rule)
+        if earlier is rule:
+            continue
+        others = earlier if isinstance(earlier, list) else [earlier]
+        for other in others:
+            message = _file_conflict(rule, destination, other, offline_destination(other))
             if message:
                 at = rule.declared_at
                 found.append(Diagnostic(at.file, at.line, at.column, message, "file-conflict"))
                 break
-        earlier.append((rule, destination))
+        if isinstance(earlier, list):
+            earlier.append(rule)
+        else:
+            declared[rule.selector] = [earlier, rule]
     return found
 
 

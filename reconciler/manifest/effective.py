@@ -5,7 +5,8 @@ old manifest versions (`gitops.declarations`) applies them to raw YAML.
 An entry's keys override the defaults' keys (`discovery` too, which only glob entries use);
 `properties` merge key by key (only the keys a mapping actually sets count, which is what
 `model_fields_set` tells). Metadata filter values become strings, the way the API stores
-metadata.
+metadata. A plain entry (see `entries`) gets what a model of it would get: no filters, and the
+properties it inherits, shared by all such entries of the manifest.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TypeVar
 
+from reconciler.manifest.entries import MODES, OVERWRITES, SELECTORS, Entries, Settings
 from reconciler.manifest.models import (
     Discovery,
     ExportEntry,
@@ -25,7 +27,7 @@ from reconciler.manifest.models import (
     Properties,
     export_properties,
 )
-from reconciler.manifest.positions import MapPos, SeqPos, start_of, unpack
+from reconciler.manifest.positions import COLUMN_BITS, COLUMN_MASK, MapPos, start_of, unpack
 
 _T = TypeVar("_T")
 _V = TypeVar("_V")
@@ -81,8 +83,9 @@ def _position(file: str, packed: int) -> Position:
     return Position(file, line, column)
 
 
-def export_rules(manifest: Manifest, positions: MapPos, *, file: str) -> tuple[ExportRule, ...]:
-    """The effective rules of one valid manifest; `positions` is its parsed position tree."""
+def export_rules(manifest: Manifest, entries: Entries, *, file: str) -> tuple[ExportRule, ...]:
+    """The effective rules of one valid manifest: `manifest` is its header (the model of the
+    document without its entries), `entries` the entries kept while it was parsed."""
     defaults = manifest.defaults
     default_volume = defaults.volume if defaults else None
     default_mode = defaults.mode if defaults else None
@@ -91,26 +94,88 @@ def export_rules(manifest: Manifest, positions: MapPos, *, file: str) -> tuple[E
     default_discovery = defaults.discovery if defaults else None
     # Most entries of a big manifest inherit the same properties: share one object.
     inherited = merge_properties(default_props)
-    entries_pos = positions.values["exports"]
-    assert isinstance(entries_pos, SeqPos)
+    discovery = setting(None, default_discovery, UNSAID_DISCOVERY)
+    project, platform = manifest.project, manifest.platform
+    # What the codes of a plain row's mode and overwrite come to here, the defaults applied.
+    modes = [setting(mode, default_mode, UNSAID_MODE) for mode in MODES]
+    overwrites = [setting(over, default_overwrite, UNSAID_OVERWRITE) for over in OVERWRITES]
+    # And what a plain row's properties come to, once per set of them.
+    merged: dict[Settings | None, ExportProperties] = {None: inherited}
     rules = []
-    for index, entry in enumerate(manifest.exports):
-        entry_pos = entries_pos.items[index]
-        assert isinstance(entry_pos, MapPos)
+    rows = zip(
+        entries.kinds,
+        entries.selectors,
+        entries.locations,
+        entries.at,
+        entries.location_at,
+        entries.volumes,
+        entries.modes,
+        entries.overwrites,
+        entries.properties,
+        strict=True,
+    )
+    for index, (
+        kind,
+        selector,
+        location,
+        at,
+        location_at,
+        own_volume,
+        mode,
+        overwrite,
+        own_properties,
+    ) in enumerate(rows):
+        if kind == 0:
+            whole = entries.whole[index]
+            entry = whole.model
+            assert entry is not None and isinstance(whole.positions, MapPos)
+            rules.append(
+                _rule(
+                    manifest,
+                    entry,
+                    index=index,
+                    file=file,
+                    entry_pos=whole.positions,
+                    volume=setting(entry.volume, default_volume, None),
+                    mode=setting(entry.mode, default_mode, UNSAID_MODE),
+                    overwrite=setting(entry.overwrite, default_overwrite, UNSAID_OVERWRITE),
+                    discovery=setting(entry.discovery, default_discovery, UNSAID_DISCOVERY),
+                    properties=merge_properties(default_props, entry.properties)
+                    if entry.properties is not None
+                    else inherited,
+                )
+            )
+            continue
+        volume = own_volume if own_volume is not None else default_volume  # setting()
+        properties = merged.get(own_properties)
+        if properties is None:
+            properties = merged[own_properties] = merge_properties(
+                default_props, Properties.model_validate(dict(own_properties or ()))
+            )
+        # The loader refuses a manifest with an entry lacking a volume before getting here.
+        assert volume is not None and selector is not None and location is not None
+        # By position, in the order of ExportRule's fields (`_rule` names them): a million
+        # rules are built here, and keywords cost a second of that.
         rules.append(
-            _rule(
-                manifest,
-                entry,
-                index=index,
-                file=file,
-                entry_pos=entry_pos,
-                volume=setting(entry.volume, default_volume, None),
-                mode=setting(entry.mode, default_mode, UNSAID_MODE),
-                overwrite=setting(entry.overwrite, default_overwrite, UNSAID_OVERWRITE),
-                discovery=setting(entry.discovery, default_discovery, UNSAID_DISCOVERY),
-                properties=merge_properties(default_props, entry.properties)
-                if entry.properties is not None
-                else inherited,
+            ExportRule(
+                file,
+                index,
+                project,
+                platform,
+                SELECTORS[kind],  # type: ignore[arg-type]
+                selector,
+                (),  # exclude
+                (),  # where_metadata
+                (),  # where_tags
+                False,  # allow_empty
+                location,
+                volume,
+                modes[mode],
+                overwrites[overwrite],
+                properties,
+                Position(file, (at >> COLUMN_BITS) + 1, (at & COLUMN_MASK) + 1),  # unpack
+                Position(file, (location_at >> COLUMN_BITS) + 1, (location_at & COLUMN_MASK) + 1),
+                discovery,
             )
         )
     return tuple(rules)

@@ -58,7 +58,7 @@ def _sub(mapping: CommentedMap, key: str) -> CommentedMap | None:
 
 
 def format_text(text: str) -> str:
-    """The canonical layout of a manifest that `load_text` accepted."""
+    """The canonical layout of a manifest that loading accepted."""
     yaml = _yaml()
     document = yaml.load(text)
     if isinstance(document, CommentedMap):

@@ -1,41 +1,39 @@
 """Find, read, parse, validate and check manifests: the one entry point is `load_manifests`.
 
 Files: every `.yaml`/`.yml` under the given paths, recursively, in a stable order. A symlink
-(to a file or a folder) whose target leaves the root is refused, and so are files over 64 MiB
+(to a file or a folder) whose target leaves the root is refused, and so are files over 256 MiB
 and text that is not UTF-8. All problems of all files are collected and raised together as one
 `ManifestError`, so a user fixes everything in one round.
+
+The limit: a manifest listing 1,000,000 files by ID with locations like
+`results/batch0123/sample0123456/s0123456.bam` is about 100 MB, and loading takes about seven
+times a manifest's size (most of it the rules, which the plan is made of). 256 MiB leaves room
+for locations two and a half times as long; beyond it, loading alone would near the 2 GiB a
+plan of 1,000,000 files is held to.
 """
 
 from __future__ import annotations
 
+import codecs
 import errno
+import gc
 import os
 import stat
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from reconciler.errors import ConfigError, Diagnostic, ManifestError
-from reconciler.manifest.checks import manifest_problems
 from reconciler.manifest.conflicts import conflict_diagnostics
-from reconciler.manifest.digest import content_digest, set_digest
-from reconciler.manifest.effective import export_rules
-from reconciler.manifest.locate import validation_problems
+from reconciler.manifest.digest import set_digest
+from reconciler.manifest.document import check_document, read_document
 from reconciler.manifest.lookalike import lookalike_warnings
-from reconciler.manifest.models import (
-    LoadedManifest,
-    Manifest,
-    ManifestHeader,
-    ManifestSet,
-    Position,
-)
-from reconciler.manifest.parse import parse_manifest_text
-from reconciler.manifest.positions import MapPos, Problem, key_position, unpack
+from reconciler.manifest.models import LoadedManifest, ManifestSet
 
 DEFAULT_PATH = Path("manifests")
-MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024
 SUFFIXES = (".yaml", ".yml")
+_CHUNK = 1 << 20
 
 
 def find_root(start: Path) -> Path:
@@ -133,7 +131,9 @@ def _walk(folder: Path, base: Path, refused: list[Diagnostic], seen: set[Path]) 
             yield path  # a FIFO or device named like a manifest is reported when read
 
 
-def _read_text(path: Path) -> tuple[str | None, Diagnostic | None]:
+def _read_text(path: Path) -> tuple[bytes | None, Diagnostic | None]:
+    """The text of a manifest file as UTF-8 bytes without a BOM (the parser reads them as they
+    are), or why it cannot be read."""
     name = str(path)
 
     def refuse(message: str, rule: str) -> tuple[None, Diagnostic]:
@@ -141,8 +141,8 @@ def _read_text(path: Path) -> tuple[str | None, Diagnostic | None]:
 
     def too_large(size: int) -> tuple[None, Diagnostic]:
         return refuse(
-            f"file is {size} bytes, over the limit of {MAX_MANIFEST_BYTES} (64 MiB): "
-            "split it into several manifests",
+            f"file is {size} bytes, over the limit of {MAX_MANIFEST_BYTES} "
+            f"({MAX_MANIFEST_BYTES // 2**20} MiB): split it into several manifests",
             "file-too-large",
         )
 
@@ -162,7 +162,7 @@ def _read_text(path: Path) -> tuple[str | None, Diagnostic | None]:
     if len(raw) > MAX_MANIFEST_BYTES:  # it grew while we read it
         return too_large(len(raw))
     try:
-        return raw.decode("utf-8-sig"), None
+        _check_utf8(raw)
     except UnicodeDecodeError as exc:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
@@ -174,77 +174,87 @@ def _read_text(path: Path) -> tuple[str | None, Diagnostic | None]:
             f"not UTF-8 (byte 0x{raw[exc.start]:02x}): save the manifest as UTF-8",
             "encoding",
         )
+    return (raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw), None
 
 
-def _diagnostic(file: str, problem: Problem) -> Diagnostic:
-    line, column = unpack(problem.at)
-    return Diagnostic(file, line, column, problem.message, problem.rule)
+def _check_utf8(raw: bytes) -> None:
+    """Raise what `raw.decode("utf-8-sig")` raises, if anything, without its copy of the text
+    (100 MB more at the peak of the light load of a big manifest): a megabyte at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    try:
+        for start in range(0, len(raw), _CHUNK):
+            decoder.decode(view[start : start + _CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raw.decode("utf-8-sig")  # the error with its place in the whole text
+        raise
 
 
 def load_one(
-    path: Path, *, name: str | None = None
+    path: Path, *, name: str | None = None, rules: bool = True
 ) -> tuple[LoadedManifest | None, list[Diagnostic]]:
-    """Load one manifest file: the valid manifest with its rules, or its problems."""
-    file = name or str(path)
+    """Load one manifest file: the valid manifest with its rules (if `rules`), or its
+    problems."""
     text, unreadable = _read_text(path)
     if text is None:
         assert unreadable is not None
         return None, [unreadable]
-    return load_text(text, file=file)
-
-
-def load_text(text: str, *, file: str) -> tuple[LoadedManifest | None, list[Diagnostic]]:
-    """Parse, validate and check the text of one manifest named `file`."""
-    parsed = parse_manifest_text(text)
-    problems = list(parsed.problems)
-    if any(p.rule not in ("duplicate-key",) for p in problems):
-        return None, [_diagnostic(file, p) for p in problems]
-    if not isinstance(parsed.data, dict) or not isinstance(parsed.positions, MapPos):
-        problems.append(
-            Problem(
-                parsed.positions if isinstance(parsed.positions, int) else parsed.positions.at,
-                "a manifest is a mapping with `version`, `project` and `exports`",
-                "document",
-            )
-        )
-        return None, [_diagnostic(file, p) for p in problems]
-    manifest: Manifest | None = None
-    try:
-        manifest = Manifest.model_validate(parsed.data)
-    except ValidationError as exc:
-        problems.extend(validation_problems(exc, parsed.positions))
-    problems.extend(manifest_problems(parsed.data, parsed.positions))
-    if problems or manifest is None:
-        return None, [_diagnostic(file, p) for p in problems]
-    digest = content_digest(parsed.data)
-    parsed.data = None  # the models hold it now; keeps the peak down on big manifests
-    rules = export_rules(manifest, parsed.positions, file=file)
-    line, column = unpack(key_position(parsed.positions, ["platform"]))
-    header = ManifestHeader.of(manifest, platform_at=Position(file, line, column))
-    return LoadedManifest(path=file, header=header, rules=rules, content_digest=digest), []
+    document = read_document(text, entries=rules)
+    del text  # parsed: for a big manifest, 100 MB that the rules can use better
+    return check_document(document, file=name or str(path))
 
 
 def load_manifests(
-    paths: Sequence[str | Path] = (DEFAULT_PATH,), *, root: Path | None = None
+    paths: Sequence[str | Path] = (DEFAULT_PATH,),
+    *,
+    root: Path | None = None,
+    rules: bool = True,
 ) -> ManifestSet:
     """Load every manifest under `paths`; raise `ManifestError` with all problems of all files.
 
     `root` bounds where symlinks may lead (default: the git work tree holding each path).
+
+    `rules=False` is the light load for a run that applies a saved plan: the set's digest and
+    each manifest's header (project, platform, labels, guards) are what the full load gives,
+    but the entries are neither validated nor kept (no rules, no checks across entries, no
+    look-alike warnings), which at 1,000,000 entries saves most of the time and memory. A file
+    that cannot be read or parsed, or whose header is invalid, is refused as always. It is
+    safe only because the digest is then compared with that of a reviewed plan, which was made
+    by a full load: equal digests mean the same parsed content, which was valid then and is
+    valid now. Anything else that needs the manifests to be valid must load them fully.
     """
     files, diagnostics = discover(paths or (DEFAULT_PATH,), root)
     loaded: list[LoadedManifest] = []
-    for path in files:
-        manifest, problems = load_one(path)
-        diagnostics.extend(problems)
-        if manifest is not None:
-            loaded.append(manifest)
-    diagnostics.extend(conflict_diagnostics(rule for m in loaded for rule in m.rules))
+    with _cycle_collector_paused():
+        for path in files:
+            manifest, problems = load_one(path, rules=rules)
+            diagnostics.extend(problems)
+            if manifest is not None:
+                loaded.append(manifest)
+        if rules:
+            diagnostics.extend(conflict_diagnostics(rule for m in loaded for rule in m.rules))
     if diagnostics:
         raise ManifestError(diagnostics)
     base = (root or find_root(Path(paths[0]) if paths else DEFAULT_PATH)).resolve()
     digest = set_digest((_relative(m.path, base), m.content_digest) for m in loaded)
-    warnings = lookalike_warnings(rule for m in loaded for rule in m.rules)
+    warnings = lookalike_warnings([rule for m in loaded for rule in m.rules]) if rules else []
     return ManifestSet(manifests=tuple(loaded), digest=digest, warnings=tuple(warnings))
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Loading makes millions of objects that live on (the rules) and no reference cycles: the
+    cycle collector would walk them over and over for nothing, some seconds a million entries.
+    Whatever garbage there is, it collects once it runs again."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _relative(path: str, base: Path) -> str:

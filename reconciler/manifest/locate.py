@@ -1,15 +1,19 @@
 """Translate pydantic's validation errors into manifest problems: each at the key or value it is
 about (a missing key at the mapping that lacks it), with a message that names the place and says
 what to do, and the rule id it breaks.
+
+A big manifest is validated in parts (its header, then each entry that needs the model) and
+`Located` gathers the parts' errors, each located in its own part of the position tree, into the
+problems one validation of the whole manifest would give, in the same order.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from pydantic_core import ErrorDetails
 
 from reconciler.manifest import models
@@ -85,19 +89,24 @@ _CHOICES: dict[str, tuple[str, Sequence[str], str]] = {
 }
 
 
-def _one(error: ErrorDetails, loc: Sequence[str | int], positions: Pos) -> Problem:
+Loc = tuple[str | int, ...]
+
+
+def _one(error: ErrorDetails, loc: Loc, inner: Loc, positions: Pos) -> Problem:
+    """The problem for `error` at `loc` in the manifest, which is `inner` within the part of the
+    position tree that `positions` is."""
     kind = error["type"]
     ctx = error.get("ctx") or {}
     if kind == "missing":
-        parent, _, _ = walk(positions, loc[:-1])
+        parent, _, _ = walk(positions, inner[:-1])
         return Problem(
             _at(parent),
             f"{dotted(loc[:-1])}: missing required key `{loc[-1]}`",
             "missing-key",
         )
     if kind == "extra_forbidden":
-        return Problem(key_position(positions, loc), _unknown_key(loc), "unknown-key")
-    node, _, _ = walk(positions, loc)
+        return Problem(key_position(positions, inner), _unknown_key(loc), "unknown-key")
+    node, _, _ = walk(positions, inner)
     where = dotted(loc)
     if kind == "selector":
         key = str(ctx.get("key", ""))
@@ -143,34 +152,47 @@ def _at(node: Pos) -> int:
     return node if isinstance(node, int) else node.at
 
 
-def validation_problems(exc: ValidationError, positions: Pos) -> list[Problem]:
-    """One problem per offending place; the errors of one union (a value that is none of the
-    accepted types) are merged into one that lists what is accepted."""
-    problems: list[Problem] = []
-    unions: dict[tuple[str | int, ...], list[ErrorDetails]] = {}
-    for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
-        if error["type"] not in ("missing", "extra_forbidden"):
-            _, rest, _ = walk(positions, loc)
-            if rest:  # the tail names union members (`str`, `int`), not places
-                trimmed = loc[: len(loc) - len(rest)]
-                if error["type"] in _EXPECTED:
-                    unions.setdefault(trimmed, []).append(error)
-                    continue
-                loc = trimmed
-        problems.append(_one(error, loc, positions))
-    for loc, errors in unions.items():
-        if len(errors) == 1:
-            problems.append(_one(errors[0], loc, positions))
-            continue
-        accepted = [_EXPECTED[e["type"]] for e in errors]
-        node, _, _ = walk(positions, loc)
-        listed = ", ".join(accepted[:-1]) + " or " + accepted[-1]
-        problems.append(
-            Problem(
-                _at(node),
-                f"{dotted(loc)}: should be {listed}, not {_shown(errors[0]['input'])}",
-                "type",
+class Located:
+    """Problems for the errors of validations of parts of one manifest, added in the order one
+    validation of the whole would report them.
+
+    One problem per offending place; the errors of one union (a value that is none of the
+    accepted types) are merged into one that lists what is accepted, after all the others.
+    """
+
+    def __init__(self) -> None:
+        self._problems: list[Problem] = []
+        self._unions: dict[Loc, tuple[Loc, Pos, list[ErrorDetails]]] = {}
+
+    def add(self, errors: Iterable[ErrorDetails], positions: Pos, prefix: Loc = ()) -> None:
+        """The errors of validating the part at `prefix` (its `loc`s are within it), whose
+        positions are `positions`."""
+        for error in errors:
+            inner = tuple(error["loc"])
+            if error["type"] not in ("missing", "extra_forbidden"):
+                _, rest, _ = walk(positions, inner)
+                if rest:  # the tail names union members (`str`, `int`), not places
+                    inner = inner[: len(inner) - len(rest)]
+                    if error["type"] in _EXPECTED:
+                        union = self._unions.setdefault(prefix + inner, (inner, positions, []))
+                        union[2].append(error)
+                        continue
+            self._problems.append(_one(error, prefix + inner, inner, positions))
+
+    def problems(self) -> list[Problem]:
+        problems = list(self._problems)
+        for loc, (inner, positions, errors) in self._unions.items():
+            if len(errors) == 1:
+                problems.append(_one(errors[0], loc, inner, positions))
+                continue
+            accepted = [_EXPECTED[e["type"]] for e in errors]
+            node, _, _ = walk(positions, inner)
+            listed = ", ".join(accepted[:-1]) + " or " + accepted[-1]
+            problems.append(
+                Problem(
+                    _at(node),
+                    f"{dotted(loc)}: should be {listed}, not {_shown(errors[0]['input'])}",
+                    "type",
+                )
             )
-        )
-    return problems
+        return problems

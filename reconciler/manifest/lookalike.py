@@ -6,12 +6,17 @@ when their skeletons are equal and their text is not: the skeleton is the NFKC f
 fullwidth letters, ligatures and other compatibility forms) with the commonest confusable
 letters of the Cyrillic and Greek alphabets mapped to the Latin letter they look like (a small
 part of Unicode's confusables table, the part that turns up in file names).
+
+Only a destination with a character outside ASCII can look like another without being it (an
+ASCII text is its own skeleton), so only the skeletons of those are collected first, and only
+the destinations that share one are compared: a million ASCII destinations cost a set lookup
+each, not a table of their skeletons.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from reconciler.errors import Diagnostic
 from reconciler.manifest.models import ExportRule
@@ -37,13 +42,25 @@ def skeleton(text: str) -> str:
     return unicodedata.normalize("NFKC", text).translate(_CONFUSABLE)
 
 
-def lookalike_warnings(rules: Iterable[ExportRule]) -> list[Diagnostic]:
+def _key(rule: ExportRule) -> tuple[str, str]:
+    return (skeleton(rule.volume), skeleton(rule.location))
+
+
+def lookalike_warnings(rules: Sequence[ExportRule]) -> list[Diagnostic]:
     """One warning per destination (volume and location as declared) that looks like an
     earlier one without being it, at the later declaration."""
+    suspects = {
+        _key(rule) for rule in rules if not (rule.volume.isascii() and rule.location.isascii())
+    }
+    if not suspects:
+        return []
     seen: dict[tuple[str, str], tuple[str, str, ExportRule]] = {}
     found: list[Diagnostic] = []
     for rule in rules:
-        key = (skeleton(rule.volume), skeleton(rule.location))
+        ascii_text = rule.volume.isascii() and rule.location.isascii()
+        key = (rule.volume, rule.location) if ascii_text else _key(rule)
+        if key not in suspects:
+            continue
         first = seen.setdefault(key, (rule.volume, rule.location, rule))
         if (first[0], first[1]) == (rule.volume, rule.location):
             continue

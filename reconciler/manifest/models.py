@@ -323,7 +323,8 @@ class LoadedManifest:
 @dataclass(frozen=True, slots=True)
 class ManifestSet:
     """All manifests of one run, valid, with a digest of their parsed content (so `fmt` and
-    comments do not change it) that saved plans are checked against."""
+    comments do not change it) that saved plans are checked against. After a light load
+    (`load_manifests(..., rules=False)`) the manifests have no rules and no warnings."""
 
     manifests: tuple[LoadedManifest, ...]
     digest: str

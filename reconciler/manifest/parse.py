@@ -7,13 +7,18 @@ The parser itself runs in C (ruamel.yaml.clib) when installed, and what is built
 what a manifest can hold, resolved as YAML 1.2's core schema (the same as ruamel's round-trip
 loader, so `fmt` and `validate` agree on what a value means). Duplicate keys, aliases that
 expand too far, explicit tags and merge keys are reported here with their positions.
+
+A manifest may list 1,000,000 entries: given a sink, the items of the top-level `exports` list
+are handed to it one at a time, as each is complete, and not kept, so the whole list never
+exists at once (the loader keeps what it needs of each entry, far less than the entry itself).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -29,6 +34,11 @@ from ruamel.yaml.events import (
 
 from reconciler.manifest.positions import MapPos, Pos, Problem, SeqPos, pack, unpack
 
+try:  # the C parser (ruamel.yaml.clib), driven directly: no generator between it and the loop
+    from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - only where ruamel.yaml.clib cannot be installed
+    CParser = None
+
 # Alias uses may add at most this many nodes: enough for any sane reuse, far too few for
 # "billion laughs", whose expansion would exhaust memory in the model validation.
 MAX_NESTING = 64
@@ -36,6 +46,7 @@ ALIAS_EXPANSION_LIMIT = 100_000
 
 _NULL = frozenset(("", "~", "null", "Null", "NULL"))
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_WORDS: dict[str, bool | None] = {**dict.fromkeys(_NULL), **_BOOL}  # one lookup for both
 # YAML 1.2 core schema as ruamel.yaml resolves it (ruamel/yaml/resolver.py, version 1.2).
 _INT = re.compile(r"[-+]?(?:0b[0-1_]+|0o?[0-7_]+|[0-9_]+|0x[0-9a-fA-F_]+)\Z")
 _FLOAT = re.compile(
@@ -51,11 +62,23 @@ _STR_TAGS = frozenset(("!", "tag:yaml.org,2002:str"))
 _COLLECTION_TAGS = frozenset(("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"))
 
 
+class EntrySink(Protocol):
+    """Where the items of the top-level `exports` list go, one at a time, when streamed."""
+
+    def begin(self, header: dict[str, Any]) -> None:
+        """The list opens; `header` is the top-level mapping so far (the keys before it)."""
+
+    def entry(self, value: Any, pos: Pos) -> None:
+        """One item, complete, in document order."""
+
+
 @dataclass(slots=True)
 class Parsed:
     data: Any = None
     positions: Pos = 0
     problems: list[Problem] = field(default_factory=list)
+    # The items of `exports` went to the sink, not into `data` (which holds an empty list there).
+    streamed: bool = False
 
 
 class _Refused(Exception):
@@ -86,10 +109,8 @@ def _to_float(text: str) -> float:
 
 def resolve_plain(text: str) -> Any:
     """The value of a plain (unquoted, untagged) scalar under YAML 1.2's core schema."""
-    if text in _NULL:
-        return None
-    if text in _BOOL:
-        return _BOOL[text]
+    if text in _WORDS:
+        return _WORDS[text]
     if text[0] in _NUMBER_START:
         if _INT.match(text):
             try:
@@ -113,16 +134,21 @@ def _scalar(event: ScalarEvent, at: int) -> Any:
     )
 
 
-def _parser(fast: bool) -> YAML:
-    # typ="safe" uses the C parser when ruamel.yaml.clib is installed, else the pure one.
-    return YAML(typ="safe", pure=not fast)
+def _events(parser: Any, source: str | bytes) -> Iterable[Any]:
+    if parser is not None:
+        return iter(parser.get_event, None)  # None once the stream has ended
+    events: Iterable[Any] = YAML(typ="safe", pure=True).parse(source)  # pragma: no cover
+    return events  # pragma: no cover
 
 
-def parse_manifest_text(text: str, *, fast: bool = True) -> Parsed:
-    """Parse one manifest. Never raises for bad input: problems are returned with positions."""
+def parse_manifest(source: str | bytes, *, sink: EntrySink | None = None) -> Parsed:
+    """Parse one manifest: its text, or the UTF-8 bytes of it (no BOM; the C parser reads them
+    as they are instead of encoding a copy). Never raises for bad input: problems are returned
+    with positions. With a `sink`, the items of the top-level `exports` list go to it."""
     result = Parsed()
+    parser = CParser(source) if CParser is not None else None
     try:
-        _build(_parser(fast).parse(text), result)
+        _build(_events(parser, source), result, sink)
     except _Refused as refused:
         result.problems.append(refused.problem)
     except MarkedYAMLError as exc:
@@ -131,9 +157,13 @@ def parse_manifest_text(text: str, *, fast: bool = True) -> Parsed:
         what = exc.problem or exc.context or "invalid YAML"
         result.problems.append(Problem(at, f"invalid YAML: {what}", "yaml-syntax"))
     except YAMLError as exc:  # reader errors: characters YAML does not allow
+        text = source.decode("utf-8") if isinstance(source, bytes) else source
         at = _reader_position(text, exc)
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid YAML"
         result.problems.append(Problem(at, f"invalid YAML: {first_line}", "yaml-syntax"))
+    finally:
+        if parser is not None:
+            parser.dispose()
     return result
 
 
@@ -146,10 +176,11 @@ def _reader_position(text: str, exc: YAMLError) -> int:
     return pack(line0, offset - (before.rfind("\n") + 1))
 
 
-def _build(events: Any, result: Parsed) -> None:
+def _build(events: Iterable[Any], result: Parsed, sink: EntrySink | None) -> None:
     """Fold the event stream into data and positions, with an explicit stack (no recursion, so
     deeply nested input cannot overflow Python's stack)."""
-    # A frame is [container, positions, pending key or None, pending key position, size].
+    # A frame is [container, positions, pending key or None, pending key position, size,
+    # anchor, start, sink]: the sink only on the streamed `exports` list.
     stack: list[list[Any]] = []
     anchors: dict[str, tuple[Any, Pos, int]] = {}
     expanded = 0
@@ -164,13 +195,16 @@ def _build(events: Any, result: Parsed) -> None:
         frame = stack[-1]
         frame[4] += size
         container = frame[0]
-        if isinstance(container, list):
+        if type(container) is list:
+            if frame[7] is not None:
+                frame[7].entry(value, pos)
+                return
             container.append(value)
             frame[1].items.append(pos)
             return
         key = frame[2]
         if key is None:  # this node is a key
-            if not isinstance(value, str):
+            if type(value) is not str:
                 shown = "a mapping" if isinstance(value, dict) else "a list"
                 if not isinstance(value, dict | list):
                     shown = repr(value)
@@ -199,24 +233,64 @@ def _build(events: Any, result: Parsed) -> None:
             )
             return
         container[key] = value
-        frame[1].keys[key] = frame[3]
-        frame[1].values[key] = pos
+        positions = frame[1]
+        positions.keys[key] = frame[3]
+        positions.values[key] = pos
+
+    def streams(anchor: str | None) -> bool:
+        """Whether a list opening here is the top-level `exports` to hand to the sink: the
+        first of that name, and not anchored (an alias could not repeat what is not kept)."""
+        if sink is None or anchor is not None or len(stack) != 1:
+            return False
+        root = stack[0]
+        return type(root[0]) is dict and root[2] == "exports" and "exports" not in root[0]
 
     for event in events:
         kind = type(event)
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
+            container, pos, _, _, size, anchor, start, _ = stack.pop()
+            if anchor is not None:
+                anchors[anchor] = (container, pos, size)
+            attach(container, pos, start, size)
+            continue
         mark = event.start_mark
-        at = (
-            (mark.line << 24) | mark.column
-            if mark.column < (1 << 24)
-            else pack(mark.line, mark.column)
-        )
+        column = mark.column
+        at = (mark.line << 24) | column if column < 16777216 else pack(mark.line, column)
         if kind is ScalarEvent:
-            value = _scalar(event, at)
+            # `ctag` is what the `tag` property converts, at the cost of a call per event.
+            if event.ctag is not None:
+                value = _scalar(event, at)
+            elif event.implicit[0]:  # resolve_plain, without a call for plain text
+                value = event.value
+                if value in _WORDS:
+                    value = _WORDS[value]
+                elif value[0] in _NUMBER_START:
+                    value = resolve_plain(value)
+            else:
+                value = event.value
             if event.anchor is not None:
                 anchors[event.anchor] = (value, at, 1)
+            frame = stack[-1] if stack else None
+            if frame is not None and type(frame[0]) is dict:
+                # The common case inline (a key, or a value whose key is new); `attach` does
+                # the same with every check.
+                key = frame[2]
+                if key is None:
+                    if type(value) is str and value != "<<":
+                        frame[2], frame[3] = value, at
+                        frame[4] += 1
+                        continue
+                elif key not in frame[0]:
+                    frame[0][key] = value
+                    positions = frame[1]
+                    positions.keys[key] = frame[3]
+                    positions.values[key] = at
+                    frame[2] = None
+                    frame[4] += 1
+                    continue
             attach(value, at, at, 1)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
-            if event.tag is not None and str(event.tag) not in _COLLECTION_TAGS:
+            if event.ctag is not None and str(event.tag) not in _COLLECTION_TAGS:
                 raise _Refused(
                     Problem(
                         at,
@@ -234,15 +308,16 @@ def _build(events: Any, result: Parsed) -> None:
                         "nesting",
                     )
                 )
+            anchor = event.anchor
             if kind is MappingStartEvent:
-                stack.append([{}, MapPos(at), None, 0, 1, event.anchor, at])
+                stack.append([{}, MapPos(at, {}, {}), None, 0, 1, anchor, at, None])
+            elif streams(anchor):
+                assert sink is not None
+                sink.begin(stack[0][0])
+                result.streamed = True
+                stack.append([[], SeqPos(at), None, 0, 1, anchor, at, sink])
             else:
-                stack.append([[], SeqPos(at), None, 0, 1, event.anchor, at])
-        elif kind is MappingEndEvent or kind is SequenceEndEvent:
-            container, pos, _, _, size, anchor, start = stack.pop()
-            if anchor is not None:
-                anchors[anchor] = (container, pos, size)
-            attach(container, pos, start, size)
+                stack.append([[], SeqPos(at), None, 0, 1, anchor, at, None])
         elif kind is AliasEvent:
             if event.anchor not in anchors:
                 raise _Refused(

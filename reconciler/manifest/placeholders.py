@@ -15,6 +15,8 @@ _FIELD = re.compile(r"\{([^{}]*)\}")
 
 def placeholder_problems(template: str) -> list[str]:
     """What is wrong with the placeholders of `template` (empty when nothing is)."""
+    if "{" not in template and "}" not in template:
+        return []
     problems = []
     for match in _FIELD.finditer(template):
         if match.group(1) not in PLACEHOLDERS:
@@ -27,7 +29,7 @@ def placeholder_problems(template: str) -> list[str]:
 
 
 def has_placeholders(template: str) -> bool:
-    return _FIELD.search(template) is not None
+    return "{" in template and _FIELD.search(template) is not None
 
 
 def uses_path(template: str) -> bool:

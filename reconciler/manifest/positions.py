@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-_COLUMN_BITS = 24
-_COLUMN_MASK = (1 << _COLUMN_BITS) - 1
+COLUMN_BITS = 24
+COLUMN_MASK = (1 << COLUMN_BITS) - 1
 
 
 def pack(line0: int, column0: int) -> int:
     """Pack a 0-based line and column (as the YAML parser counts) into one int."""
-    return (line0 << _COLUMN_BITS) | min(column0, _COLUMN_MASK)
+    return (line0 << COLUMN_BITS) | min(column0, COLUMN_MASK)
 
 
 def unpack(packed: int) -> tuple[int, int]:
     """The 1-based (line, column) of a packed position, as editors count."""
-    return (packed >> _COLUMN_BITS) + 1, (packed & _COLUMN_MASK) + 1
+    return (packed >> COLUMN_BITS) + 1, (packed & COLUMN_MASK) + 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.manifest.load import MAX_MANIFEST_BYTES
+
 VALID = """\
 # yaml-language-server: $schema=../schemas/manifest.schema.json
 version: 1
@@ -94,7 +96,7 @@ def _outside_symlink(folder: Path, manifest: Path) -> None:
 
 def _sparse_too_large(folder: Path, manifest: Path) -> None:
     with manifest.open("r+b") as out:
-        out.truncate(64 * 1024 * 1024 + 1)
+        out.truncate(MAX_MANIFEST_BYTES + 1)
 
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -106,7 +108,7 @@ CASES: list[Case] = [
     # --- reading and YAML --------------------------------------------------------------
     Case("not utf-8", b"version: 1\nproject: caf\xe9/x\n", 2, 13, "not UTF-8", "encoding"),
     Case("utf-16", "version: 1\n".encode("utf-16"), 1, 1, "not UTF-8", "encoding"),
-    Case("too large", VALID, 1, 1, "64 MiB", "file-too-large", setup=_sparse_too_large),
+    Case("too large", VALID, 1, 1, "256 MiB", "file-too-large", setup=_sparse_too_large),
     Case(
         "nesting",
         "version: 1\nx: " + "[" * 70 + "]" * 70 + "\n",

@@ -96,7 +96,7 @@ class Hostile:
 
 
 CASES = [
-    Hostile("over 64 MiB", sparse(65 * 1024 * 1024), "over the limit of 67108864 (64 MiB)"),
+    Hostile("over 256 MiB", sparse(257 * 1024 * 1024), "over the limit of 268435456 (256 MiB)"),
     Hostile("yaml bomb (billion laughs)", write(billion_laughs()),
             "refusing a possible alias bomb"),
     Hostile("100,000 aliases of one anchor", write(
@@ -230,7 +230,7 @@ def run_process(*argv: str, cwd: Path, timeout: float = 60) -> subprocess.Comple
     )
 
 
-HEAVY = {"over 64 MiB", "yaml bomb (billion laughs)", "100,000 aliases of one anchor",
+HEAVY = {"over 256 MiB", "yaml bomb (billion laughs)", "100,000 aliases of one anchor",
          "10,000 nested lists", "10,000 nested mappings", "a 2 MB line", "symlink to /dev/zero",
          "binary noise"}  # fmt: skip
 
