@@ -98,10 +98,11 @@ def warn(message: str) -> None:
     print(f"warning: {redact(message)}", file=sys.stderr)
 
 
-def load(args: argparse.Namespace) -> ManifestSet:
+def load(args: argparse.Namespace, *, rules: bool = True) -> ManifestSet:
     """The manifests of `args` (paths, `--target`), their warnings (look-alike destinations)
-    shown: `plan` and `apply` alike, so an apply without a plan warns as its plan would."""
-    manifests = planning.load(args.paths, target=args.target)
+    shown: `plan` and `apply` alike, so an apply without a plan warns as its plan would.
+    `rules=False`: the digest and headers only, for `apply --plan`."""
+    manifests = planning.load(args.paths, target=args.target, rules=rules)
     for warning in manifests.warnings:
         warn(str(warning))
     return manifests

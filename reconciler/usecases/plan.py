@@ -48,9 +48,10 @@ class Planned(NamedTuple):
     plan: Plan
 
 
-def load(paths: Sequence[str], *, target: Sequence[str] = ()) -> ManifestSet:
-    """The manifests under `paths` (default `manifests/`), limited to `target` when given."""
-    return select_targets(load_manifests(list(paths) or [DEFAULT_PATH]), target)
+def load(paths: Sequence[str], *, target: Sequence[str] = (), rules: bool = True) -> ManifestSet:
+    """The manifests under `paths` (default `manifests/`), limited to `target` when given.
+    `rules=False`: their digest and headers only (`load_manifests` says when that is safe)."""
+    return select_targets(load_manifests(list(paths) or [DEFAULT_PATH], rules=rules), target)
 
 
 def select_targets(manifests: ManifestSet, target: Sequence[str]) -> ManifestSet:
