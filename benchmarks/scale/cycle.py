@@ -285,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = {"latency": args.latency, "job_pace": args.job_pace, **LIFTED}
     meta = {
         "commit": run._git_commit(),
+        "reconciler_commit": _last_commit("reconciler"),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}",
@@ -320,6 +321,17 @@ def main(argv: list[str] | None = None) -> int:
                     if not args.keep:
                         shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def _last_commit(folder: str) -> str:
+    """The last commit that changed `folder`: what the measured code is, whatever the branch."""
+    done = subprocess.run(
+        ["git", "log", "-1", "--format=%h", "--", folder],
+        cwd=harness.ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip() or "unknown"
 
 
 if __name__ == "__main__":

@@ -221,8 +221,12 @@ RUN_HEAD = [
 def markdown(data: dict[str, Any]) -> str:
     runs = data["runs"]
     lines = ["Measured:", ""]
-    for meta in sorted({(r["commit"], r["date"], r["machine"]) for r in runs}):
-        lines.append(f"- commit `{meta[0]}`, {meta[1]}, {meta[2]}")
+    for meta in sorted(
+        {(r["commit"], r.get("reconciler_commit", "?"), r["date"], r["machine"]) for r in runs}
+    ):
+        lines.append(
+            f"- commit `{meta[0]}` (`reconciler/` as of `{meta[1]}`), {meta[2]}, {meta[3]}"
+        )
     for settings in sorted({json.dumps(r["settings"], sort_keys=True) for r in runs}):
         lines.append(f"- sandbox settings: `{settings}`")
     lines += ["", "### Requests, time and memory per phase", ""]
