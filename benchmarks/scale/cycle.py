@@ -201,6 +201,8 @@ def run_cycle(
             result = {"command": "reconciler " + " ".join(args), **done.as_dict()}
             result["requests"] = tally.as_dict()
             result["sandbox_cpu"] = round(sandbox.cpu() - sandbox_cpu, 2)
+            # Wall times mean little on a busy machine: say how busy it was.
+            result["load_average"] = round(os.getloadavg()[0], 2)
             result |= _extras(name, done, tally, folder, stdout)
             out["phases"][name] = result
             save(out)
