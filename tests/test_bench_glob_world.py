@@ -63,3 +63,19 @@ def test_four_files_per_sample_above_ten_thousand(world: ModuleType) -> None:
         "results/b0000/s0000000/counts.tsv",
     }
     assert world.path(shape, 999_999) == "results/b0249/s0249999/counts.tsv"
+
+
+def test_the_split_by_id_manifests_declare_the_same_items(
+    world: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(world, "SPLIT", 300)
+    shape = world.Shape.default(1_000)
+    world.write_manifests(shape, tmp_path, "by-id")
+    world.write_manifests(shape, tmp_path, "by-id-split")
+
+    assert len(list((tmp_path / "manifests-by-id-split").iterdir())) == 4
+    whole = load_manifests([tmp_path / "manifests-by-id"], root=tmp_path).rules
+    split = load_manifests([tmp_path / "manifests-by-id-split"], root=tmp_path).rules
+    assert sorted((r.selector, r.location) for r in split) == sorted(
+        (r.selector, r.location) for r in whole
+    )

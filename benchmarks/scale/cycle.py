@@ -5,7 +5,7 @@ For each size N (`glob_world.py` builds the world; the sandbox's data folder is 
 per size through its own seeding functions and copied for every run), each manifest kind
 (`glob`, `by-id`) and each discovery mode (`list`, `search`), in a fresh copy of the data:
 
-    reconciler validate                                      (by-id only: the big manifest)
+    reconciler validate                                      (by ID only: the big manifests)
     reconciler plan --out plan.json --format markdown [--discovery D]   > note.md
     reconciler apply --plan plan.json --yes                  > apply-report.txt
     reconciler plan --detailed-exitcode [--discovery D]      > replan.txt (exit 0: no changes)
@@ -25,6 +25,7 @@ recorded as unsupported (the default, `list`, passes the flag only where it exis
     cd /work/wt/bench20 && . .venv/bin/activate
     python benchmarks/scale/cycle.py --sizes 10000 --manifests glob
     python benchmarks/scale/cycle.py --sizes 100000,250000,1000000 --manifests glob,by-id
+    python benchmarks/scale/cycle.py --sizes 1000000 --manifests by-id-split
     python benchmarks/scale/cycle.py --sizes 1000000 --manifests glob --discovery search
     python benchmarks/scale/cycle_report.py            # the Markdown tables from cycle.json
 
@@ -87,19 +88,22 @@ def accepts_discovery(command: str) -> bool:
 
 
 def template(shape: glob_world.Shape, work: Path, kinds: tuple[str, ...]) -> tuple[Path, dict]:
-    """The world's folder and its seeded data folder, made once per shape under `work`."""
+    """The world's folder, with its seeded data folder (made once per shape under `work`) and
+    the manifests of `kinds`."""
     world = work / f"world-{shape.n}-{shape.files_per_sample}x{shape.samples_per_batch}"
     stamp = world / "seeded.json"
-    if stamp.exists() and all((world / f"manifests-{k}").is_dir() for k in kinds):
-        return world, json.loads(stamp.read_text(encoding="utf-8"))
-    shutil.rmtree(world, ignore_errors=True)
-    started = time.monotonic()
-    glob_world.write(shape, world, kinds)
-    written = time.monotonic() - started
-    seeded = harness.seed_template(world / "seed.json", world / "template")
-    info = {"generate_seconds": round(written, 1), "seed_seconds": seeded}
-    stamp.write_text(json.dumps(info), encoding="utf-8")
-    return world, info
+    if not stamp.exists():
+        shutil.rmtree(world, ignore_errors=True)
+        started = time.monotonic()
+        glob_world.write(shape, world, ())
+        written = time.monotonic() - started
+        seeded = harness.seed_template(world / "seed.json", world / "template")
+        info = {"generate_seconds": round(written, 1), "seed_seconds": seeded}
+        stamp.write_text(json.dumps(info), encoding="utf-8")
+    for kind in kinds:
+        if not (world / f"manifests-{kind}").is_dir():
+            glob_world.write_manifests(shape, world, kind)
+    return world, json.loads(stamp.read_text(encoding="utf-8"))
 
 
 class Sandbox:
@@ -152,7 +156,7 @@ def phases(manifest: str, discovery: str, flags: dict[str, bool]) -> list[tuple[
         extra = ["--discovery", discovery] if flags[command] else []
         return [command, *args, *extra]
 
-    steps = [("validate", ["validate"])] if manifest == "by-id" else []
+    steps = [("validate", ["validate"])] if manifest.startswith("by-id") else []
     return [
         *steps,
         ("plan", with_discovery("plan", "--out", "plan.json", "--format", "markdown")),
@@ -179,7 +183,8 @@ def run_cycle(
         return out
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "manifests").mkdir(parents=True)
-    shutil.copy(world / f"manifests-{manifest}" / f"{manifest}.yaml", folder / "manifests")
+    for source in sorted((world / f"manifests-{manifest}").iterdir()):
+        shutil.copy(source, folder / "manifests")
     sandbox = Sandbox(world / "template", folder / "sandbox", settings)
     out["phases"] = {}
     try:
@@ -231,6 +236,8 @@ def _extras(
     summary = next((line.strip("* ") for line in text.splitlines() if "Plan:" in line), None)
     first_line = text.splitlines()[0] if text else None
     extras: dict[str, Any] = {"summary": summary or first_line}
+    if done.exit_code not in (0, 2):
+        extras["error"] = " / ".join(line for _, line in done.stderr[-2:]) or None
     if name == "plan":
         extras["note_chars"] = len(text)
         estimate = read_estimate.find(done.stderr)
@@ -273,7 +280,9 @@ def _list(text: str) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=_list, default=["10000"])
-    parser.add_argument("--manifests", type=_list, default=["glob"], help="glob, by-id")
+    parser.add_argument(
+        "--manifests", type=_list, default=["glob"], help="glob, by-id, by-id-split"
+    )
     parser.add_argument("--discovery", type=_list, default=["list"], help="list, search")
     parser.add_argument("--files-per-sample", type=int, help="default: 1 up to 10,000, else 4")
     parser.add_argument("--samples-per-batch", type=int, help="default: 100 / 1,000")

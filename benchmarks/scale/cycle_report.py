@@ -245,6 +245,15 @@ def markdown(data: dict[str, Any]) -> str:
     lines += _table(PHASE_HEAD, phase_rows(runs))
     lines += ["", "### Files, first create, note, next plan, estimate", ""]
     lines += _table(RUN_HEAD, run_rows(runs))
+    failed = [
+        f"- N={run['n']:,} {run['manifest']} {run['discovery']}: `{name}` exit "
+        f"{phase['exit_code']}: {phase.get('error') or 'no message'}"
+        for run in runs
+        for name, phase in run.get("phases", {}).items()
+        if phase["exit_code"] not in (0, 2)
+    ]
+    if failed:
+        lines += ["", "### Commands that failed (the cycle stops there)", "", *failed]
     lines += ["", "### Targets", ""]
     for run in runs:
         lines += targets(run)

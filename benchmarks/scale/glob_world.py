@@ -6,7 +6,8 @@
 folder; by default 1 x 100 up to 10,000 files (10,000 is 100 batches x 100 samples x 1 file)
 and 4 x 1,000 above (1,000,000 is 250 batches x 1,000 samples x 4 files: 250,000 sample
 folders). Every file is moved to `lab/cohort-archive` at its own path, declared either by one
-glob entry (`glob.yaml`) or by one entry per file ID (`by-id.yaml`, the same items). The
+glob entry (`glob`) or by one entry per file ID (the same items): in one file (`by-id`), or in
+files of 100,000 entries (`by-id-split`). The
 project, volume, tokens and seed layout are `scenario.py`'s, so the sandbox is seeded through
 its own seeding functions (`harness.seed_template`).
 """
@@ -22,7 +23,8 @@ import scenario
 
 GLOB = "results/**/*"
 LOCATION = "{path}"
-MANIFESTS = ("glob", "by-id")
+MANIFESTS = ("glob", "by-id", "by-id-split")
+SPLIT = 100_000  # entries per file of `by-id-split` (one file of 1,000,000 is over 64 MiB)
 _NAMES = ("{s}.bam", "{s}.bam.bai", "{s}.vcf.gz", "counts.tsv")
 
 
@@ -67,23 +69,40 @@ def files(shape: Shape) -> Iterator[scenario.ProjectFile]:
         )
 
 
-def manifest(shape: Shape, kind: str) -> str:
+def manifests(shape: Shape, kind: str) -> dict[str, str]:
+    """File name -> YAML text of the manifests of `kind`: `glob` (one entry), `by-id` (one
+    file of N entries), `by-id-split` (files of at most `SPLIT` entries, each under the
+    manifest size limit)."""
     if kind == "glob":
         header = scenario._header(f"Every result file, by one glob ({shape.describe()}).")
-        return header + f'  - glob: "{GLOB}"\n    location: "{LOCATION}"\n'
-    if kind == "by-id":
-        header = scenario._header(f"Every result file by ID ({shape.describe()}).")
-        entries = (f"  - file: {f.id}\n    location: {f.path}\n" for f in files(shape))
-        return header + "".join(entries)
-    raise ValueError(f"unknown manifest kind {kind!r}")
+        return {"glob.yaml": header + f'  - glob: "{GLOB}"\n    location: "{LOCATION}"\n'}
+    if kind not in ("by-id", "by-id-split"):
+        raise ValueError(f"unknown manifest kind {kind!r}")
+    every = shape.n if kind == "by-id" else SPLIT
+    out: dict[str, str] = {}
+    for first in range(0, shape.n, every):
+        part = f"{kind}.yaml" if every >= shape.n else f"{kind}-{first // every:03d}.yaml"
+        last = min(first + every, shape.n)
+        header = scenario._header(f"Result files {first:,} to {last - 1:,} by ID.")
+        entries = (
+            f"  - file: {scenario.file_id(i)}\n    location: {path(shape, i)}\n"
+            for i in range(first, last)
+        )
+        out[part] = header + "".join(entries)
+    return out
+
+
+def write_manifests(shape: Shape, folder: Path, kind: str) -> None:
+    """`manifests-<kind>/*.yaml` under `folder`."""
+    (folder / f"manifests-{kind}").mkdir(parents=True, exist_ok=True)
+    for name, text in manifests(shape, kind).items():
+        (folder / f"manifests-{kind}" / name).write_text(text, encoding="utf-8")
 
 
 def write(shape: Shape, folder: Path, kinds: tuple[str, ...] = MANIFESTS) -> None:
-    """`seed.json` and `manifests-<kind>/<kind>.yaml` under `folder`."""
+    """`seed.json` and the manifests of `kinds` under `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     world = scenario.Scenario(shape.n, tuple(files(shape)))
     (folder / "seed.json").write_text(json.dumps(scenario.seed(world)), encoding="utf-8")
     for kind in kinds:
-        (folder / f"manifests-{kind}").mkdir(exist_ok=True)
-        text = manifest(shape, kind)
-        (folder / f"manifests-{kind}" / f"{kind}.yaml").write_text(text, encoding="utf-8")
+        write_manifests(shape, folder, kind)
