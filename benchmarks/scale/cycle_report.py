@@ -127,6 +127,7 @@ def run_rows(runs: list[dict[str, Any]]) -> list[list[object]]:
                     for k in ("plan_json", "receipt_json", "journal_jsonl")
                 ),
                 f"{sum(known) / n:,.0f}" if known else "-",
+                seconds(projected(plan) + projected(apply)) if plan and apply else "-",
                 seconds(apply.get("first_create_after")),
                 f"{plan['note_chars']:,}" if "note_chars" in plan else "-",
                 replan.get("exit_code", "-"),
@@ -225,8 +226,9 @@ PHASE_HEAD = [
 ]  # fmt: skip
 RUN_HEAD = [
     "N", "manifest", "discovery", "world", "plan.json B/item", "receipt B/item",
-    "journal B/item", "together B/item", "first create", "note chars", "next plan exit",
-    "read estimate (x requests)", "plan's longest stderr silence", "seeding",
+    "journal B/item", "together B/item", "plan + apply projected", "first create",
+    "note chars", "next plan exit", "read estimate (x requests)",
+    "plan's longest stderr silence", "seeding",
 ]  # fmt: skip
 
 
