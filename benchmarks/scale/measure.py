@@ -1,19 +1,25 @@
 """One command in a process of its own, measured from outside: wall time, CPU, peak RSS and
 every stderr line with the moment it arrived.
 
-Peak RSS and CPU come from `os.wait4` on that one child (`ru_maxrss`), so nothing else the
-runner started (the sandbox, the seeding) is counted, and the command needs no change. stdout
+Peak RSS and CPU come from `os.wait4` on that one command (`ru_maxrss`), so nothing else the
+runner started (the sandbox, the seeding) is counted, and the command needs no change. The
+command is started by a small launcher (`LAUNCHER`), not by the runner itself: on Linux a
+process's peak RSS starts from the peak of the process it was forked from (exec keeps the
+old image's high-water mark), so a command forked straight from a runner that had built a
+world of a million files in memory reported the runner's 830 MiB as its own. Through the
+launcher the floor is the launcher's own peak, about 14 MiB. stdout
 goes to a file; stderr is read line by line as it comes (Python's stderr is line-buffered), so
 progress and estimate lines can be timed against the sandbox's request log.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
+import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -52,6 +58,24 @@ class Measured:
         }
 
 
+# argv: the usage file, then the command. Writes the command's wait status and rusage as JSON;
+# SIGTERM (the runner's timeout) kills the command and still writes them.
+LAUNCHER = """
+import json, os, signal, subprocess, sys
+child = subprocess.Popen(sys.argv[2:])
+signal.signal(signal.SIGTERM, lambda *_: child.kill())
+while True:
+    try:
+        _, status, usage = os.wait4(child.pid, 0)
+        break
+    except InterruptedError:
+        continue
+cpu = usage.ru_utime + usage.ru_stime
+with open(sys.argv[1], "w") as out:
+    json.dump({"status": status, "maxrss_kib": usage.ru_maxrss, "cpu": cpu}, out)
+"""
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -64,23 +88,29 @@ def run(
     """Run `argv` to its end (or kill it at `timeout`); stderr is also written, timestamped,
     to `stderr_log`."""
     lines: list[tuple[float, str]] = []
+    usage_file = stderr_log.with_suffix(".usage.json")
+    usage_file.unlink(missing_ok=True)
     with stdout.open("wb") as out:
         started = time.time()
-        child = subprocess.Popen(
-            list(argv), cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.PIPE
+        launcher = subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER, str(usage_file), *argv],
+            cwd=cwd,
+            env=dict(env),
+            stdout=out,
+            stderr=subprocess.PIPE,
         )
-        assert child.stderr is not None
-        reader = threading.Thread(target=_read_lines, args=(child.stderr, lines), daemon=True)
+        assert launcher.stderr is not None
+        reader = threading.Thread(target=_read_lines, args=(launcher.stderr, lines), daemon=True)
         reader.start()
-        killer = threading.Timer(timeout, _kill, args=(child.pid,))
-        killer.start()
         try:
-            _, status, usage = os.wait4(child.pid, 0)
-        finally:
-            killer.cancel()
+            launcher.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            launcher.terminate()
+            launcher.wait()
         ended = time.time()
-        child.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
         reader.join(timeout=10)
+    usage = json.loads(usage_file.read_text(encoding="utf-8"))
+    status = usage["status"]
     killed = os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     with stderr_log.open("w", encoding="utf-8") as log:
         for at, line in lines:
@@ -89,9 +119,9 @@ def run(
         argv=tuple(argv),
         started=started,
         ended=ended,
-        exit_code=None if killed else child.returncode,
-        cpu=usage.ru_utime + usage.ru_stime,
-        peak_rss_mib=usage.ru_maxrss / 1024,
+        exit_code=None if killed else os.waitstatus_to_exitcode(status),
+        cpu=usage["cpu"],
+        peak_rss_mib=usage["maxrss_kib"] / 1024,
         stderr=tuple(lines),
     )
 
@@ -99,8 +129,3 @@ def run(
 def _read_lines(stream: Any, lines: list[tuple[float, str]]) -> None:
     for raw in iter(stream.readline, b""):
         lines.append((time.time(), raw.decode("utf-8", "replace").rstrip("\n")))
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
