@@ -22,6 +22,7 @@ _KINDS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", r"^/v2/storage/exports$", "export list"),
         ("GET", r"^/v2/files/[^/]+$", "file get"),
         ("GET", r"^/v2/files$", "file list"),
+        ("POST", r"^/v2/files/search$", "file search"),
         ("GET", r"^/v2/storage/volumes/[^/]+/[^/]+/list$", "volume list"),
         ("GET", r"^/v2/storage/volumes/[^/]+/[^/]+/object$", "object info"),
         ("GET", r"^/v2/storage/volumes/[^/]+/[^/]+$", "volume get"),
@@ -50,6 +51,7 @@ class Tally:
     errors: int  # other answers >= 400, and lost answers
     first: float | None
     last: float | None
+    first_by_kind: dict[str, float]  # when the first request of each kind arrived
 
     @property
     def total(self) -> int:
@@ -67,6 +69,7 @@ class Tally:
 
 def tally(data_dir: Path) -> Tally:
     kinds: Counter[str] = Counter()
+    first_by_kind: dict[str, float] = {}
     limited = errors = 0
     server = 0.0
     first: float | None = None
@@ -78,8 +81,13 @@ def tally(data_dir: Path) -> Tally:
                 if not line.strip():
                     continue
                 entry = json.loads(line)
-                kinds[kind_of(entry["method"], entry["path"])] += 1
-                server += float(entry.get("duration") or 0.0)
+                kind = kind_of(entry["method"], entry["path"])
+                kinds[kind] += 1
+                duration = float(entry.get("duration") or 0.0)
+                server += duration
+                # Logged when answered: the request arrived `duration` earlier.
+                arrived = entry["time"] - duration
+                first_by_kind[kind] = min(first_by_kind.get(kind, arrived), arrived)
                 status = entry.get("status")
                 if status == 429:
                     limited += 1
@@ -87,4 +95,4 @@ def tally(data_dir: Path) -> Tally:
                     errors += 1
                 first = entry["time"] if first is None else min(first, entry["time"])
                 last = entry["time"] if last is None else max(last, entry["time"])
-    return Tally(dict(sorted(kinds.items())), server, limited, errors, first, last)
+    return Tally(dict(sorted(kinds.items())), server, limited, errors, first, last, first_by_kind)
