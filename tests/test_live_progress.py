@@ -112,3 +112,34 @@ def test_a_real_reading_writes_its_progress_from_a_thread_of_its_own() -> None:
     # The estimate comes before the first folder is listed.
     estimate = next(i for i, line in enumerate(written) if line.startswith("reading the files"))
     assert all(" 0 of " in line for line in written[:estimate])
+
+
+def test_a_reading_by_search_counts_the_results_it_confirms_not_folders() -> None:
+    """A search lists no folder: its line counts the search's results as the bulk gets
+    confirm them (not "0 of 0 folders listed" while a million are confirmed)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.yaml"
+        path.write_text(MANIFEST, encoding="utf-8")
+        rules = load_manifests([path], root=Path(tmp)).rules
+        sandbox = start(Path(tmp) / "sandbox", seed=world(4, 5), latency=0.01)
+        try:
+            with ApiClient(ApiConfig(endpoint=sandbox.url, token=SECRET_TOKEN)) as client:
+                out = io.StringIO()
+                read(client, rules, discovery="search", watch=ReadWatch(out, every=0.05))
+        finally:
+            sandbox.stop()
+
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("reading: ")]
+    assert lines, out.getvalue()
+    assert re.match(
+        r"reading: 20 of 20 search results confirmed, 20 files seen, \d+ requests", lines[-1]
+    ), lines[-1]
+
+
+def test_the_line_of_a_search_shows_its_confirmations_as_they_come() -> None:
+    clock, out = FakeClock(), io.StringIO()
+    watch = ReadWatch(out, clock=clock)
+    watch.searched(1_000)
+    watch.confirming(300)
+    watch.tick()
+    assert out.getvalue().startswith("reading: 300 of 1,000 search results confirmed, 0 files")

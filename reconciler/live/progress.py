@@ -38,6 +38,8 @@ class Counts:
     listed: int  # folders listed (every page)
     known: int  # folders known to list: the estimate, or more once the walk has found more
     files: int  # files seen, by listing or confirmed from a search
+    searched: int  # files the search named (candidates, each to be confirmed by bulk get)
+    confirmed: int  # of those, how many the bulk gets have answered for so far
     requests: int  # requests made since the reading began
     elapsed: float  # seconds
     waiting: float | None  # seconds left of a wait for the rate limit, if one is on
@@ -70,6 +72,8 @@ class ReadWatch:
         self._queued = 0
         self._expected = 0
         self._files = 0
+        self._searched = 0
+        self._confirmed = 0
         self._started = clock()
         self._wait_until: float | None = None
         self._client: ApiClient | None = None
@@ -94,6 +98,16 @@ class ReadWatch:
             self._listed += 1
             self._queued = max(0, self._queued - 1)
             self._files += files
+
+    def searched(self, candidates: int) -> None:
+        """A page of a search named `candidates` more files, to be confirmed."""
+        with self._lock:
+            self._searched += candidates
+
+    def confirming(self, answered: int) -> None:
+        """The bulk gets answered for `answered` more of the search's candidates."""
+        with self._lock:
+            self._confirmed += answered
 
     def found(self, files: int) -> None:
         """A search found `files` files, each confirmed by bulk get."""
@@ -165,6 +179,8 @@ class ReadWatch:
                 listed=self._listed,
                 known=max(self._expected, self._listed + self._queued),
                 files=self._files,
+                searched=self._searched,
+                confirmed=self._confirmed,
                 requests=requests,
                 elapsed=now - self._started,
                 waiting=waiting if waiting is not None and waiting > 0 else None,
@@ -173,11 +189,19 @@ class ReadWatch:
     def line(self) -> str:
         """The progress line of this moment."""
         counts = self.counts()
-        text = (
-            f"{self._label}reading: {counts.listed:,} of {counts.known:,} folders listed, "
-            f"{counts.files:,} files seen, {counts.requests:,} requests, "
-            f"{span(counts.elapsed)} elapsed"
-        )
+        parts = []
+        # A reading by search alone lists no folder: "0 of 0 folders listed" would say
+        # nothing moves while the bulk gets confirm a million candidates.
+        if counts.known or counts.listed or not counts.searched:
+            parts.append(f"{counts.listed:,} of {counts.known:,} folders listed")
+        if counts.searched:
+            parts.append(f"{counts.confirmed:,} of {counts.searched:,} search results confirmed")
+        parts += [
+            f"{counts.files:,} files seen",
+            f"{counts.requests:,} requests",
+            f"{span(counts.elapsed)} elapsed",
+        ]
+        text = f"{self._label}reading: " + ", ".join(parts)
         if counts.waiting is not None:
             text += f", waiting for the rate limit ({span(counts.waiting)} left)"
         return text

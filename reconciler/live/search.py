@@ -40,6 +40,7 @@ from reconciler.live.progress import ReadWatch
 from reconciler.manifest.models import ExportRule
 
 _REFUSING_STATUSES = (400, 403, 404)
+CONFIRM_TOLD = 100  # the progress hears of confirmed candidates in steps of a bulk get
 
 Kind = Literal["FILE", "FOLDER"]
 
@@ -120,6 +121,7 @@ class FileSearch:
         try:
             for page in self.client.search_files(query(place, "FILE"), limit=PAGE_LIMIT):
                 candidates.extend(hit.id for hit in page.result_set)
+                self.watch.searched(len(page.result_set))
         except ApiError as exc:
             why = unusable(exc)
             if why is None:
@@ -141,11 +143,16 @@ class FileSearch:
         ids = list(dict.fromkeys(candidates))
         files: dict[str, LiveFile] = {}
         links: list[Link] = []
-        for file_id, entry in zip(ids, self.client.iter_bulk_get_files(ids), strict=True):
+        for answered, (file_id, entry) in enumerate(
+            zip(ids, self.client.iter_bulk_get_files(ids), strict=True), start=1
+        ):
+            if answered % CONFIRM_TOLD == 0:
+                self.watch.confirming(CONFIRM_TOLD)
             if isinstance(entry, ItemError) or entry.is_folder or entry.project != project_id:
                 continue  # gone since it was indexed, not a file, or not this project's
             files[file_id] = live_file(entry, entry.name)
             links.append(Link.of(entry))
+        self.watch.confirming(len(ids) % CONFIRM_TOLD)
         known = {folder_id: path} if folder_id is not None else {}
         paths = self._paths.of(links, known)
         globs = rests(rules)

@@ -68,7 +68,7 @@ def human_bytes(n: int) -> str:
 
 def plural(count: int, noun: str) -> str:
     """`1 file`, `2 files`: counts read as English."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 # Characters that would act instead of being read: C0 and C1 controls (a line break, an
@@ -104,7 +104,7 @@ def destructive_warning(plan: Plan) -> str | None:
     if not plan.destructive_count:
         return None
     return (
-        f"{plan.destructive_count} destructive item(s): moves delete the platform copy, "
+        f"{plan.destructive_count:,} destructive item(s): moves delete the platform copy, "
         "replaces overwrite an object."
     )
 
@@ -120,7 +120,7 @@ def totals_text(totals: Iterable[ActionTotal], *, zeros: bool = False) -> str:
     for total in totals:
         if not zeros and not total.count:
             continue
-        text = f"{total.count} {_SUMMARY_WORDS[total.action]}"
+        text = f"{total.count:,} {_SUMMARY_WORDS[total.action]}"
         if total.action in _SIZED and total.count:
             text += f" ({human_bytes(total.bytes)})"
         parts.append(text)
@@ -129,7 +129,7 @@ def totals_text(totals: Iterable[ActionTotal], *, zeros: bool = False) -> str:
 
 def estimate_line(plan: Plan) -> str:
     e = plan.apply_estimate
-    wait = f"at least {e.rate_limit_seconds} s" if e.rate_limit_seconds else "no wait"
+    wait = f"at least {e.rate_limit_seconds:,} s" if e.rate_limit_seconds else "no wait"
     return (
         f"Apply: about {plural(e.total_calls, 'API call')} ({plural(e.read_calls, 'read')}, "
         f"{plural(e.create_calls, 'bulk create')}, {plural(e.poll_calls, 'bulk poll')}); "

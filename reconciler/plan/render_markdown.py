@@ -131,11 +131,11 @@ def render_markdown(
         (),
         (("\n" + _origin_line(origin), 1) for origin in found),
         total=len(found),
-        more=lambda n: f"\n{n} more: see below.",
+        more=lambda n: f"\n{n:,} more: see below.",
         allot=ORIGINS_CHARS,
     )
     note.section(
-        ("", f"#### Declarations ({len(plan.declarations)})"),
+        ("", f"#### Declarations ({len(plan.declarations):,})"),
         _row_entries(parts(plan)),
         total=len(plan.declarations),
         more=_more(" declarations", artifacts.every_row()),
@@ -155,7 +155,7 @@ def render_markdown(
             )
     if plan.unmanaged_aliases:
         note.section(
-            _details(f"Unmanaged aliases on managed volumes ({len(plan.unmanaged_aliases)})"),
+            _details(f"Unmanaged aliases on managed volumes ({len(plan.unmanaged_aliases):,})"),
             ((_alias_line(a, several=len(plan.platforms) > 1), 1) for a in plan.unmanaged_aliases),
             total=len(plan.unmanaged_aliases),
             more=_more(" unmanaged aliases", artifacts.every_item()),
@@ -164,7 +164,7 @@ def render_markdown(
         )
     if show_all:
         note.section(
-            _details(f"Every item ({len(plan.items)})"),
+            _details(f"Every item ({len(plan.items):,})"),
             ((_item_line(item), 1) for item in plan.items),
             total=len(plan.items),
             more=_more(" items", artifacts.every_item()),
@@ -176,7 +176,7 @@ def render_markdown(
 
 def _more(noun: str, where: str) -> Callable[[int], str]:
     """`... and K more NOUN: WHERE.`, the line that ends a cut section."""
-    return lambda left: f"\n… and {left} more{noun}: {where}."
+    return lambda left: f"\n… and {left:,} more{noun}: {where}."
 
 
 def _details(summary: str) -> tuple[str, ...]:

@@ -184,7 +184,7 @@ def origin_text(total: ActionTotal) -> str:
     """`12 (61 GB)`: the share of one declaration in a risk list."""
     if total.action is Action.BLOCKED:
         return str(total.count)
-    return f"{total.count} ({human_bytes(total.bytes)})"
+    return f"{total.count:,} ({human_bytes(total.bytes)})"
 
 
 # Why each risk list is one: what its action does that cannot be taken back, or why it waits.
@@ -198,7 +198,7 @@ RISK_WHY = {
 def risk_counts(risk: RiskList) -> str:
     """`Moves (12, 61 GB)`, `Blocked items (3)`: a risk list's count and bytes."""
     size = f", {human_bytes(risk.bytes)}" if risk.action is not Action.BLOCKED else ""
-    return f"{_RISK_NOUNS[risk.action].capitalize()} ({risk.count}{size})"
+    return f"{_RISK_NOUNS[risk.action].capitalize()} ({risk.count:,}{size})"
 
 
 def risk_title(risk: RiskList) -> str:

@@ -70,13 +70,13 @@ def render_text(plan: Plan, *, show_all: bool = False) -> str:
         for row in part.rows:
             lines += _row_lines(row, width)
         for action, listed in sections(items.get((part.platform, part.project), [])):
-            lines += ["", *fit_text(f"{SECTION_TITLES[action]} ({len(listed)}):")]
+            lines += ["", *fit_text(f"{SECTION_TITLES[action]} ({len(listed):,}):")]
             lines += [line for item in listed for line in _item_lines(item)]
     if not show_all:
         lines += _risk_lines(plan)
     several = len(plan.platforms) > 1
     if plan.unmanaged_aliases:
-        lines += ["", f"Unmanaged aliases on managed volumes ({len(plan.unmanaged_aliases)}):"]
+        lines += ["", f"Unmanaged aliases on managed volumes ({len(plan.unmanaged_aliases):,}):"]
         for a in plan.unmanaged_aliases:
             pieces = [printable(f"{a.project}:{a.path}"), printable(f"-> {a.volume}:{a.location}")]
             if several:
@@ -139,7 +139,7 @@ def _risk_lines(plan: Plan) -> list[str]:
         for entry in risk.shown:
             lines += _entry_lines(risk.action, entry, entry_origin(plan, entry))
         if risk.more:
-            more = f"... and {risk.more} more{more_size(risk)}: {FULL_LIST}"
+            more = f"... and {risk.more:,} more{more_size(risk)}: {FULL_LIST}"
             lines += fit_text(f"  {more}", hanging="      ")
     return lines
 

@@ -114,7 +114,7 @@ def test_text_lists_the_risky_items_and_counts_the_rest() -> None:
 def test_text_names_the_declaration_the_moves_come_from() -> None:
     text = render_text(big_plan(2000))
     assert text.splitlines()[2] == (
-        "Moves (2000, 2.0 MB) come from manifests/a.yaml:5:5 glob runs/**/*.bam: 2000 (2.0 MB)"
+        "Moves (2,000, 2.0 MB) come from manifests/a.yaml:5:5 glob runs/**/*.bam: 2,000 (2.0 MB)"
     )
 
 
@@ -138,12 +138,12 @@ def test_text_of_thousands_of_moves_is_a_screenful_and_show_all_lists_each_once(
     assert len(text.splitlines()) < 50
     assert re.search(
         r"^  manifests/a\.yaml:5:5 glob runs/\*\*/\*\.bam -> me/vol:archive/\{path\}\n"
-        r" {23}\[move\] 2000 to move \(2\.0 MB\)$",
+        r" {23}\[move\] 2,000 to move \(2\.0 MB\)$",
         text,
         re.M,
     )
     assert sum(line.startswith("    ! runs/") for line in text.splitlines()) == RISK_LIST_LIMIT
-    assert f"... and {2000 - RISK_LIST_LIMIT} more (2.0 MB): --show-all" in text
+    assert f"... and {2000 - RISK_LIST_LIMIT:,} more (2.0 MB): --show-all" in text
     assert "1 file" not in text
     every = render_text(plan, show_all=True)
     for item in plan.items:

@@ -78,10 +78,10 @@ def test_note_for_10000_moves_names_their_glob_and_the_full_list() -> None:
     note = render_markdown(plan, artifacts=SAVED)
     assert len(note) < MAX_NOTE_CHARS
     assert (
-        ":warning: **Moves (10000, 10 MB) come from** `manifests/a.yaml:5:5` "
-        "`glob runs/**/*.bam` → `me/vol:archive/{path}`: 10000 (10 MB)\n"
+        ":warning: **Moves (10,000, 10 MB) come from** `manifests/a.yaml:5:5` "
+        "`glob runs/**/*.bam` → `me/vol:archive/{path}`: 10,000 (10 MB)\n"
     ) in note
-    assert "\n… and 9975 more: `plan.csv` lists every item.\n" in note
+    assert "\n… and 9,975 more: `plan.csv` lists every item.\n" in note
     assert "in `plan.csv` (it opens in a spreadsheet), beside the plan that apply runs, " in note
     assert f"plan digest `{plan.digest}`" in note
     assert note.count("\n- `!` ") == 25
@@ -96,9 +96,9 @@ def test_show_all_lists_every_item_that_fits_and_counts_the_rest() -> None:
     plan = big_plan(3000)
     note = render_markdown(plan, show_all=True, artifacts=SAVED)
     assert len(note) < MAX_NOTE_CHARS
-    listed = note[note.index("<summary>Every item (3000)</summary>") :]
+    listed = note[note.index("<summary>Every item (3,000)</summary>") :]
     shown = listed.count("\n- `!` ")
-    assert f"\n… and {3000 - shown} more items: `plan.csv` lists every item.\n" in listed
+    assert f"\n… and {3000 - shown:,} more items: `plan.csv` lists every item.\n" in listed
     assert shown > 200
     assert Rendered(note).tags.count("details") == Rendered(note).tags.count("/details") == 1
 
