@@ -107,16 +107,16 @@ class Progress:
         filled = BAR_WIDTH * counts.done // self.total if self.total else BAR_WIDTH
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
         return (
-            f"[{bar}] {counts.done}/{self.total} done, {counts.in_flight} in flight, "
-            f"{counts.failed} failed, {_clock_time(now - self._started)} elapsed, "
+            f"[{bar}] {counts.done:,}/{self.total:,} done, {counts.in_flight:,} in flight, "
+            f"{counts.failed:,} failed, {_clock_time(now - self._started)} elapsed, "
             f"ETA {self._eta(counts)}"
         )
 
     def _line(self, counts: Counts, now: float) -> str:
         elapsed = round(now - self._started)
         return (
-            f"apply: {counts.done}/{self.total} done, {counts.in_flight} in flight, "
-            f"{counts.failed} failed, {elapsed}s elapsed, ETA {self._eta(counts)}"
+            f"apply: {counts.done:,}/{self.total:,} done, {counts.in_flight:,} in flight, "
+            f"{counts.failed:,} failed, {elapsed}s elapsed, ETA {self._eta(counts)}"
         )
 
 

@@ -24,6 +24,7 @@ class Tally:
         self._ledger = ledger
         self._poller = poller
         self._clock = clock
+        self._started = clock()
 
     def show(self, *, final: bool = False) -> None:
         """Update the progress; `final`: the run's last update, once every item has its
@@ -43,14 +44,23 @@ class Tally:
             self._progress.interrupted(running=len(self._poller), unanswered=unanswered)
 
     def _eta(self) -> float | None:
-        """Seconds until the last item is done, from how long this run's jobs took: the job
-        submitted last finishes about that long after it was submitted, and items not sent
-        yet take about as long again once they are."""
+        """Seconds until the last item is done: at least as long as the job submitted last
+        takes (how long this run's jobs took), plus as long again for items not sent yet;
+        and, when more items wait than a round of jobs holds, at least the time the items
+        left take at the pace items got done so far (a million items go out in thousands
+        of rounds, not one)."""
         poller = self._poller
         typical = poller.typical_age()
         if typical is None:
             return None
+        now = self._clock()
         youngest = poller.youngest_since()
-        eta = max(0.0, youngest + typical - self._clock()) if youngest is not None else 0.0
-        waiting = self._ledger.total - self._ledger.done - len(poller)
-        return eta + typical if waiting > 0 else eta
+        eta = max(0.0, youngest + typical - now) if youngest is not None else 0.0
+        done, total = self._ledger.done, self._ledger.total
+        waiting = total - done - len(poller)
+        if waiting <= 0:
+            return eta
+        eta += typical
+        if done:
+            eta = max(eta, (total - done) * (now - self._started) / done)
+        return eta
