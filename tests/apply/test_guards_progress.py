@@ -131,5 +131,5 @@ def test_the_eta_follows_the_pace_of_the_run_when_many_rounds_remain(
     results: Any = _Results(total, done)
     tally = Tally(None, results, jobs, clock=clock)
     clock.now += 75
-    eta = tally._eta()  # noqa: SLF001 (the estimate itself, not its rendering)
+    eta = tally._eta()
     assert eta is not None and least <= eta <= most
