@@ -9,13 +9,14 @@ import io
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.live.progress import ReadWatch, span
 from reconciler.live.read import read
 from reconciler.manifest.load import load_manifests
-from reconciler.sandbox.server import start
+from reconciler.sandbox.server import Sandbox, start
 from tests.api.conftest import FakeClock
 from tests.reliability.secret import SECRET_TOKEN
 from tests.test_live_estimate import MANIFEST, world
@@ -143,3 +144,44 @@ def test_the_line_of_a_search_shows_its_confirmations_as_they_come() -> None:
     watch.confirming(300)
     watch.tick()
     assert out.getvalue().startswith("reading: 300 of 1,000 search results confirmed, 0 files")
+
+
+def _listing(request: dict[str, Any]) -> bool:
+    """A folder listing, or the name lookup that finds the glob's first folder."""
+    return request["method"] == "GET" and request["path"].startswith("/v2/files?")
+
+
+class _Stamped(io.StringIO):
+    """A stream that notes, for each line written, how many folder listings the sandbox had
+    answered by then."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        super().__init__()
+        self.sandbox = sandbox
+        self.listed_before: dict[str, int] = {}
+
+    def write(self, text: str) -> int:
+        listings = sum(
+            1
+            for r in self.sandbox.request_log()
+            if r["path"] == "/v2/files" and r["method"] == "GET"
+        )
+        self.listed_before.setdefault(text.split(":")[0], listings)
+        return super().write(text)
+
+
+def test_the_estimate_is_said_before_the_first_folder_is_listed() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.yaml"
+        path.write_text(MANIFEST, encoding="utf-8")
+        rules = load_manifests([path], root=Path(tmp)).rules
+        sandbox = start(Path(tmp) / "sandbox", seed=world(3, 3), latency=0.01)
+        try:
+            with ApiClient(ApiConfig(endpoint=sandbox.url, token=SECRET_TOKEN)) as client:
+                out = _Stamped(sandbox)
+                read(client, rules, watch=ReadWatch(out, every=0.05))
+            listed = sum(1 for r in sandbox.request_log() if _listing(r))
+        finally:
+            sandbox.stop()
+    assert listed >= 13  # the walk did list (3 x 3 sample folders, their parents, results/)
+    assert out.listed_before["reading the files"] == 0

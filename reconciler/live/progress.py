@@ -25,7 +25,8 @@ from reconciler.api.client import ApiClient
 
 logger = logging.getLogger(__name__)
 
-LINE_SECONDS = 10.0  # a line this often in CI: logs stay short and show the job is alive
+LINE_SECONDS = 8.0  # a line this often in CI: logs stay short and show the job is alive; under
+# 10 s apart even when a loaded machine wakes the writing thread late
 REDRAW_SECONDS = 1.0  # on a terminal, the one line is redrawn this often
 STOP_SECONDS = 5.0  # the writing thread is waited for at most this long at the end
 _CLEAR = "\r\x1b[2K"
@@ -68,6 +69,7 @@ class ReadWatch:
             every if every is not None else (REDRAW_SECONDS if self._interactive else LINE_SECONDS)
         )
         self._lock = threading.Lock()
+        self._writing = threading.Lock()  # the writing thread and `flush` take turns
         self._listed = 0
         self._queued = 0
         self._expected = 0
@@ -129,6 +131,12 @@ class ReadWatch:
 
     def warn(self, message: str) -> None:
         self._queue(True, message)
+
+    def flush(self) -> None:
+        """Write what is queued now, from the calling thread: what must be read before the
+        next step begins (the estimate, before the first listing), not when the writing
+        thread next wakes."""
+        self._write_queued()
 
     def waiting(self, seconds: float, sentence: str) -> None:
         """The transport's listener: calls wait `seconds` for the rate limit."""
@@ -240,31 +248,39 @@ class ReadWatch:
     def _write_queued(self) -> None:
         if self._stream is None:
             return
+        with self._writing:
+            self._write_queued_now(self._stream)
+
+    def _write_queued_now(self, stream: TextIO) -> None:
         with self._lock:
             said = list(self._said)
             self._said.clear()
         for warning, text in said:
             if self._on_line:
-                self._stream.write(_CLEAR)
+                stream.write(_CLEAR)
                 self._on_line = False
             if warning:
-                self._stream.flush()
+                stream.flush()
                 self._warn(text)
             else:
-                self._stream.write(text + "\n")
+                stream.write(text + "\n")
         if said:
-            self._stream.flush()
+            stream.flush()
 
     def _write_line(self) -> None:
         if self._stream is None:
             return
+        with self._writing:
+            self._write_line_now(self._stream)
+
+    def _write_line_now(self, stream: TextIO) -> None:
         line = self.line()
         if self._interactive:
-            self._stream.write(_CLEAR + line)
+            stream.write(_CLEAR + line)
             self._on_line = True
         else:
-            self._stream.write(line + "\n")
-        self._stream.flush()
+            stream.write(line + "\n")
+        stream.flush()
         self._lines += 1
 
 

@@ -158,6 +158,7 @@ def _say_cost(
     watch.expect(cost.folders)
     for line in estimate.lines(cost, estimate.rate_of(client), now=time.time()):
         watch.say(line)
+    watch.flush()
 
 
 def _unmanaged_aliases(files: LiveState, resolution: Resolution) -> tuple[LiveFile, ...]:
