@@ -266,11 +266,12 @@ def _risk(plan: Plan, risk: RiskList) -> Iterator[str]:
         yield _risk_row(plan, risk.action, entry)
     yield "</tbody></table>"
     if risk.more:
-        where = "the item list below" if is_listed(plan) else "the full list"
-        yield (
-            f'<p class="muted">... and {risk.more:,} more{text(more_size(risk))}: '
-            f"filter {where} by action.</p>"
+        where = (
+            "filter the item list below by action"
+            if is_listed(plan)
+            else "the full list (see below) has every one"
         )
+        yield f'<p class="muted">... and {risk.more:,} more{text(more_size(risk))}: {where}.</p>'
 
 
 def _risk_row(plan: Plan, action: Action, entry: RiskEntry) -> str:

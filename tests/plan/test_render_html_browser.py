@@ -1,8 +1,8 @@
 """The HTML report in a real browser (headless Chromium, see tests/browser.py): the page of a
 10,000-item plan, written by `reconciler show PLAN --format html`, shows the text plan's
 totals and filters to one volume in the live page, and leaves a screenshot for CI to keep;
-a page whose file names and selectors hold markup runs none of it. Without Chromium these
-tests skip and say so."""
+a page whose file names and selectors hold markup runs none of it; the page of 1,000,000
+items opens. Without Chromium these tests skip and say so."""
 
 from __future__ import annotations
 
@@ -17,9 +17,13 @@ import pytest
 from reconciler import cli
 from reconciler.plan.io import write_plan
 from reconciler.plan.model import Plan
+from reconciler.plan.render_common import summary_line
 from reconciler.plan.render_csv import plain, write_csv
+from reconciler.plan.render_html import render_html
+from reconciler.plan.render_markdown import Artifacts
 from tests.browser import Unavailable, output_dir, start
 
+from .helpers import moves_from_one_glob
 from .report_plans import HOSTILE, varied_plan
 
 # The words of the text plan's summary line, and the action of each.
@@ -177,3 +181,21 @@ def test_markup_in_file_names_is_shown_as_text_and_never_runs(
         labels = chromium.find_elements("css selector", "#chart-declarations .chart-row")
         assert any(shown_as in (row.get_attribute("data-label") or "") for row in labels)
     assert "&lt;entity&gt;" in body.text
+
+
+def test_the_page_of_a_million_items_opens_and_says_where_the_list_is(
+    chromium: Any, tmp_path: Path
+) -> None:
+    plan = moves_from_one_glob(1_000_000)
+    page = tmp_path / "plan-1000000.html"
+    page.write_text(render_html(plan, artifacts=Artifacts("plan.json", "plan.csv")), "ascii")
+    assert page.stat().st_size < 20_000_000
+    chromium.get(page.as_uri())
+    assert chromium.execute_script("return document.readyState") == "complete"
+    assert chromium.find_element("id", "summary-line").text == summary_line(plan)
+    where = chromium.find_element("id", "full-list")
+    assert where.is_displayed() and "plan.json" in where.text and "plan.csv" in where.text
+    drawn = chromium.find_elements("css selector", "#chart-destinations .chart-row")
+    assert [row.get_attribute("data-files") for row in drawn] == ["1000000"]
+    assert chromium.find_element("id", "risk-move").is_displayed()
+    assert chromium.save_screenshot(str(output_dir() / "plan-1000000-items.png"))
