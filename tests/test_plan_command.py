@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,21 @@ def test_the_full_list_is_saved_beside_the_plan_and_named_by_its_note(
     assert capsys.readouterr().out == full_list.read_bytes().decode()
     assert cli.main(["show", str(saved), "--format", "markdown"]) == 0
     assert f"in `{full_list}` (it opens in a spreadsheet)" in capsys.readouterr().out
+
+
+def test_plan_and_show_write_the_same_page(
+    planned: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, _, saved = planned
+    folder = str(tmp_path / "manifests")
+    assert cli.main(["plan", folder, "--format", "html", "--state-dir", str(tmp_path)]) == 1
+    made = capsys.readouterr().out
+    assert cli.main(["show", str(saved), "--format", "html"]) == 0
+    shown = capsys.readouterr().out
+    summary = re.compile(r'<p id="summary-line"><strong>(Plan: [^<]+)</strong>')
+    found = [summary.search(page) for page in (made, shown)]
+    assert found[0] and found[1] and found[0][1] == found[1][1]
+    assert "1 to replace" in found[0][1]
+    for page in (made, shown):
+        assert page.startswith("<!DOCTYPE html>") and page.endswith("</html>\n")
+        assert 'id="plan-items"' in page  # a small plan lists every item

@@ -1,8 +1,9 @@
-"""`reconciler show PLANFILE`: render a saved plan as text, JSON, Markdown or CSV.
+"""`reconciler show PLANFILE`: render a saved plan as text, JSON, Markdown, CSV or an HTML page.
 
 The plan is loaded with `load_plan`, so an edited, foreign or damaged file is refused with a
-one-line error (exit 1) before anything is shown. The Markdown names the plan file and, when
-`plan --out` wrote one beside it, the full list (`plan.csv`): the note says where to look.
+one-line error (exit 1) before anything is shown. The Markdown and the HTML page name the plan
+file and, when `plan --out` wrote one beside it, the full list (`plan.csv`): the note and a
+page too long to list every item say where to look.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from reconciler.plan.model import RISK_LIST_LIMIT, Plan
 from reconciler.plan.planner import PlanContext, build_plan
 from reconciler.plan.render import FORMATS, render
 from reconciler.plan.render_common import human_bytes, printable
+from reconciler.plan.render_html import render_html
 from reconciler.plan.render_markdown import render_markdown
 from reconciler.plan.render_text import render_text
 
@@ -184,7 +185,7 @@ def test_render_refuses_an_unknown_format(fmt: str) -> None:
     with pytest.raises(ConfigError) as refused:
         render(mixed_plan(), fmt)
     assert str(refused.value) == (
-        f"--format {fmt}: not a plan format; use one of text, json, markdown, csv"
+        f"--format {fmt}: not a plan format; use one of text, json, markdown, csv, html"
     )
 
 
@@ -194,7 +195,8 @@ def test_render_gives_each_known_format() -> None:
     assert render(plan, "markdown", show_all=True) == render_markdown(plan, show_all=True)
     assert load_plan(render(plan, "json")) == plan
     assert len(list(csv.reader(io.StringIO(render(plan, "csv"))))) == 1 + len(plan.items)
-    assert set(FORMATS) == {"text", "json", "markdown", "csv"}
+    assert render(plan, "html") == render_html(plan)
+    assert set(FORMATS) == {"text", "json", "markdown", "csv", "html"}
 
 
 # ---- reconciler show
