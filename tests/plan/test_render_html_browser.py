@@ -99,8 +99,8 @@ def test_the_page_of_10000_items_shows_the_text_totals_and_filters_by_volume(
     _open(chromium, page)
     summary = text.replace("\n    ", " ").splitlines()[0]  # the text wraps at 100 columns
     assert chromium.find_element("id", "summary-line").text == summary
-    pairs = re.findall(rf"(\d+) ({'|'.join(WORDS)})", summary)
-    expected = {WORDS[words]: int(n) for n, words in pairs}
+    pairs = re.findall(rf"([\d,]+) ({'|'.join(WORDS)})", summary)
+    expected = {WORDS[words]: int(n.replace(",", "")) for n, words in pairs}
     assert set(expected) == set(WORDS.values()), summary
     cards = chromium.find_elements("css selector", "#totals .card")
     shown = {
