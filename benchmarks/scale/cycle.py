@@ -253,6 +253,11 @@ def _extras(
                 "line": estimate.line,
                 "after_start": round(estimate.at - done.started, 2),
                 "before_first_listing": first_listing is None or estimate.at <= first_listing,
+                # Both as this runner saw them: the line when it read the pipe (late on a
+                # loaded machine), the listing when the sandbox logged it.
+                "first_listing_after": None
+                if first_listing is None
+                else round(first_listing - done.started, 2),
             }
         )
     if name == "apply" and CREATE_KIND in tally.first_by_kind:
