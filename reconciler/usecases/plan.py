@@ -6,7 +6,7 @@ Manifests are loaded (and refused with every problem), the pin checked and every
 endpoint and token resolved before any client exists, so an invalid manifest, a manifest for
 another platform, an untrusted endpoint or a missing token never costs a call, and nothing is
 planned half. Each step is a function of its own because `apply --plan` needs to check the
-saved plan between them; `plan_from_manifests` runs them all.
+saved plan between them.
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from concurrent import futures
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 from reconciler import __version__
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig, ConnectOptions, resolve_platforms
+from reconciler.api.retry import RetryPolicy
+from reconciler.api.transport import Transport
 from reconciler.api.trust import platform_key
 from reconciler.core.live import LiveJob
 from reconciler.errors import ConfigError
@@ -40,12 +42,6 @@ logger = logging.getLogger(__name__)
 PIN_VARIABLE = "RECONCILER_PLATFORM"
 S = TypeVar("S")
 T = TypeVar("T")
-
-
-class Planned(NamedTuple):
-    manifests: ManifestSet
-    connections: Connections
-    plan: Plan
 
 
 def load(paths: Sequence[str], *, target: Sequence[str] = (), rules: bool = True) -> ManifestSet:
@@ -164,8 +160,11 @@ def connect(
     *,
     pin: str | None = None,
     warn: Callable[[str], None] | None = None,
+    retry: RetryPolicy | None = None,
 ) -> Connections:
-    """A client per platform; every configuration is resolved before the first exists."""
+    """A client per platform; every configuration is resolved before the first exists.
+    `retry`: every client's retry policy (None: the default), with each platform's
+    maintenance wait."""
     configs = resolve(manifests, options, pin=pin, warn=warn)
     shares = by_platform(manifests) or {key: manifests for key in configs}
     for key, config in configs.items():
@@ -177,8 +176,15 @@ def connect(
             config.token_source,
         )
     return Connections(
-        Connection(key, shares[key], ApiClient(config)) for key, config in configs.items()
+        Connection(key, shares[key], _client(config, retry)) for key, config in configs.items()
     )
+
+
+def _client(config: ApiConfig, retry: RetryPolicy | None) -> ApiClient:
+    if retry is None:
+        return ApiClient(config)
+    policy = dataclasses.replace(retry, maintenance_deadline=config.maintenance_wait)
+    return ApiClient(config, transport=Transport(config, retry=policy))
 
 
 def side_by_side(
@@ -255,25 +261,6 @@ def plan_platforms(
         ),
     )
     return combine(plans, manifests)
-
-
-def plan_from_manifests(
-    paths: Sequence[str],
-    *,
-    target: Sequence[str] = (),
-    options: ConnectOptions | None = None,
-    unmanaged: bool = False,
-    warn: Callable[[str], None] | None = None,
-) -> Planned:
-    """load -> connect -> read the live state -> plan. The caller closes `connections`."""
-    manifests = load(paths, target=target)
-    connections = connect(manifests, options, warn=warn)
-    try:
-        plan = plan_platforms(manifests, connections, unmanaged=unmanaged)
-    except BaseException:
-        connections.close()
-        raise
-    return Planned(manifests, connections, plan)
 
 
 def manifests_commit(manifests: ManifestSet) -> str | None:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
+from reconciler.api.trust import platform_key
 from reconciler.apply.engine import EngineSettings
 from reconciler.apply.journal import read_history
 from reconciler.errors import ManifestError
@@ -27,7 +28,7 @@ from reconciler.manifest.load import load_manifests
 from reconciler.plan.exit_codes import plan_exit_code
 from reconciler.sandbox.server import start
 from reconciler.usecases.apply import ApplyOptions, apply
-from reconciler.usecases.plan import plan_live
+from reconciler.usecases.plan import Connection, plan_live
 from tests.reliability.secret import SECRET_TOKEN
 from tests.test_live_property import (
     GLOBS,
@@ -111,7 +112,7 @@ def test_after_a_successful_apply_the_next_plan_has_nothing_to_do(
                 )
                 applied = apply(
                     manifests,
-                    client,
+                    [Connection(platform_key(None), manifests, client)],
                     ApplyOptions(state_dir=folder / "state", engine=settings_),
                     confirm=lambda plan, outcomes: True,
                     stderr=io.StringIO(),

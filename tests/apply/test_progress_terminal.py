@@ -20,9 +20,11 @@ from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
+from reconciler.api.trust import platform_key
 from reconciler.apply.engine import EngineSettings
 from reconciler.manifest.load import load_manifests
 from reconciler.usecases.apply import ApplyOptions, apply
+from reconciler.usecases.plan import Connection
 
 from .conftest import FAST_POLLS
 from .helpers import MOVES, seed, write_manifest
@@ -60,7 +62,7 @@ def test_the_bar_shows_elapsed_time_and_an_eta_learned_from_the_jobs(
     with ApiClient(ApiConfig(endpoint=sandbox.url, token=sandbox.token)) as client:
         applied = apply(
             manifests,
-            client,
+            [Connection(platform_key(None), manifests, client)],
             ApplyOptions(state_dir=tmp_path / "state", engine=settings),
             confirm=lambda plan, outcomes: True,
             stderr=terminal,
