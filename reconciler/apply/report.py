@@ -4,8 +4,9 @@ Text lists the problems first (failed, unknown, blocked, ...), then the destruct
 completed (moves and replaces: what cannot be undone), each group up to a long screenful, the
 rest counted per volume; then the rest (completed copies, items in sync): listed when few,
 else counted per destination folder; each listed item ends with its reason code. The receipt
-holds every item, and JSON prints every item (the same records as the receipt, with `reason`). Lines fit 100 columns (`reconciler.wrap`): an item wraps
-before its destination, never inside it.
+holds every item, and JSON prints every item (the same records as the receipt, with `reason`).
+Lines fit 100 columns (`reconciler.wrap`): an item wraps before its destination, never inside
+it.
 """
 
 from __future__ import annotations
