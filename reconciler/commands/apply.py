@@ -29,7 +29,7 @@ from reconciler.commands import options
 from reconciler.commands import runtime as runtimes
 from reconciler.errors import ConfigError, GuardError
 from reconciler.plan.io import load_plan
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Guards, Plan
 from reconciler.plan.render_text import render_text
 from reconciler.usecases.apply import DEFAULT_STATE_DIR, Applied, ApplyOptions, apply
 
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         )
     settings = ApplyOptions(
         state_dir=Path(args.state_dir),
-        limits=guards.Limits(args.max_moves, max_bytes),
+        limits=Guards(max_moves=args.max_moves, max_bytes=max_bytes),
         engine=dataclasses.replace(runtime.engine, wait_timeout=args.wait_timeout),
         saved_plan=saved,
         saved_plan_origin=args.plan,

@@ -35,7 +35,7 @@ from reconciler.apply.recheck import recheck
 from reconciler.apply.select import check_reviewed, check_saved
 from reconciler.errors import GuardError, StateError
 from reconciler.manifest.models import ManifestSet
-from reconciler.plan.model import PENDING_ACTIONS, Plan
+from reconciler.plan.model import PENDING_ACTIONS, Guards, Plan
 from reconciler.plan.planner import guards_of
 from reconciler.plan.resolve import Declarations
 from reconciler.usecases.approved import ApprovedRun, approved_run
@@ -50,7 +50,7 @@ EXIT_ERROR = 1  # the receipt could not be written (as for any error: one line, 
 @dataclass(frozen=True, slots=True)
 class ApplyOptions:
     state_dir: Path = Path(DEFAULT_STATE_DIR)
-    limits: guards.Limits = field(default_factory=lambda: guards.Limits(None, None))
+    limits: Guards = guards.NONE  # the command line's
     engine: EngineSettings = field(default_factory=EngineSettings)
     saved_plan: Plan | None = None
     saved_plan_origin: str | None = None
@@ -136,10 +136,7 @@ def apply(
             outcomes = [ItemOutcome(item) for item in plan.items]
             to_send = [o.item for o in outcomes if o.item.submits]
             plan_guards = plan.guards
-        limits = guards.Limits(
-            guards.smallest(options.limits.max_moves, plan_guards.max_moves, plan.guards.max_moves),
-            guards.smallest(options.limits.max_bytes, plan_guards.max_bytes, plan.guards.max_bytes),
-        )
+        limits = guards.tightest(options.limits, plan_guards, plan.guards)
         guards.check(to_send, limits)
         decided: list[Verdict] = []
         if approved is None and to_send:
