@@ -33,9 +33,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from reconciler.api.config import DEFAULT_READ_TIMEOUT
 from reconciler.apply.classify import classify, expects_job
 from reconciler.apply.closing_read import closing_read
 from reconciler.apply.context import RunContext
@@ -45,39 +44,14 @@ from reconciler.apply.journal import Journal, JournalHistory
 from reconciler.apply.ledger import Ledger
 from reconciler.apply.lost_answers import LostAnswers
 from reconciler.apply.outcome import Decisions, ItemOutcome, Reason, Result, Verdict
-from reconciler.apply.poll import Poller, Schedule
+from reconciler.apply.poll import Poller
 from reconciler.apply.ports import ExportsApi
 from reconciler.apply.progress import Progress
 from reconciler.apply.resume import resume
+from reconciler.apply.settings import MAX_SUBMIT_ATTEMPTS, EngineSettings
 from reconciler.apply.tally import Tally
 from reconciler.apply.watch import JobWatch
 from reconciler.manifest.models import Mode
-
-DEFAULT_WAIT_TIMEOUT = 3600.0
-# Create calls for one item whose answers were lost and after which the platform showed
-# nothing: beyond this the item is reported as unknown and left for a re-run.
-MAX_SUBMIT_ATTEMPTS = 3
-# Create calls in flight at once: each waits mostly on the network, so a few overlap well;
-# the rate pacer, shared by every thread, still keeps the whole run within the budget.
-CREATES_IN_FLIGHT = 4
-UNCERTAIN_MARGIN = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class EngineSettings:
-    wait_timeout: float = DEFAULT_WAIT_TIMEOUT
-    schedule: Schedule = field(default_factory=Schedule)
-    # A create call whose answer was lost may still be executing on the server: what the
-    # platform does not show is sent again only once the call is this old (the client's read
-    # timeout) plus the margin. Nothing waits meanwhile.
-    uncertain_grace: float = DEFAULT_READ_TIMEOUT
-    # Beyond the read timeout: the platform may commit a little after the client gave up.
-    uncertain_margin: float = UNCERTAIN_MARGIN
-    creates_in_flight: int = CREATES_IN_FLIGHT
-
-    def __post_init__(self) -> None:
-        if self.creates_in_flight < 1:
-            raise ValueError("creates_in_flight must be 1 or more")
 
 
 def thread_workers(count: int) -> futures.Executor:

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply import guards
-from reconciler.apply.engine import DEFAULT_WAIT_TIMEOUT
 from reconciler.apply.outcome import ItemOutcome
 from reconciler.apply.report import render_json
 from reconciler.apply.report import render_text as render_report
+from reconciler.apply.settings import DEFAULT_WAIT_TIMEOUT
 from reconciler.commands import options
 from reconciler.commands import runtime as runtimes
 from reconciler.errors import ConfigError, GuardError

@@ -19,7 +19,7 @@ from typing import TextIO
 
 from reconciler.api.config import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 from reconciler.api.retry import RetryPolicy
-from reconciler.apply.engine import EngineSettings
+from reconciler.apply.settings import EngineSettings
 
 
 def ask_terminal(out: TextIO) -> bool:

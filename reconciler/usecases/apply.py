@@ -26,25 +26,24 @@ from typing import TextIO
 
 from reconciler import __version__
 from reconciler.apply import guards, receipt
-from reconciler.apply.engine import Engine, EngineSettings
+from reconciler.apply.engine import Engine
 from reconciler.apply.journal import Journal, read_history
 from reconciler.apply.lock import StateLock
-from reconciler.apply.outcome import CONVERGED, ItemOutcome, Verdict
+from reconciler.apply.outcome import ItemOutcome, Verdict
 from reconciler.apply.progress import Progress, is_interactive
 from reconciler.apply.recheck import recheck
 from reconciler.apply.select import check_reviewed, check_saved
-from reconciler.errors import GuardError, StateError
+from reconciler.apply.settings import EngineSettings
+from reconciler.errors import GuardError
 from reconciler.manifest.models import ManifestSet
 from reconciler.plan.model import PENDING_ACTIONS, Guards, Plan
 from reconciler.plan.planner import guards_of
 from reconciler.plan.resolve import Declarations
 from reconciler.usecases.approved import ApprovedRun, approved_run
+from reconciler.usecases.closing import close_run, exit_code_of
 from reconciler.usecases.plan import Connection, plan_platforms, side_by_side
 
 DEFAULT_STATE_DIR = ".reconciler"
-EXIT_CONVERGED = 0
-EXIT_NOT_CONVERGED = 1
-EXIT_ERROR = 1  # the receipt could not be written (as for any error: one line, exit 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,54 +202,29 @@ def apply(
         numbered: list[tuple[int, Connection]] = list(enumerate(connections))
         try:
             side_by_side(numbered, lambda task: run_platform(task[0], task[1]), cancel=cancel)
-            exit_code = _exit_code(outcomes)
+            exit_code = exit_code_of(outcomes)
             path = options.state_dir / receipt.RECEIPT_NAME
             applied = Applied(plan, outcomes, path, exit_code)
             report(applied)
-            _write_receipt(applied, manifests, options, run_id, endpoints, started, env, journals)
+            info = receipt.RunInfo(
+                run_id=run_id,
+                tool_version=__version__,
+                endpoint=", ".join(f"{p}={e}" for p, e in endpoints.items())
+                if several
+                else next(iter(endpoints.values())),
+                manifests_commit=plan.manifests_commit,
+                manifests_digest=manifests.digest,
+                plan_digest=plan.digest,
+                saved_plan=options.saved_plan_origin or options.reviewed_plan_origin,
+                started_at=started,
+                finished_at=_now(),
+                ci=receipt.ci_info(env),
+            )
+            close_run(applied, options.state_dir, info, journals)
         finally:
             for journal in journals.values():
                 journal.close()
     return applied
-
-
-def _write_receipt(
-    applied: Applied,
-    manifests: ManifestSet,
-    options: ApplyOptions,
-    run_id: str,
-    endpoints: Mapping[str, str],
-    started: str,
-    env: Mapping[str, str],
-    journals: Mapping[str, Journal],
-) -> None:
-    """The receipt, then each platform's `end` record: its own exit code, or the run's error
-    (exit 1) when the receipt could not be written."""
-    plan, outcomes = applied.plan, applied.outcomes
-    several = len(endpoints) > 1
-    info = receipt.RunInfo(
-        run_id=run_id,
-        tool_version=__version__,
-        endpoint=", ".join(f"{p}={e}" for p, e in endpoints.items())
-        if several
-        else next(iter(endpoints.values())),
-        manifests_commit=plan.manifests_commit,
-        manifests_digest=manifests.digest,
-        plan_digest=plan.digest,
-        saved_plan=options.saved_plan_origin or options.reviewed_plan_origin,
-        started_at=started,
-        finished_at=_now(),
-        ci=receipt.ci_info(env),
-    )
-    try:
-        receipt.write(options.state_dir, outcomes, info, exit_code=applied.exit_code)
-    except StateError as exc:
-        for journal in journals.values():
-            journal.write("end", exit_code=EXIT_ERROR, error=str(exc))
-        raise
-    for platform, journal in journals.items():
-        mine = [o for o in outcomes if o.item.platform == platform]
-        journal.write("end", exit_code=_exit_code(mine))
 
 
 def _cancellable(
@@ -269,11 +243,6 @@ def _cancellable(
             raise KeyboardInterrupt
 
     return pause
-
-
-def _exit_code(outcomes: Sequence[ItemOutcome]) -> int:
-    converged = all(o.result in CONVERGED for o in outcomes)
-    return EXIT_CONVERGED if converged else EXIT_NOT_CONVERGED
 
 
 def _now() -> str:

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from reconciler.apply.engine import EngineSettings
 from reconciler.apply.poll import Schedule
+from reconciler.apply.settings import EngineSettings
 from reconciler.commands.runtime import Runtime
 from reconciler.plan.io import dump_plan
 from reconciler.plan.model import Plan

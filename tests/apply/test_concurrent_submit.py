@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from reconciler.api.client import ApiClient
-from reconciler.apply.engine import CREATES_IN_FLIGHT, UNCERTAIN_MARGIN
 from reconciler.apply.journal import Journal, Target, read_history
+from reconciler.apply.settings import CREATES_IN_FLIGHT, UNCERTAIN_MARGIN
 from reconciler.commands.runtime import Runtime
 from reconciler.errors import StateError
 

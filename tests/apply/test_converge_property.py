@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.trust import platform_key
-from reconciler.apply.engine import EngineSettings
 from reconciler.apply.journal import read_history
+from reconciler.apply.settings import EngineSettings
 from reconciler.errors import ManifestError
 from reconciler.manifest.load import load_manifests
 from reconciler.plan.exit_codes import plan_exit_code

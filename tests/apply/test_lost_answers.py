@@ -22,8 +22,8 @@ from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.resources import Export, File, ItemError
 from reconciler.api.trust import platform_key
-from reconciler.apply.engine import EngineSettings
 from reconciler.apply.journal import Journal, Target, read_history
+from reconciler.apply.settings import EngineSettings
 from reconciler.errors import TransportError
 from reconciler.manifest.load import load_manifests
 from reconciler.sandbox.server import Sandbox

@@ -21,7 +21,7 @@ from typing import Any
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.trust import platform_key
-from reconciler.apply.engine import EngineSettings
+from reconciler.apply.settings import EngineSettings
 from reconciler.manifest.load import load_manifests
 from reconciler.usecases.apply import ApplyOptions, apply
 from reconciler.usecases.plan import Connection

@@ -10,8 +10,8 @@ grace must stay the client's read timeout.
 from __future__ import annotations
 
 from reconciler import cli
-from reconciler.apply.engine import EngineSettings
 from reconciler.apply.poll import Schedule
+from reconciler.apply.settings import EngineSettings
 from reconciler.commands.runtime import Runtime
 
 FAST_POLLS = Schedule(first=0.2, backoff=1.5, maximum=1.0)
