@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import logging
-import subprocess
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent import futures
@@ -32,6 +31,7 @@ from reconciler.api.transport import Transport
 from reconciler.api.trust import platform_key
 from reconciler.core.live import LiveJob
 from reconciler.errors import ConfigError
+from reconciler.gitops.gitlog import head_commit
 from reconciler.live.progress import ReadWatch
 from reconciler.live.read import read
 from reconciler.manifest.digest import set_digest
@@ -295,17 +295,4 @@ def manifests_commit(manifests: ManifestSet) -> str | None:
     """The git commit checked out where the manifests live, when they are in a repository."""
     if not manifests.manifests:
         return None
-    folder = Path(manifests.manifests[0].path).resolve().parent
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=10,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    sha = done.stdout.strip()
-    return sha if done.returncode == 0 and sha else None
+    return head_commit(Path(manifests.manifests[0].path).resolve().parent)
