@@ -61,6 +61,7 @@ def _paused_apply(
     return ran, others[0]
 
 
+@pytest.mark.slow
 def test_an_apply_paused_at_its_prompt_submits_nothing_the_other_apply_sent(
     lab: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -77,6 +78,7 @@ def test_an_apply_paused_at_its_prompt_submits_nothing_the_other_apply_sent(
     assert "in sync when re-read after the prompt" in "\n".join(report_lines(ran.out))
 
 
+@pytest.mark.slow
 def test_jobs_the_other_apply_left_running_are_watched_not_submitted(
     lab: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

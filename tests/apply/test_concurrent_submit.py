@@ -81,6 +81,7 @@ def with_creates_in_flight(count: int) -> Runtime:
     return fast_runtime(creates_in_flight=count, uncertain_margin=UNCERTAIN_MARGIN)
 
 
+@pytest.mark.slow
 def test_creates_overlap_polls_go_on_meanwhile_and_the_call_count_stays(
     lab: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -119,6 +120,7 @@ def test_with_one_call_in_flight_creates_go_one_after_another(
     assert threads["bulk_create_exports"] == {threading.current_thread().name}
 
 
+@pytest.mark.slow
 def test_copies_still_complete_before_the_moves_of_their_files(lab: Any, capsys: Any) -> None:
     both = [
         {"glob": "both/*.dat", "location": "keep/{name}", "mode": "copy"},
@@ -172,6 +174,7 @@ def _kill_when(check: Callable[[], bool], process: subprocess.Popen[str], *, wha
         process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_a_kill_with_several_creates_outstanding_is_recovered_by_the_next_run(
     lab: Any, capsys: Any, tmp_path: Path
 ) -> None:

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, reject, settings
 from hypothesis import strategies as st
 
@@ -92,6 +93,7 @@ def convergeable(rules: list[Any], files: list[Any]) -> dict[str, Any]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 @given(files=files_st, objects=objects_st, jobs=jobs_st, rules=rules_st)
+@pytest.mark.slow
 def test_after_a_successful_apply_the_next_plan_has_nothing_to_do(
     files: list[Any], objects: list[Any], jobs: list[Any], rules: list[Any]
 ) -> None:

@@ -134,6 +134,7 @@ class LateCommit(Wrapped):
         return answer
 
 
+@pytest.mark.slow
 def test_a_late_commit_is_adopted_not_sent_twice_and_the_run_goes_on_meanwhile(
     make_sandbox: Any, tmp_path: Path
 ) -> None:
@@ -159,6 +160,7 @@ def test_a_late_commit_is_adopted_not_sent_twice_and_the_run_goes_on_meanwhile(
     assert sum(len(r["jobs"]) for r in finals) == 50
 
 
+@pytest.mark.slow
 def test_a_killed_runs_unanswered_call_is_sent_again_only_after_the_grace(
     make_sandbox: Any, tmp_path: Path
 ) -> None:

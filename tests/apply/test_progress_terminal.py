@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.trust import platform_key
@@ -45,6 +47,7 @@ def seconds(text: str) -> int:
     return int(minutes) * 60 + int(secs)
 
 
+@pytest.mark.slow
 def test_the_bar_shows_elapsed_time_and_an_eta_learned_from_the_jobs(
     make_sandbox: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:

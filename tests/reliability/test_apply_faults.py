@@ -34,6 +34,7 @@ def lab(make_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
     return sandbox, manifest
 
 
+@pytest.mark.slow
 def test_a_refused_copy_create_is_not_reported_completed(
     lab: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -403,6 +403,7 @@ SUBPROCESS_CASES = [c for c in CASES if c.name in {
 
 
 @pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[c.name for c in SUBPROCESS_CASES])
+@pytest.mark.slow
 def test_plan_in_a_real_process(case: Case, proxy: HostileProxy, env: Env, manifests: Path) -> None:
     # Cases a read does not retry: the subprocess runs with the full default backoff.
     install(proxy, case)

@@ -306,6 +306,7 @@ def test_a_server_that_never_answers_ends_in_a_clear_error(
     assert elapsed < 10  # two attempts of 1 s each, and millisecond backoff
 
 
+@pytest.mark.slow
 def test_a_server_that_trickles_its_answer_is_cut_off(
     slow_server: Any,
     short_timeouts: Runtime,

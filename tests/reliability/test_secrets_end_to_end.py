@@ -141,6 +141,7 @@ def test_a_token_from_the_credentials_file_is_kept_out_too(
     assert files_holding(tmp_path, SECRET_TOKEN) == []
 
 
+@pytest.mark.slow
 def test_apply_in_a_real_process_prints_no_secret(
     lab: tuple[Sandbox, Path], tmp_path: Path
 ) -> None:
