@@ -21,10 +21,10 @@ Each part returns what it decided (`outcome.Decisions`: verdicts, items to send 
 done), as the move gate returns a `Release`; this module alone records it, in the ledger, and
 updates the progress. It assembles the parts (the lost answers and the create calls share the
 run's API, journal, queues, watch, clock and this recorder as one `context.RunContext`) and is
-the loop that
-ties them together until every item has a result or `--wait-timeout` is reached: then jobs
-still running are reported running, lost answers not resolved unknown, and moves still waiting
-for a copy held. Per-item errors are recorded against their item and everything else goes on.
+the loop that ties them together until every item has a result or `--wait-timeout` is reached:
+then jobs still running are reported running, lost answers not resolved unknown, and moves
+still waiting for a copy held. Per-item errors are recorded against their item and everything
+else goes on.
 """
 
 from __future__ import annotations
