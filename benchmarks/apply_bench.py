@@ -23,9 +23,11 @@ from typing import Any
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
+from reconciler.api.trust import platform_key
 from reconciler.manifest.load import load_manifests
 from reconciler.sandbox.server import start
 from reconciler.usecases.apply import ApplyOptions, apply
+from reconciler.usecases.plan import Connection
 
 PROJECT = "bench/cohort"
 VOLUME = "bench/fresh"
@@ -79,7 +81,7 @@ def main() -> int:
                 started = time.monotonic()
                 applied = apply(
                     manifests,
-                    client,
+                    [Connection(platform_key(None), manifests, client)],
                     ApplyOptions(state_dir=folder / "state"),
                     confirm=lambda plan, outcomes: True,
                     stderr=io.StringIO(),

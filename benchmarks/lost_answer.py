@@ -26,9 +26,11 @@ from apply_bench import TOKEN, manifest, seed
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
+from reconciler.api.trust import platform_key
 from reconciler.manifest.load import load_manifests
 from reconciler.sandbox.server import start
 from reconciler.usecases.apply import ApplyOptions, apply
+from reconciler.usecases.plan import Connection
 
 
 def one_run(folder: Path, files: int, job_pace: float, lose: int) -> tuple[float, Counter[str]]:
@@ -39,7 +41,7 @@ def one_run(folder: Path, files: int, job_pace: float, lose: int) -> tuple[float
             started = time.monotonic()
             applied = apply(
                 manifests,
-                client,
+                [Connection(platform_key(None), manifests, client)],
                 ApplyOptions(state_dir=folder / "state"),
                 confirm=lambda plan, outcomes: True,
                 stderr=io.StringIO(),

@@ -1,7 +1,9 @@
 """The command line: parse arguments, dispatch to one module per subcommand, and own the single
 top-level error handler (our errors: one line and exit 1; Ctrl-C: 130; anything else is a bug).
 
-Results go to stdout; diagnostics and progress go to stderr, in every command.
+Results go to stdout; diagnostics and progress go to stderr, in every command. `main` takes
+the runtime (`commands/runtime.py`: clock, sleep, engine settings, retry policy, environment,
+the prompt) and hands it to the command as `args.runtime`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from argparse import Namespace
 from collections.abc import Callable, Sequence
 
 from reconciler import __version__
+from reconciler.commands.runtime import Runtime
 from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.redact import configure_logging, redact
 
@@ -88,8 +91,9 @@ def _unrecognized(command_parser: argparse.ArgumentParser, unknown: Sequence[str
     return message + (f" (did you mean {' or '.join(guesses)}?)" if guesses else "")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
     args = parse_arguments(build_parser(), argv)
+    args.runtime = runtime or Runtime()
     configure_logging(verbose=args.verbose)
     return dispatch(args.func, args)
 

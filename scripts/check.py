@@ -4,6 +4,8 @@ contracts (the sandbox and the client side stay independent), then the tests.
 Every tool runs as `python -m ...` under the interpreter that runs this script, so the checks
 work in any virtual environment whether or not its `bin/` is on PATH. Extra arguments go to
 pytest. pytest exits 5 when it collects nothing, which fails this script like any other error.
+The tests run with branch coverage of the package, shown at the end, and fail below the floor
+in `pyproject.toml` (`[tool.coverage.report] fail_under`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ STEPS: list[tuple[str, list[str]]] = [
 
 
 def main(pytest_args: list[str]) -> int:
-    for name, argv in [*STEPS, ("pytest", ["-m", "pytest", *pytest_args])]:
+    tests = ["-m", "pytest", "--cov", "--cov-report=term", *pytest_args]
+    for name, argv in [*STEPS, ("pytest", tests)]:
         print(f"==> {name}", flush=True)
         code = subprocess.run([sys.executable, *argv], cwd=ROOT, check=False).returncode
         if code != 0:

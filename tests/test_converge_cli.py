@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from reconciler import cli
 from tests.reliability.secret import SECRET_TOKEN
 
@@ -77,6 +79,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_nothing_listening_fails_within_seconds_with_a_hint(tmp_path: Path) -> None:
     path = manifest(tmp_path, "out/a.dat")
     env = {

@@ -167,6 +167,7 @@ def test_a_refused_search_falls_back_once_said_and_the_estimate_says_at_least(
     assert f"{tmp_path / 'm.yaml'}:5:5 'results/**/*.bam'" in warning
 
 
+@pytest.mark.slow
 def test_rate_limit_waits_show_in_the_reading_once_each_not_as_log_lines(
     plan: Plan, tmp_path: Path, make_sandbox: MakeSandbox
 ) -> None:

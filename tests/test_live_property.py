@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
@@ -270,6 +271,7 @@ def differences(read: Plan, complete: Plan) -> list[str]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 @given(files=files_st, objects=objects_st, jobs=jobs_st, rules=rules_st)
+@pytest.mark.slow
 def test_the_plan_from_what_the_reader_reads_equals_the_plan_from_everything(
     files: list[Any], objects: list[Any], jobs: list[Any], rules: list[Any]
 ) -> None:

@@ -143,6 +143,7 @@ def check_world(fault: str, files: Any, objects: Any, jobs: Any, rules: Any) -> 
 
 @settings(max_examples=60, **SETTINGS)
 @given(files=files_st, objects=objects_st, jobs=jobs_st, rules=rules_st)
+@pytest.mark.slow
 def test_the_plan_found_by_search_equals_the_plan_found_by_listing(
     files: Any, objects: Any, jobs: Any, rules: Any
 ) -> None:
@@ -152,6 +153,7 @@ def test_the_plan_found_by_search_equals_the_plan_found_by_listing(
 @pytest.mark.parametrize("fault", [f for f in FAULTS if f != "answered"])
 @settings(max_examples=12, **SETTINGS)
 @given(files=files_st, objects=objects_st, jobs=jobs_st, rules=rules_st)
+@pytest.mark.slow
 def test_a_search_that_cannot_be_used_falls_back_to_listing_and_the_same_plan(
     fault: str, files: Any, objects: Any, jobs: Any, rules: Any
 ) -> None:

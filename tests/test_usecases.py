@@ -3,6 +3,7 @@ platforms run side by side (every one waited for; Ctrl-C reaches each)."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -93,3 +94,25 @@ def test_ctrl_c_while_waiting_cancels_every_platform(monkeypatch: pytest.MonkeyP
     with pytest.raises(KeyboardInterrupt):
         planning.side_by_side(["cgc", "cavatica"], engine, cancel=cancel)
     assert cancel.is_set() and sorted(stopped) == ["cavatica", "cgc"]
+
+
+def test_a_plan_names_the_commit_its_manifests_are_checked_out_at(tmp_path: Path) -> None:
+    write_manifest(tmp_path / "repo" / "manifests", "cgc")
+    loaded = load_manifests([str(tmp_path / "repo")], root=tmp_path)
+    assert planning.manifests_commit(loaded) is None  # not in a repository yet
+
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=tmp_path / "repo",
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "manifests")
+
+    assert planning.manifests_commit(loaded) == git("rev-parse", "HEAD")

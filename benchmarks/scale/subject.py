@@ -85,16 +85,18 @@ def _render_plan(plan: Any) -> str:
 
 
 def run_apply(args: argparse.Namespace) -> dict[str, Any]:
+    from reconciler.api.trust import platform_key
     from reconciler.apply.report import render_text
     from reconciler.manifest.load import load_manifests
     from reconciler.usecases.apply import ApplyOptions, apply
+    from reconciler.usecases.plan import Connection
 
     folder = args.scenario / "manifests"
     manifests = load_manifests([folder], root=args.scenario)
     with _client(args) as client:
         applied = apply(
             manifests,
-            client,
+            [Connection(platform_key(None), manifests, client)],
             ApplyOptions(state_dir=args.work / "state"),
             confirm=lambda plan, outcomes: True,
             stderr=io.StringIO(),

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reconciler.api.resources import Export, ItemError
-from reconciler.apply.outcome import ItemOutcome, Result
+from reconciler.apply.outcome import ItemOutcome, Reason, Result, Verdict
 
 RERUN = "a re-run reads the platform before sending anything"
 
@@ -28,10 +28,9 @@ class Accepted:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """No job for the item: its result, and why."""
+    """No job for the item: its verdict."""
 
-    result: Result
-    error: str
+    verdict: Verdict
 
 
 Reading = Accepted | Rejected
@@ -49,7 +48,10 @@ def read_answers(
     readings: list[Reading] = []
     for o, answer in zip(batch, answers, strict=True):
         if isinstance(answer, ItemError):
-            readings.append(Rejected(Result.FAILED, f"refused: {answer}"))
+            refused = Verdict(
+                o, Result.FAILED, Reason.REFUSED, f"refused: {answer}", platform_code=answer.code
+            )
+            readings.append(Rejected(refused))
             continue
         problem = foreign(o, answer)
         if problem is None and claimed[answer.id] > 1:
@@ -57,7 +59,8 @@ def read_answers(
         elif problem is None and taken(answer.id):
             problem = f"the create answer gave job {answer.id}, which is another item's"
         if problem is not None:
-            readings.append(Rejected(Result.UNKNOWN, ambiguous(problem)))
+            why = ambiguous(problem)
+            readings.append(Rejected(Verdict(o, Result.UNKNOWN, Reason.AMBIGUOUS_ANSWER, why)))
         else:
             readings.append(Accepted(answer))
     return readings

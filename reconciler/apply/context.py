@@ -1,9 +1,10 @@
 """What the parts of one engine run share, built once by the engine (`Engine._assemble`).
 
 The lost answers and the create calls both read the platform through the API, journal what
-they learn, record results in the run's one ledger, hand the jobs they find to the one watch,
-read the engine's clock and update the progress. They take these together, as a `RunContext`,
-so that every part of a run sees the same ones.
+they learn, take items from the queues to send, hand the jobs they find to the one watch and
+read the engine's clock. They take these together, as a `RunContext`, so that every part of a
+run sees the same ones. What they decide goes to `record`, the engine's: no part records a
+result itself.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.apply.journal import Journal
-from reconciler.apply.ledger import Ledger
+from reconciler.apply.outcome import Decisions
 from reconciler.apply.ports import ExportsApi
+from reconciler.apply.queues import SendQueues
 from reconciler.apply.watch import JobWatch
 
 
@@ -21,7 +23,7 @@ from reconciler.apply.watch import JobWatch
 class RunContext:
     api: ExportsApi
     journal: Journal
-    ledger: Ledger
+    queues: SendQueues
     watch: JobWatch
     clock: Callable[[], float]  # the engine's clock
-    show: Callable[[], None]  # updates the progress (`Tally.show`)
+    record: Callable[[Decisions], None]  # the engine records what a part decided

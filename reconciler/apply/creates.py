@@ -9,10 +9,14 @@ they are polled, so the first jobs are confirmed while the last are still being 
 
 With a limit above 1, calls are made by workers (an `Executor`): a worker only makes the call
 and journals its answer (`submit.send`). The `submit` record is written before a call is handed
-over, and every answer is handled on the engine's thread, which alone touches the ledger, the
+over, and every answer is handled on the engine's thread, which alone touches the queues, the
 watched jobs and progress. With a limit of 1, calls are made on the engine's thread, one after
 another. An answer lost after the request was written goes to `LostAnswers`; a call that
 failed before it was written created nothing, and its items fail with that reason.
+
+What each answer (and each poll made between calls) decides is handed to the engine's
+`record` as soon as it is known, not at the end of a round of calls: the engine records it,
+puts what is sent again back in the queues (a flush sends it too) and updates the progress.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from reconciler.api.resources import Export, ItemError
 from reconciler.apply.answers import Accepted, read_answers
 from reconciler.apply.context import RunContext
 from reconciler.apply.lost_answers import LostAnswers
-from reconciler.apply.outcome import ItemOutcome, Result
+from reconciler.apply.outcome import Decisions, ItemOutcome, Reason, Result, Verdict
 from reconciler.apply.submit import announce, send
 from reconciler.errors import TransportError
 from reconciler.limits import BULK_LIMIT
@@ -88,7 +92,7 @@ class CreateCalls:
     def submit_ready(self, *, flush: bool = False) -> None:
         """Send what fills calls (and what cannot wait for more), keeping at most `limit`
         calls out; with `flush`, send everything and take every answer."""
-        ready = self._run.ledger.ready
+        ready = self._run.queues.ready
         while True:
             for mode in (Mode.COPY, Mode.MOVE):
                 queue = ready[mode]
@@ -99,7 +103,7 @@ class CreateCalls:
                     batch = [queue.popleft() for _ in range(min(BULK_LIMIT, len(queue)))]
                     self._submit(batch, mode)
                     if self._run.watch.poller.due_count() >= BULK_LIMIT:
-                        self._run.watch.poll_once()
+                        self._run.record(self._run.watch.poll_once())
             if not (flush and self._in_flight):
                 return
             self.take_answers(every=True)
@@ -124,7 +128,7 @@ class CreateCalls:
     def _more_may_come(self, mode: Mode, flush: bool) -> bool:
         if flush:
             return False
-        return self._more_coming() or (mode is Mode.MOVE and bool(self._run.ledger.gate))
+        return self._more_coming() or (mode is Mode.MOVE and self._run.queues.moves_waiting())
 
     def _submit(self, batch: list[ItemOutcome], mode: Mode) -> None:
         for o in batch:
@@ -140,24 +144,26 @@ class CreateCalls:
 
     def _answered(self, call: _Call, result: Callable[[], Answers]) -> None:
         """Apply one call's answers (`result()` returns them, or raises as the call did)."""
+        self._run.record(self._read(call, result))
+
+    def _read(self, call: _Call, result: Callable[[], Answers]) -> Decisions:
         try:
             answers = result()
         except TransportError as exc:
             if exc.sent:
-                self._lost.recover(call.batch, sent=call.sent)
-            else:
-                # It failed before the request was written (after the transport's own
-                # retries): nothing was created.
-                for o in call.batch:
-                    self._run.ledger.finish(
-                        o, Result.FAILED, f"not sent ({exc}); nothing was created: run again"
-                    )
-            return
+                return self._lost.recover(call.batch, sent=call.sent)
+            # It failed before the request was written (after the transport's own retries):
+            # nothing was created.
+            why = f"not sent ({exc}); nothing was created: run again"
+            return Decisions(
+                verdicts=[Verdict(o, Result.FAILED, Reason.NOT_SENT, why) for o in call.batch]
+            )
+        decided = Decisions()
         readings = read_answers(call.batch, answers, taken=self._run.watch.has)
         for o, reading in zip(call.batch, readings, strict=True):
             if isinstance(reading, Accepted):
                 self._run.watch.track(o, reading.job.id)
                 o.job_state = reading.job.state
             else:
-                self._run.ledger.finish(o, reading.result, reading.error)
-        self._run.show()
+                decided.verdicts.append(reading.verdict)
+        return decided

@@ -8,19 +8,23 @@ One run, verb by verb, each in its own module:
   `answers` reads (an ambiguous answer leaves its items unknown, with the reason);
 - `lost_answers`: a call that ended without an answer is resolved by re-reading the platform,
   and what it does not show is sent again only once the call can no longer take effect;
-- `watch`: poll the jobs (interleaved with submission) and turn final jobs into results;
-- `confirm`: re-read, at the end, what finished jobs left unknown;
-- `ledger` and `gate`: every result, the queues of items ready to send, and the move gate (a
-  move goes only once every copy of its file has completed, and is held when one did not);
+- `watch`: poll the jobs (interleaved with submission) and turn final jobs into verdicts;
+- `closing_read`: re-read, at the end, what finished jobs left unknown;
+- `queues` and `gate`: the queues of items ready to send, and the move gate (a move goes only
+  once every copy of its file has completed, and is held when one did not);
+- `ledger`: every result, recorded from the verdicts the parts return, and the counts;
 - `tally`: the counts and the time left, for progress;
 - `intake`: with a saved plan, its items arrive while the run goes on, read a chunk at a
   time ahead of the engine; each chunk joins the run as above (classified, resumed, queued).
 
-This module assembles the parts (the lost answers and the create calls share the run's API,
-journal, ledger, watch, clock and progress as one `context.RunContext`) and is the loop that
-ties them together until every item has a result or `--wait-timeout` is reached: then jobs
-still running are reported running, lost answers not resolved unknown, and moves still waiting
-for a copy held. Per-item errors are recorded against their item and everything else goes on.
+Each part returns what it decided (`outcome.Decisions`: verdicts, items to send again, copies
+done), as the move gate returns a `Release`; this module alone records it, in the ledger, and
+updates the progress. It assembles the parts (the lost answers and the create calls share the
+run's API, journal, queues, watch, clock and this recorder as one `context.RunContext`) and is
+the loop that ties them together until every item has a result or `--wait-timeout` is reached:
+then jobs still running are reported running, lost answers not resolved unknown, and moves
+still waiting for a copy held. Per-item errors are recorded against their item and everything
+else goes on.
 """
 
 from __future__ import annotations
@@ -29,51 +33,25 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent import futures
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from reconciler.api.config import DEFAULT_READ_TIMEOUT
 from reconciler.apply.classify import classify, expects_job
-from reconciler.apply.confirm import confirm
+from reconciler.apply.closing_read import closing_read
 from reconciler.apply.context import RunContext
 from reconciler.apply.creates import CreateCalls
-from reconciler.apply.intake import Intake, Verdict
+from reconciler.apply.intake import Arrival, Intake
 from reconciler.apply.journal import Journal, JournalHistory
 from reconciler.apply.ledger import Ledger
 from reconciler.apply.lost_answers import LostAnswers
-from reconciler.apply.outcome import ItemOutcome, Result
-from reconciler.apply.poll import Poller, Schedule
+from reconciler.apply.outcome import Decisions, ItemOutcome, Reason, Result, Verdict
+from reconciler.apply.poll import Poller
 from reconciler.apply.ports import ExportsApi
 from reconciler.apply.progress import Progress
 from reconciler.apply.resume import resume
+from reconciler.apply.settings import MAX_SUBMIT_ATTEMPTS, EngineSettings
 from reconciler.apply.tally import Tally
 from reconciler.apply.watch import JobWatch
 from reconciler.manifest.models import Mode
-
-DEFAULT_WAIT_TIMEOUT = 3600.0
-# Create calls for one item whose answers were lost and after which the platform showed
-# nothing: beyond this the item is reported as unknown and left for a re-run.
-MAX_SUBMIT_ATTEMPTS = 3
-# Create calls in flight at once: each waits mostly on the network, so a few overlap well;
-# the rate pacer, shared by every thread, still keeps the whole run within the budget.
-CREATES_IN_FLIGHT = 4
-UNCERTAIN_MARGIN = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class EngineSettings:
-    wait_timeout: float = DEFAULT_WAIT_TIMEOUT
-    schedule: Schedule = field(default_factory=Schedule)
-    # A create call whose answer was lost may still be executing on the server: what the
-    # platform does not show is sent again only once the call is this old (the client's read
-    # timeout) plus the margin. Nothing waits meanwhile.
-    uncertain_grace: float = DEFAULT_READ_TIMEOUT
-    # Beyond the read timeout: the platform may commit a little after the client gave up.
-    uncertain_margin: float = UNCERTAIN_MARGIN
-    creates_in_flight: int = CREATES_IN_FLIGHT
-
-    def __post_init__(self) -> None:
-        if self.creates_in_flight < 1:
-            raise ValueError("creates_in_flight must be 1 or more")
 
 
 def thread_workers(count: int) -> futures.Executor:
@@ -129,25 +107,28 @@ class Engine:
         history: JournalHistory | None = None,
         *,
         intake: Intake | None = None,
+        decided: Sequence[Verdict] = (),
     ) -> None:
         """Drive every outcome without a result to one, and those `intake` delivers as they
-        arrive; returns when all have one."""
+        arrive; returns when all have one. `decided`: verdicts reached before the run (the
+        re-read after a prompt), recorded first."""
         everyone = [*outcomes, *intake.pending] if intake is not None else outcomes
         run = self._assemble(everyone, more_coming=lambda: bool(intake))
         with run.calls.workers(self._make_workers), self._reading(intake):
             try:
+                run.ledger.record(decided)
                 if intake is not None:
                     # A move must not go before a copy of its file that has not arrived yet.
                     for o in intake.pending:
                         if expects_job(o) and o.item.mode is Mode.COPY:
-                            run.ledger.gate.expect_copy(o)
+                            run.ledger.queues.expect_copy(o)
                 self._admit(run, [o for o in outcomes if o.result is None], history)
                 self._until_done_or_deadline(run, history, intake)
                 # Moves released by the last polls but waiting to fill a call: send them now,
                 # and take every answer still outstanding.
                 run.calls.submit_ready(flush=True)
                 if intake is not None:
-                    self._admit_verdicts(run, intake.abandon(), history)
+                    self._admit_arrivals(run, intake.abandon(), history)
                 self._settle(run, everyone)
             except KeyboardInterrupt:
                 run.tally.interrupted(unanswered=run.calls.items_unanswered())
@@ -169,42 +150,65 @@ class Engine:
         self, run: _Run, outcomes: Sequence[ItemOutcome], history: JournalHistory | None
     ) -> None:
         """Outcomes that join the run: settled, watched, or resumed and queued to be sent."""
-        to_submit = classify(outcomes, run.ledger, run.watch)
-        if history is not None and to_submit:
-            to_submit = resume(
+        found = classify(outcomes)
+        for o in found.copies:
+            run.ledger.queues.expect_copy(o)
+        run.ledger.record(found.verdicts)
+        for o, job_id in found.watch:
+            run.watch.track(o, job_id)
+        decided = Decisions(send=found.send)
+        if history is not None and found.send:
+            decided = resume(
                 history,
-                to_submit,
+                found.send,
                 api=self._api,
                 watch=run.watch,
                 lost=run.lost,
                 clock=self._clock,
                 wall_clock=self._wall_clock,
             )
-        run.ledger.queue(to_submit)
+        self._record(run, decided, show=False)
 
-    def _admit_verdicts(
-        self, run: _Run, verdicts: Sequence[Verdict], history: JournalHistory | None
+    def _admit_arrivals(
+        self, run: _Run, arrivals: Sequence[Arrival], history: JournalHistory | None
     ) -> None:
-        if not verdicts:
+        if not arrivals:
             return
         arrived: list[ItemOutcome] = []
-        for verdict in verdicts:
-            o = verdict.outcome
-            if verdict.item is not None:
-                o.item = verdict.item
+        for arrival in arrivals:
+            o = arrival.outcome
+            if arrival.item is not None:
+                o.item = arrival.item
                 arrived.append(o)
             else:
-                run.ledger.finish(o, verdict.result or Result.UNKNOWN, verdict.error)
+                run.ledger.record([arrival.verdict()])
         self._admit(run, arrived, history)
         run.tally.show()
+
+    def _record(self, run: _Run, decided: Decisions, *, show: bool = True) -> None:
+        """Record what a part decided: the verdicts, the copies done (their moves may go),
+        the items to send (again); then the progress."""
+        ledger = run.ledger
+        ledger.record(decided.verdicts)
+        for o in decided.copies_done:
+            ledger.copy_done(o)
+        ledger.queue(decided.send)
+        if show:
+            run.tally.show()
 
     def _assemble(self, outcomes: Sequence[ItemOutcome], more_coming: Callable[[], bool]) -> _Run:
         settings, clock = self._settings, self._clock
         ledger = Ledger(outcomes)
         poller = Poller(self._api, clock, settings.schedule)
         tally = Tally(self._progress, ledger, poller, clock=clock)
-        watch = JobWatch(poller, self._journal, ledger, show=tally.show)
-        context = RunContext(self._api, self._journal, ledger, watch, clock, tally.show)
+        watch = JobWatch(poller, self._journal)
+        run: _Run | None = None
+
+        def record(decided: Decisions) -> None:
+            assert run is not None  # parts record only once the run is assembled
+            self._record(run, decided)
+
+        context = RunContext(self._api, self._journal, ledger.queues, watch, clock, record)
         lost = LostAnswers(
             context,
             grace=settings.uncertain_grace,
@@ -214,7 +218,8 @@ class Engine:
         calls = CreateCalls(
             context, lost, limit=settings.creates_in_flight, more_coming=more_coming
         )
-        return _Run(ledger, watch, lost, calls, tally)
+        run = _Run(ledger, watch, lost, calls, tally)
+        return run
 
     def _until_done_or_deadline(
         self, run: _Run, history: JournalHistory | None, intake: Intake | None
@@ -225,8 +230,8 @@ class Engine:
         deadline = self._clock() + self._settings.wait_timeout
         while True:
             if intake is not None:
-                self._admit_verdicts(run, intake.take(), history)
-            lost.recheck_due()
+                self._admit_arrivals(run, intake.take(), history)
+            self._record(run, lost.recheck_due(), show=False)
             calls.submit_ready()
             if not watch and not calls and not lost and not intake:
                 return
@@ -244,17 +249,22 @@ class Engine:
                     self._sleep(wake - now)
                 continue
             if next_poll is not None and next_poll <= now:
-                watch.poll_once()
+                self._record(run, watch.poll_once())
 
     def _settle(self, run: _Run, outcomes: Sequence[ItemOutcome]) -> None:
-        """The end of a run: confirm what finished jobs left unknown, then give every item
-        still open its result at the deadline."""
-        confirm(self._api, run.watch.take_unconfirmed(), run.ledger)
+        """The end of a run: the closing read of what finished jobs left unknown, then every
+        item still open gets its result at the deadline."""
+        ledger = run.ledger
+        ledger.record(closing_read(self._api, run.watch.take_unconfirmed()))
         timeout = self._settings.wait_timeout
-        run.watch.still_running_at(timeout)
-        run.lost.give_up(timeout)
-        run.ledger.hold_waiting_moves()
-        for o in outcomes:
-            if o.result is None:  # never expected; a report must still say something
-                run.ledger.finish(o, Result.UNKNOWN, "the engine lost track of this item")
+        ledger.record(run.watch.still_running_at(timeout))
+        ledger.record(run.lost.give_up(timeout))
+        ledger.hold_waiting_moves()
+        lost = "the engine lost track of this item"
+        # Never expected; a report must still say something.
+        ledger.record(
+            Verdict(o, Result.UNKNOWN, Reason.LOST_TRACK, lost)
+            for o in outcomes
+            if o.result is None
+        )
         run.tally.show(final=True)

@@ -2,19 +2,20 @@
 
 Limits come from the command line (`--max-moves`, `--max-bytes`) and from the manifests
 (`guards`, already reduced to the smallest by the planner into `Plan.guards`); the smallest
-of each wins. Only moves count: a move deletes the platform copy, a copy loses nothing.
+of each wins. Every one of them is a `plan.model.Guards` (the manifests' `guards` are read
+into one by the planner). Only moves count: a move deletes the platform copy, a copy loses
+nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from pydantic import ByteSize, TypeAdapter, ValidationError
 
 from reconciler.errors import ConfigError, GuardError
 from reconciler.manifest.models import Mode
-from reconciler.plan.model import PlanItem
+from reconciler.plan.model import Guards, PlanItem
 from reconciler.plan.render_common import human_bytes
 
 _BYTE_SIZE: TypeAdapter[ByteSize] = TypeAdapter(ByteSize)
@@ -35,13 +36,18 @@ def smallest(*limits: int | None) -> int | None:
     return min(present) if present else None
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_moves: int | None
-    max_bytes: int | None
+NONE = Guards(max_moves=None, max_bytes=None)
 
 
-def check(items: Iterable[PlanItem], limits: Limits) -> None:
+def tightest(*found: Guards) -> Guards:
+    """The smallest of each limit among `found`."""
+    return Guards(
+        max_moves=smallest(*(g.max_moves for g in found)),
+        max_bytes=smallest(*(g.max_bytes for g in found)),
+    )
+
+
+def check(items: Iterable[PlanItem], limits: Guards) -> None:
     """Raise GuardError when the moves among `items` exceed a limit."""
     moves = [item for item in items if item.mode == Mode.MOVE]
     count = len(moves)

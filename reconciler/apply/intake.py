@@ -10,8 +10,8 @@ client, and so its rate budget.
 
 A read that fails (after the client's own retries) stops the intake: the items of that chunk
 and of every chunk not read yet are reported not sent, with the reason, and the run goes on
-with what it has. Nothing here decides anything: `read` returns the verdicts; the engine
-records them.
+with what it has. Nothing here records anything: `read` returns the arrivals; the engine
+records their verdicts.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import dataclass
 
-from reconciler.apply.outcome import ItemOutcome, Result
+from reconciler.apply.outcome import AnyReason, ItemOutcome, Reason, Result, Verdict
 from reconciler.errors import ReconcilerError
 from reconciler.plan.model import PlanItem
 
@@ -32,18 +32,26 @@ AHEAD = 2
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class Arrival:
     """What a read says of one pending item: the item to act on now (`item`), or the result it
-    gets without a job (`result`, with `error` saying why)."""
+    gets without a job (`result` and `reason`, with `error` saying why)."""
 
     outcome: ItemOutcome
     item: PlanItem | None = None
     result: Result | None = None
+    reason: AnyReason | None = None
     error: str | None = None
 
+    def verdict(self) -> Verdict:
+        """The verdict of an item that gets its result without a job."""
+        if self.result is None or self.reason is None:
+            why = "the engine lost track of this item"
+            return Verdict(self.outcome, Result.UNKNOWN, Reason.LOST_TRACK, self.error or why)
+        return Verdict(self.outcome, self.result, self.reason, self.error)
 
-# Reads one chunk of pending outcomes and returns a verdict for each, in order.
-ReadChunk = Callable[[Sequence[ItemOutcome]], list[Verdict]]
+
+# Reads one chunk of pending outcomes and returns an arrival for each, in order.
+ReadChunk = Callable[[Sequence[ItemOutcome]], list[Arrival]]
 
 
 class Intake:
@@ -60,7 +68,7 @@ class Intake:
         self._chunk = max(1, chunk)
         self._ahead = max(1, ahead)
         self._next = 0  # the first pending outcome not handed to a read yet
-        self._reads: deque[tuple[Sequence[ItemOutcome], futures.Future[list[Verdict]]]] = deque()
+        self._reads: deque[tuple[Sequence[ItemOutcome], futures.Future[list[Arrival]]]] = deque()
         self._workers: futures.Executor | None = None
         self._failed: str | None = None
 
@@ -73,13 +81,13 @@ class Intake:
         """True while some pending item has not been handed to the engine."""
         return bool(self._reads) or self._next < len(self.pending)
 
-    def reading(self) -> list[futures.Future[list[Verdict]]]:
+    def reading(self) -> list[futures.Future[list[Arrival]]]:
         """The reads in progress, for the engine to wait on with its other calls."""
         return [future for _, future in self._reads]
 
-    def take(self) -> list[Verdict]:
+    def take(self) -> list[Arrival]:
         """The verdicts of the chunks read so far, in order, without waiting; reads more."""
-        taken: list[Verdict] = []
+        taken: list[Arrival] = []
         while self._reads and self._reads[0][1].done():
             chunk, future = self._reads.popleft()
             try:
@@ -97,18 +105,18 @@ class Intake:
             self._next += len(chunk)
             self._reads.append((chunk, self._workers.submit(self._read, chunk)))
 
-    def abandon(self) -> list[Verdict]:
+    def abandon(self) -> list[Arrival]:
         """At the end of the run (the deadline came first): every item not delivered yet is
         reported not sent."""
         error = "not sent: apply stopped (--wait-timeout) before it read this item; run again"
-        return [Verdict(o, result=Result.FAILED, error=error) for o in self._rest()]
+        return [_failed(o, Reason.NOT_READ_IN_TIME, error) for o in self._rest()]
 
-    def _give_up(self, failed: Sequence[ItemOutcome], exc: ReconcilerError) -> list[Verdict]:
+    def _give_up(self, failed: Sequence[ItemOutcome], exc: ReconcilerError) -> list[Arrival]:
         """Every item not read yet is reported not sent: the failed chunk, the chunks read
         after it (dropped: a re-run reads them) and those never started."""
         self._failed = str(exc)
         error = f"not sent: reading its live state failed ({exc}); run apply again"
-        return [Verdict(o, result=Result.FAILED, error=error) for o in [*failed, *self._rest()]]
+        return [_failed(o, Reason.READ_FAILED, error) for o in [*failed, *self._rest()]]
 
     def _rest(self) -> list[ItemOutcome]:
         """The items not delivered yet, taken back from reads in progress and never started."""
@@ -120,3 +128,7 @@ class Intake:
         left += self.pending[self._next :]
         self._next = len(self.pending)
         return left
+
+
+def _failed(o: ItemOutcome, reason: Reason, error: str) -> Arrival:
+    return Arrival(o, result=Result.FAILED, reason=reason, error=error)

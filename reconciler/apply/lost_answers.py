@@ -8,6 +8,8 @@ deferred until the call is `grace` (the client's read timeout) plus `margin` old
 then, and only what is still missing is sent again. Nothing waits for deferred items
 meanwhile: the run goes on. An item sent in `max_attempts` calls that all went unanswered, or
 whose re-read failed once the call was old enough, is left unknown for a re-run to read.
+Each step returns what it decided (`Decisions`: verdicts, items to send again); the engine
+records it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 from reconciler.apply.answers import RERUN
 from reconciler.apply.context import RunContext
-from reconciler.apply.outcome import ItemOutcome, Result
+from reconciler.apply.outcome import Decisions, ItemOutcome, Reason, Result, Verdict
 from reconciler.apply.recover import Recovery, recover
 from reconciler.apply.submit import target
 from reconciler.errors import ApiError
@@ -44,35 +46,30 @@ class LostAnswers:
     def next_due(self) -> float | None:
         return min((d.due for d in self._deferred), default=None)
 
-    def recover(
-        self, batch: list[ItemOutcome], *, sent: float, requeue: list[ItemOutcome] | None = None
-    ) -> None:
+    def recover(self, batch: list[ItemOutcome], *, sent: float) -> Decisions:
         """Resolve `batch`, whose call was sent at `sent` (engine clock): adopt what the
-        platform shows now, defer the rest; what is sent again goes onto `requeue` when given
-        (before queueing has started), else to its queue."""
+        platform shows now, defer the rest, send again what can no longer appear."""
         due = sent + self._after_sent
         try:
             found = recover(self._run.api, [o.item for o in batch])
         except ApiError as exc:
             if self._run.clock() < due:
                 self._deferred.append(_Deferred(due, batch))  # one more try when due
-            else:
-                self._unreadable(batch, exc)
-            return
-        missing = self._adopt(batch, found)
-        if not missing:
-            return
-        if self._run.clock() < due:
+                return Decisions()
+            return Decisions(verdicts=_unreadable(batch, exc))
+        decided, missing = self._adopt(batch, found)
+        if missing and self._run.clock() < due:
             self._deferred.append(_Deferred(due, missing))
-            return
-        self._send_again(missing, requeue)
+            return decided
+        return decided.add(self._send_again(missing))
 
-    def recheck_due(self) -> None:
+    def recheck_due(self) -> Decisions:
         """Read again the deferred items that are due; send again what is still missing."""
+        decided = Decisions()
         now = self._run.clock()
         due = [d for d in self._deferred if d.due <= now]
         if not due:
-            return
+            return decided
         self._deferred = [d for d in self._deferred if d.due > now]
         for deferred in due:
             batch = [o for o in deferred.batch if o.result is None and o.job_id is None]
@@ -81,34 +78,32 @@ class LostAnswers:
             try:
                 found = recover(self._run.api, [o.item for o in batch])
             except ApiError as exc:
-                self._unreadable(batch, exc)
+                decided.verdicts += _unreadable(batch, exc)
                 continue
-            self._send_again(self._adopt(batch, found), None)
+            adopted, missing = self._adopt(batch, found)
+            decided.add(adopted).add(self._send_again(missing))
+        return decided
 
-    def give_up(self, wait_timeout: float) -> None:
+    def give_up(self, wait_timeout: float) -> list[Verdict]:
         """At the deadline: deferred items the platform never showed are unknown."""
-        for deferred in self._deferred:
-            for o in deferred.batch:
-                if o.result is None:
-                    self._run.ledger.finish(
-                        o,
-                        Result.UNKNOWN,
-                        "the create call's answer was lost and the platform did not show the "
-                        f"job before --wait-timeout {wait_timeout:g}s; {RERUN}",
-                    )
+        why = (
+            "the create call's answer was lost and the platform did not show the "
+            f"job before --wait-timeout {wait_timeout:g}s; {RERUN}"
+        )
+        verdicts = [
+            Verdict(o, Result.UNKNOWN, Reason.LOST_ANSWER_UNRESOLVED, why)
+            for deferred in self._deferred
+            for o in deferred.batch
+            if o.result is None
+        ]
         self._deferred.clear()
+        return verdicts
 
-    def _unreadable(self, batch: list[ItemOutcome], exc: ApiError) -> None:
-        for o in batch:
-            self._run.ledger.finish(
-                o,
-                Result.UNKNOWN,
-                f"the create call's answer was lost and re-reading failed ({exc}); "
-                "a re-run re-reads before submitting",
-            )
-
-    def _adopt(self, batch: list[ItemOutcome], found: Recovery) -> list[ItemOutcome]:
-        """Take what re-reading found for `batch`; return the items it did not find."""
+    def _adopt(
+        self, batch: list[ItemOutcome], found: Recovery
+    ) -> tuple[Decisions, list[ItemOutcome]]:
+        """Take what re-reading found for `batch`: the jobs are watched; returns the verdicts
+        and the items it did not find."""
         by_key = {o.item.key: o for o in batch}
         missing = {item.key for item in found.missing}
         # Only what is settled is journaled as resolved: the items still missing stay
@@ -118,25 +113,34 @@ class LostAnswers:
             items=[target(o.item).as_dict() for o in batch if o.item.key not in missing],
             jobs={job: target(by_key[key].item).as_dict() for key, job in found.jobs.items()},
         )
+        decided = Decisions()
         for o in batch:
             key = o.item.key
             if key in found.jobs:
                 self._run.watch.track(o, found.jobs[key])
             elif key in found.done:
-                o.object_size = found.done[key]
-                self._run.ledger.finish(o, Result.COMPLETED)
-            elif key in found.failed:
-                self._run.ledger.finish(o, Result.FAILED, found.failed[key])
-        return [by_key[item.key] for item in found.missing]
-
-    def _send_again(self, missing: list[ItemOutcome], requeue: list[ItemOutcome] | None) -> None:
-        for o in missing:
-            attempts = o.attempts
-            if attempts >= self._max_attempts:
-                self._run.ledger.finish(
-                    o, Result.UNKNOWN, f"{attempts} create calls went unanswered"
+                decided.verdicts.append(
+                    Verdict(o, Result.COMPLETED, Reason.FOUND_DONE, object_size=found.done[key])
                 )
-            elif requeue is not None:
-                requeue.append(o)
+            elif key in found.failed:
+                reason, why = found.failed[key]
+                decided.verdicts.append(Verdict(o, Result.FAILED, reason, why))
+        return decided, [by_key[item.key] for item in found.missing]
+
+    def _send_again(self, missing: list[ItemOutcome]) -> Decisions:
+        decided = Decisions()
+        for o in missing:
+            if o.attempts >= self._max_attempts:
+                why = f"{o.attempts} create calls went unanswered"
+                decided.verdicts.append(Verdict(o, Result.UNKNOWN, Reason.UNANSWERED_CALLS, why))
             else:
-                self._run.ledger.queue([o])
+                decided.send.append(o)
+        return decided
+
+
+def _unreadable(batch: list[ItemOutcome], exc: ApiError) -> list[Verdict]:
+    why = (
+        f"the create call's answer was lost and re-reading failed ({exc}); "
+        "a re-run re-reads before submitting"
+    )
+    return [Verdict(o, Result.UNKNOWN, Reason.LOST_ANSWER_UNRESOLVED, why) for o in batch]

@@ -5,11 +5,13 @@ the plan's digest, the CI pipeline and user from GitLab's variables when present
 item with its result, its job and the job's final state, and for each exported file the
 object's URI and size. Written atomically and redacted, one item per line (a receipt of
 1,000,000 items must stay a few hundred bytes an item); an item leaves out what it does not
-have (no job, no error).
+have (no job, no error). Each item carries its `reason` code beside its `result` (the README's
+"Result and reason codes"). A receipt that cannot be written leaves no temporary file behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -47,6 +49,7 @@ class RunInfo:
     saved_plan: str | None
     started_at: str
     finished_at: str
+    ci: dict[str, str] | None = None  # `ci_info` of the run's environment
 
 
 def ci_info(env: Mapping[str, str]) -> dict[str, str] | None:
@@ -55,6 +58,8 @@ def ci_info(env: Mapping[str, str]) -> dict[str, str] | None:
 
 
 def item_record(outcome: ItemOutcome) -> dict[str, Any]:
+    """One item as the receipt and the JSON report show it: what it is, its result and the
+    reason code, then what it has of its job, the platform's code, the error and the object."""
     item = outcome.item
     record: dict[str, Any] = {
         "platform": item.platform,
@@ -66,10 +71,12 @@ def item_record(outcome: ItemOutcome) -> dict[str, Any]:
         "mode": str(item.mode),
         "action": str(item.action),
         "result": str(outcome.result) if outcome.result else None,
+        "reason": str(outcome.reason) if outcome.reason else None,
     }
     for name, value in (
         ("job", outcome.job_id),
         ("job_state", outcome.job_state),
+        ("platform_code", outcome.platform_code),
         ("error", outcome.error),
     ):
         if value is not None:
@@ -89,7 +96,7 @@ def header(run: RunInfo, *, exit_code: int) -> dict[str, Any]:
         "endpoint": run.endpoint,
         "manifests": {"commit": run.manifests_commit, "digest": run.manifests_digest},
         "plan": {"digest": run.plan_digest, "file": run.saved_plan},
-        "ci": ci_info(os.environ),
+        "ci": run.ci,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
         "exit_code": exit_code,
@@ -127,5 +134,8 @@ def write(
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        raise StateError(f"{path}: cannot write the receipt: {exc.strerror}") from exc
+        # A full disk leaves a partial (or empty) temporary file: it is not a receipt.
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise StateError(f"{path}: cannot write the receipt: {exc.strerror or exc}") from exc
     return path

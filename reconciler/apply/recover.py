@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from reconciler.api.resources import File, ItemError
+from reconciler.apply.outcome import Reason
 from reconciler.apply.ports import ExportsApi
 from reconciler.apply.verify import check_file, check_size
 from reconciler.core.live import ACTIVE_JOB_STATES
@@ -24,7 +25,7 @@ from reconciler.plan.model import PlanItem
 class Recovery:
     jobs: dict[str, str] = field(default_factory=dict)  # item key -> active job id
     done: dict[str, int | None] = field(default_factory=dict)  # item key -> object size
-    failed: dict[str, str] = field(default_factory=dict)  # item key -> why
+    failed: dict[str, tuple[Reason, str]] = field(default_factory=dict)  # item key -> why
     missing: list[PlanItem] = field(default_factory=list)
 
 
@@ -48,14 +49,20 @@ def recover(api: ExportsApi, items: Sequence[PlanItem]) -> Recovery:
             continue
         file = files.get(file_id)
         if isinstance(file, ItemError) or file is None:
-            found.failed[item.key] = f"the file cannot be read any more: {file}"
+            found.failed[item.key] = (
+                Reason.FILE_UNREADABLE,
+                f"the file cannot be read any more: {file}",
+            )
             continue
         if item.mode is Mode.MOVE:
-            verdict = check_file(item, file)
-            if verdict.ok is True:
-                found.done[item.key] = verdict.size
-            elif verdict.ok is False and file.storage.type == "VOLUME":
-                found.failed[item.key] = verdict.problem or "the file is an alias elsewhere"
+            check = check_file(item, file)
+            if check.ok is True:
+                found.done[item.key] = check.size
+            elif check.ok is False and file.storage.type == "VOLUME":
+                found.failed[item.key] = (
+                    Reason.RESULT_MISMATCH,
+                    check.problem or "the file is an alias elsewhere",
+                )
             else:
                 found.missing.append(item)
             continue

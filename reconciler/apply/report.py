@@ -3,9 +3,10 @@
 Text lists the problems first (failed, unknown, blocked, ...), then the destructive exports that
 completed (moves and replaces: what cannot be undone), each group up to a long screenful, the
 rest counted per volume; then the rest (completed copies, items in sync): listed when few,
-else counted per destination folder. The receipt holds every item, and JSON prints every item
-(the same records as the receipt). Lines fit 100 columns (`reconciler.wrap`): an item wraps
-before its destination, never inside it.
+else counted per destination folder; each problem ends with its reason code. The receipt holds
+every item, and JSON prints every item (the same records as the receipt, with `reason`).
+Lines fit 100 columns (`reconciler.wrap`): an item wraps before its destination, never inside
+it.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def summary_counts(outcomes: Sequence[ItemOutcome]) -> dict[str, int]:
 
 def _pieces(outcome: ItemOutcome, *, with_platform: bool) -> list[str]:
     """`[platform:] file ID (project/path)`, `-> volume:location`, the action, the result, the
-    job, the error: the pieces a report line wraps between."""
+    job, the error, `[reason code]` (of a problem): the pieces a report line wraps between."""
     item = outcome.item
     source = item.source
     where = f"{source.project}/{source.path}" if source.path else source.project
@@ -64,6 +65,9 @@ def _pieces(outcome: ItemOutcome, *, with_platform: bool) -> list[str]:
     if outcome.error:
         pieces[-1] += ":"
         pieces += outcome.error.split()
+    if outcome.reason and not outcome.converged:
+        # What to act on says why as a code too; a completed line stays two lines long.
+        pieces.append(f"[{outcome.reason}]")
     return pieces
 
 

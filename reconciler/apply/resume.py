@@ -6,6 +6,7 @@ call whose answer never came, and items whose known job FAILED or cannot be read
 from the platform like any lost answer (`LostAnswers`): such a call may still take effect
 until the client's read timeout has passed since it was sent (the journal says when, in Unix
 time), so what the platform does not show is sent again only after that, on this run's clock.
+What it decides is returned for the engine to record, with the items left to send.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Sequence
 from reconciler.api.resources import Export, ItemError
 from reconciler.apply.journal import JournalHistory
 from reconciler.apply.lost_answers import LostAnswers
-from reconciler.apply.outcome import ItemOutcome
+from reconciler.apply.outcome import Decisions, ItemOutcome
 from reconciler.apply.ports import ExportsApi
 from reconciler.apply.submit import target
 from reconciler.apply.watch import JobWatch
@@ -33,13 +34,14 @@ def resume(
     lost: LostAnswers,
     clock: Callable[[], float],
     wall_clock: Callable[[], float],
-) -> list[ItemOutcome]:
-    """Settle what the journal knows about `outcomes` (all still to be sent); return what is
-    left to send."""
+) -> Decisions:
+    """Settle what the journal knows about `outcomes` (all still to be sent); what is left to
+    send is in the decisions' `send`."""
     known = {t: job for job, t in history.open_jobs.items()}
     lookups: dict[str, ItemOutcome] = {}
     uncertain: list[ItemOutcome] = []
-    left: list[ItemOutcome] = []
+    decided = Decisions()
+    left = decided.send
     sent_at: dict[str, float] = {}  # item key -> when its call was sent (Unix time)
     for o in outcomes:
         t = target(o.item)
@@ -64,7 +66,7 @@ def resume(
                 o.job_state = answer.state
             elif isinstance(answer, Export) and answer.state == "COMPLETED":
                 o.job_id = job_id
-                watch.on_final(o, answer)
+                decided.add(watch.on_final(o, answer))
             else:
                 # FAILED or unreadable: the platform's job list decides, as for any item.
                 uncertain.append(o)
@@ -73,5 +75,5 @@ def resume(
         by_sent.setdefault(sent_at.get(o.item.key, 0.0), []).append(o)
     wall_now, now = wall_clock(), clock()
     for sent, batch in sorted(by_sent.items()):
-        lost.recover(batch, sent=now - max(0.0, wall_now - sent), requeue=left)
-    return left
+        decided.add(lost.recover(batch, sent=now - max(0.0, wall_now - sent)))
+    return decided

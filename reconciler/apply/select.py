@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reconciler.apply.outcome import Result
+from reconciler.apply.outcome import Reason, Result
 from reconciler.errors import PlanFileError
 from reconciler.manifest.models import ManifestSet
 from reconciler.plan.model import Action, Plan, PlanItem
@@ -59,9 +59,10 @@ def check_saved(
 @dataclass(frozen=True, slots=True)
 class Judged:
     """What an apply of an approved plan does with one item decided again: act on it (send
-    it, watch its job, report it in sync or blocked), or give it `result` now."""
+    it, watch its job, report it in sync or blocked), or give it `result` now, for `reason`."""
 
     result: Result | None = None
+    reason: Reason | None = None
     error: str | None = None
 
 
@@ -77,12 +78,15 @@ def judge_saved(saved: PlanItem, fresh: PlanItem) -> Judged:
     if saved.submits and saved.fingerprint != fresh.fingerprint:
         return Judged(
             Result.STALE,
+            Reason.CHANGED_SINCE_PLAN,
             f"skipped: the live state changed since the plan (planned {saved.action}, "
             f"now {fresh.action}: {fresh.reason})",
         )
     if fresh.submits and not saved.submits:
         return Judged(
-            Result.NOT_APPROVED, f"not in the saved plan's exports (it was {saved.action} there)"
+            Result.NOT_APPROVED,
+            Reason.NOT_IN_SAVED_PLAN,
+            f"not in the saved plan's exports (it was {saved.action} there)",
         )
     return ACT
 
@@ -150,6 +154,7 @@ def judge_reviewed(
     if fresh is None and declared_otherwise:
         return Judged(
             Result.NOT_REVIEWED,
+            Reason.DECLARED_OTHERWISE,
             "not in the reviewed plan: the manifests now declare this export with another "
             "mode, overwrite or properties, which no reviewer saw; the next merge request's "
             "plan or the drift job shows it",
@@ -157,9 +162,14 @@ def judge_reviewed(
     if fresh is None:
         return Judged(
             Result.STALE,
+            Reason.NO_LONGER_DECLARED,
             "skipped: the manifests no longer declare this export "
             f"({reviewed.mode} to {reviewed.settings.volume}:{reviewed.location})",
         )
     if fresh.submits and _export(fresh) != _export(reviewed):
-        return Judged(Result.NOT_REVIEWED, _NOT_REVIEWED + f" (it would be a {fresh.action} now)")
+        return Judged(
+            Result.NOT_REVIEWED,
+            Reason.NOT_IN_REVIEWED_PLAN,
+            _NOT_REVIEWED + f" (it would be a {fresh.action} now)",
+        )
     return ACT

@@ -5,17 +5,30 @@ estimate of the time left from how long this run's jobs took, handed to `progres
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Protocol
 
-from reconciler.apply.ledger import Ledger
 from reconciler.apply.poll import Poller
 from reconciler.apply.progress import Counts, Progress
+
+
+class Counted(Protocol):
+    """How many items a run has, and how many have a result (the engine's ledger)."""
+
+    @property
+    def total(self) -> int: ...
+
+    @property
+    def done(self) -> int: ...
+
+    @property
+    def failed(self) -> int: ...
 
 
 class Tally:
     def __init__(
         self,
         progress: Progress | None,
-        ledger: Ledger,
+        ledger: Counted,
         poller: Poller,
         *,
         clock: Callable[[], float],

@@ -13,13 +13,13 @@ from reconciler.plan.model import PlanItem
 
 
 @dataclass(frozen=True, slots=True)
-class Verdict:
+class Check:
     ok: bool | None  # None: the result does not say; re-read the file or the object
     size: int | None = None
     problem: str | None = None
 
 
-def check_file(item: PlanItem, file: File) -> Verdict:
+def check_file(item: PlanItem, file: File) -> Check:
     """`file` as the platform shows it after the item's job completed."""
     storage = file.storage
     if storage.type == "VOLUME":
@@ -28,25 +28,25 @@ def check_file(item: PlanItem, file: File) -> Verdict:
             return check_size(item, file.size)
         if item.mode is Mode.MOVE:
             where = f"{storage.volume}:{storage.location}"
-            return Verdict(False, problem=f"the file is an alias at {where}, not here")
-        return Verdict(None)  # a copy whose file moved on since: the object decides
+            return Check(False, problem=f"the file is an alias at {where}, not here")
+        return Check(None)  # a copy whose file moved on since: the object decides
     if item.mode is Mode.MOVE:
-        return Verdict(None)  # not an alias (yet): the result may predate the switch
+        return Check(None)  # not an alias (yet): the result may predate the switch
     return check_size(item, file.size)
 
 
-def check_size(item: PlanItem, size: int | None) -> Verdict:
+def check_size(item: PlanItem, size: int | None) -> Check:
     expected = item.source.size
     if size is None:
-        return Verdict(None)
+        return Check(None)
     if expected is not None and size != expected:
-        return Verdict(
+        return Check(
             False, size, f"the exported object has {size} bytes, the source had {expected}"
         )
-    return Verdict(True, size)
+    return Check(True, size)
 
 
-def check_job(item: PlanItem, job: Export) -> Verdict:
+def check_job(item: PlanItem, job: Export) -> Check:
     if job.result is None:
-        return Verdict(None)
+        return Check(None)
     return check_file(item, job.result)

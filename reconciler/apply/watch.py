@@ -1,34 +1,28 @@
 """Waiting for the run's jobs: which items each job is for, polling them (`poll.Poller`), and
-turning each final job into its items' results.
+turning each final job into its items' verdicts.
 
 A COMPLETED job is checked from its own result (`verify.check_job`); what that leaves unknown is
-kept for `confirm.py` to re-read in bulk at the end, and a copy so kept already lets the moves
-of its file go. A job the API cannot return leaves its items unknown. Final jobs are journaled,
-a poll's worth at a time.
+kept for the closing read (`closing_read.py`) at the end, and a copy so kept already lets the
+moves of its file go. A job the API cannot return leaves its items unknown. Final jobs are
+journaled, a poll's worth at a time. What a poll decides is returned; the engine records it.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 
 from reconciler.api.resources import Export
 from reconciler.apply.answers import ambiguous, foreign, job_error
 from reconciler.apply.journal import Journal
-from reconciler.apply.ledger import Ledger
-from reconciler.apply.outcome import ItemOutcome, Result
+from reconciler.apply.outcome import Decisions, ItemOutcome, Reason, Result, Verdict
 from reconciler.apply.poll import FINAL_STATES, Poller
 from reconciler.apply.verify import check_job
 
 
 class JobWatch:
-    def __init__(
-        self, poller: Poller, journal: Journal, ledger: Ledger, *, show: Callable[[], None]
-    ) -> None:
+    def __init__(self, poller: Poller, journal: Journal) -> None:
         self.poller = poller
         self._journal = journal
-        self._ledger = ledger
-        self._show = show
         self._items: defaultdict[str, list[ItemOutcome]] = defaultdict(list)  # job id -> items
         self._unconfirmed: list[ItemOutcome] = []  # COMPLETED, the result did not say enough
 
@@ -45,9 +39,10 @@ class JobWatch:
         if job_id not in self.poller:
             self.poller.watch(job_id)
 
-    def poll_once(self) -> None:
+    def poll_once(self) -> Decisions:
         read, unreadable = self.poller.poll()
         records = []
+        decided = Decisions()
         for job in read:
             if job.state not in FINAL_STATES:
                 for o in self._items.get(job.id, []):
@@ -58,46 +53,56 @@ class JobWatch:
                 {"job": job.id, "state": job.state, **({"error": error} if error else {})}
             )
             for o in self._items.pop(job.id, []):
-                self.on_final(o, job)
+                decided.add(self.on_final(o, job))
         for job_id, message in unreadable:
             records.append({"job": job_id, "state": "UNREADABLE", "error": message})
             for o in self._items.pop(job_id, []):
-                self._ledger.finish(o, Result.UNKNOWN, f"job {job_id} cannot be read: {message}")
+                why = f"job {job_id} cannot be read: {message}"
+                decided.verdicts.append(Verdict(o, Result.UNKNOWN, Reason.JOB_UNREADABLE, why))
         if records:
             self._journal.write("final", jobs=records)
-        self._show()
+        return decided
 
-    def on_final(self, o: ItemOutcome, job: Export) -> None:
+    def on_final(self, o: ItemOutcome, job: Export) -> Decisions:
+        """What `job`, final, says of its item `o`."""
         o.job_state = job.state
         problem = foreign(o, job)
         if problem is not None:
-            self._ledger.finish(o, Result.UNKNOWN, ambiguous(problem))
-            return
+            return _decided(Verdict(o, Result.UNKNOWN, Reason.AMBIGUOUS_ANSWER, ambiguous(problem)))
         if job.state == "FAILED":
-            self._ledger.finish(o, Result.FAILED, f"job FAILED: {job_error(job) or 'no message'}")
-            return
-        verdict = check_job(o.item, job)
-        if verdict.ok is None:
+            why = f"job FAILED: {job_error(job) or 'no message'}"
+            return _decided(Verdict(o, Result.FAILED, Reason.JOB_FAILED, why))
+        check = check_job(o.item, job)
+        if check.ok is None:
             self._unconfirmed.append(o)
-            self._ledger.copy_ended(o, ok=True)
-        elif verdict.ok:
-            o.object_size = verdict.size
-            self._ledger.finish(o, Result.COMPLETED)
-        else:
-            self._ledger.finish(o, Result.FAILED, f"job COMPLETED but {verdict.problem}")
+            return Decisions(copies_done=[o])
+        if check.ok:
+            return _decided(
+                Verdict(o, Result.COMPLETED, Reason.RESULT_CHECKED, object_size=check.size)
+            )
+        why = f"job COMPLETED but {check.problem}"
+        return _decided(Verdict(o, Result.FAILED, Reason.RESULT_MISMATCH, why))
 
     def take_unconfirmed(self) -> list[ItemOutcome]:
-        """The items of COMPLETED jobs whose result did not say enough, for `confirm`."""
+        """The items of COMPLETED jobs whose result did not say enough, for the closing read."""
         taken, self._unconfirmed = self._unconfirmed, []
         return taken
 
-    def still_running_at(self, wait_timeout: float) -> None:
+    def still_running_at(self, wait_timeout: float) -> list[Verdict]:
         """At the deadline: the items of jobs not final yet are reported running."""
-        for job_id, outcomes in self._items.items():
-            for o in outcomes:
-                self._ledger.finish(
-                    o,
-                    Result.RUNNING,
-                    f"job {job_id} still running after --wait-timeout {wait_timeout:g}s",
-                )
+        verdicts = [
+            Verdict(
+                o,
+                Result.RUNNING,
+                Reason.WAIT_TIMEOUT,
+                f"job {job_id} still running after --wait-timeout {wait_timeout:g}s",
+            )
+            for job_id, outcomes in self._items.items()
+            for o in outcomes
+        ]
         self._items.clear()
+        return verdicts
+
+
+def _decided(verdict: Verdict) -> Decisions:
+    return Decisions(verdicts=[verdict])

@@ -5,29 +5,33 @@ plan (`--plan FILE`), which is already the approval; or send only what a reviewe
 Manifests (and a saved plan) are read before any client exists: an invalid manifest or plan
 costs no call. Without `--plan` the plan is shown first; a terminal is asked to confirm unless
 `--yes`; anywhere else apply refuses without `--yes`. The per-item report goes to stdout;
-the plan preview, progress and questions go to stderr. Exit 0 when every declared item is in
-sync, 1 otherwise (see `usecases/apply.py`).
+the plan preview, progress and questions go to stderr; the report is written (and flushed)
+before the receipt, so a receipt that cannot be written never takes it away. Exit 0 when every
+declared item is in sync, 1 otherwise (see `usecases/apply.py`). The clock, the engine's
+settings and the prompt come from the runtime `cli.main` was given (`runtime.py`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from reconciler.apply import guards
-from reconciler.apply.engine import DEFAULT_WAIT_TIMEOUT, EngineSettings
 from reconciler.apply.outcome import ItemOutcome
 from reconciler.apply.report import render_json
 from reconciler.apply.report import render_text as render_report
+from reconciler.apply.settings import DEFAULT_WAIT_TIMEOUT
 from reconciler.commands import options
+from reconciler.commands import runtime as runtimes
 from reconciler.errors import ConfigError, GuardError
 from reconciler.plan.io import load_plan
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Guards, Plan
 from reconciler.plan.render_text import render_text
-from reconciler.usecases.apply import DEFAULT_STATE_DIR, ApplyOptions, apply
+from reconciler.usecases.apply import DEFAULT_STATE_DIR, Applied, ApplyOptions, apply
 
 
 def register(subparsers: Any) -> None:
@@ -75,6 +79,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    runtime = runtimes.of(args)
     if args.max_moves is not None and args.max_moves < 0:
         raise ConfigError("--max-moves must be 0 or more")
     if args.wait_timeout < 0:
@@ -94,8 +99,8 @@ def run(args: argparse.Namespace) -> int:
         )
     settings = ApplyOptions(
         state_dir=Path(args.state_dir),
-        limits=guards.Limits(args.max_moves, max_bytes),
-        engine=EngineSettings(wait_timeout=args.wait_timeout),
+        limits=Guards(max_moves=args.max_moves, max_bytes=max_bytes),
+        engine=dataclasses.replace(runtime.engine, wait_timeout=args.wait_timeout),
         saved_plan=saved,
         saved_plan_origin=args.plan,
         reviewed_plan=reviewed,
@@ -107,26 +112,29 @@ def run(args: argparse.Namespace) -> int:
         if approved:
             return True
         sys.stderr.write(render_text(plan))
-        return args.yes or ask(sys.stderr)
+        return args.yes or runtime.ask(sys.stderr)
+
+    def report(applied: Applied) -> None:
+        if args.format == "json":
+            sys.stdout.write(
+                render_json(applied.outcomes, receipt=applied.receipt, exit_code=applied.exit_code)
+            )
+        else:
+            sys.stdout.write(render_report(applied.outcomes, receipt=applied.receipt))
+        sys.stdout.flush()
 
     # Maintenance is waited out as long as apply waits for jobs, not the default 5 minutes.
     wait = args.wait_timeout
     with options.connect(manifests, args, maintenance_wait=wait) as connections:
-        applied = apply(manifests, connections, settings, confirm=confirm, stderr=sys.stderr)
-    if args.format == "json":
-        sys.stdout.write(
-            render_json(applied.outcomes, receipt=applied.receipt, exit_code=applied.exit_code)
+        applied = apply(
+            manifests,
+            connections,
+            settings,
+            confirm=confirm,
+            stderr=sys.stderr,
+            report=report,
+            clock=runtime.clock,
+            sleep=runtime.sleep,
+            env=runtime.environ,
         )
-    else:
-        sys.stdout.write(render_report(applied.outcomes, receipt=applied.receipt))
     return applied.exit_code
-
-
-def ask(out: TextIO) -> bool:
-    out.write("Apply these exports? Only 'yes' will be accepted: ")
-    out.flush()
-    try:
-        answer = sys.stdin.readline()
-    except (OSError, ValueError):
-        return False
-    return answer.strip() == "yes"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import re
 import sys
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from collections.abc import Callable
 from reconciler.api.config import DEFAULT_MAINTENANCE_WAIT, ConnectOptions
 from reconciler.api.trust import TRUSTED_ENDPOINTS_VARIABLE as TRUSTED_VARIABLE
 from reconciler.apply.progress import is_interactive
+from reconciler.commands import runtime as runtimes
 from reconciler.live.progress import ReadWatch
 from reconciler.manifest.load import DEFAULT_PATH
 from reconciler.manifest.models import DISCOVERIES, ManifestSet
@@ -69,7 +69,7 @@ def add_platforms(parser: argparse.ArgumentParser) -> None:
 
 def pin(args: argparse.Namespace) -> str | None:
     """The pinned platform: `--platform`, else `RECONCILER_PLATFORM`."""
-    return args.platform or os.environ.get(PIN_VARIABLE) or None
+    return args.platform or runtimes.of(args).environ.get(PIN_VARIABLE) or None
 
 
 def duration(text: str) -> float:
@@ -115,14 +115,19 @@ def connect(
     warn: Callable[[str], None] = warn,
     maintenance_wait: float = DEFAULT_MAINTENANCE_WAIT,
 ) -> planning.Connections:
-    """A client per platform of `manifests`, as the connection options of `args` say."""
+    """A client per platform of `manifests`, as the connection options of `args` and the
+    runtime (timeouts, retry policy, environment) say."""
+    runtime = runtimes.of(args)
     chosen = ConnectOptions(
         profile=args.profile,
         ca_bundle=args.ca_bundle,
         trusted=args.trust_endpoint,
+        env=runtime.environ,
+        connect_timeout=runtime.connect_timeout,
+        read_timeout=runtime.read_timeout,
         maintenance_wait=maintenance_wait,
     )
-    connections = planning.connect(manifests, chosen, pin=pin(args), warn=warn)
+    connections = planning.connect(manifests, chosen, pin=pin(args), warn=warn, retry=runtime.retry)
     several = len(connections) > 1
 
     def watch(platform: str) -> Callable[[], ReadWatch]:

@@ -1,6 +1,7 @@
 """Reading a git repository through the `git` command: the commits that touched a folder, with
 their changed paths (renames detected), file contents at any commit in one batch, and whether
-the clone is shallow. The only module here that runs git; failures become `HistoryError`.
+the clone is shallow; and the commit checked out where a plan's manifests are. The only module
+that runs git; failures become `HistoryError` (or no commit, for a plan).
 """
 
 from __future__ import annotations
@@ -142,6 +143,16 @@ class Repository:
                 if len(header) == 3:
                     pos += int(header[2]) + 1
         return blobs
+
+
+def head_commit(folder: Path) -> str | None:
+    """The commit checked out in the work tree that holds `folder`; None when there is none (not
+    a repository, no commit yet, no git): a plan then names no commit."""
+    try:
+        sha = Repository._git(["rev-parse", "HEAD"], cwd=folder).strip()
+    except (HistoryError, OSError):
+        return None
+    return sha or None
 
 
 def _parse_record(record: str) -> Commit:

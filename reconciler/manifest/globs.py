@@ -32,14 +32,3 @@ def static_prefix(pattern: str) -> str:
             break
         fixed.append(part)
     return "/".join(fixed)
-
-
-def levels_below_prefix(pattern: str) -> int | None:
-    """How many folder levels under `static_prefix` the pattern can reach; None when `**`
-    makes it unbounded. Lets the live reader list only the folders a pattern can match."""
-    parts = pattern.split("/")
-    prefix_len = len(static_prefix(pattern).split("/")) if static_prefix(pattern) else 0
-    rest = parts[prefix_len:]
-    if any("**" in part for part in rest):
-        return None
-    return len(rest) - 1

@@ -86,12 +86,6 @@ def key_position(root: Pos, loc: Sequence[str | int]) -> int:
     return start_of(parent)
 
 
-def value_position(root: Pos, loc: Sequence[str | int]) -> int:
-    """The position of the value at `loc`, or of the deepest node on the way to it."""
-    node, _, _ = walk(root, loc)
-    return start_of(node)
-
-
 def dotted(loc: Sequence[str | int]) -> str:
     """`('exports', 3, 'mode')` -> `exports[3].mode`, the way messages name a place."""
     out = ""

@@ -14,11 +14,9 @@ apply estimate; seal with the digest.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from reconciler.core.live import LiveState
@@ -75,60 +73,59 @@ def build_plan(
     """The plan that converges `live` towards `manifests` (see the module docstring).
     `resolution`: `manifests.rules` already resolved against `live` (the live reader's);
     resolved here when not given."""
-    with _collector_paused():
-        if resolution is None:
-            resolution = resolve_all(manifests.rules, live)
-        jobs = JobIndex.of(live)
-        # The declarations of each (file, destination), in declaration order.
-        groups: dict[_Key, list[Desired]] = {}
-        for found in resolution.items:
-            if isinstance(found, Unresolved):
-                continue
-            key = (found.file.id, found.rule.volume, found.location)
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [found]
-            else:
-                group.append(found)
+    if resolution is None:
+        resolution = resolve_all(manifests.rules, live)
+    jobs = JobIndex.of(live)
+    # The declarations of each (file, destination), in declaration order.
+    groups: dict[_Key, list[Desired]] = {}
+    for found in resolution.items:
+        if isinstance(found, Unresolved):
+            continue
+        key = (found.file.id, found.rule.volume, found.location)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [found]
+        else:
+            group.append(found)
 
-        conflicts = _conflicts(groups)
-        decider = Decider(live, jobs)
-        shared = _Shared(context.platform, decider)
-        # One item per unresolved rule and per (file, destination), at its first declaration;
-        # each group is let go once its item exists (a plan of 1,000,000 items holds less).
-        items: list[PlanItem] = []
-        for found in resolution.items:
-            if isinstance(found, Unresolved):
-                items.append(_unresolved_item(found, live, jobs, shared))
-                continue
-            key = (found.file.id, found.rule.volume, found.location)
-            group = groups.pop(key, None)
-            if group is not None:
-                items.append(_item(group, conflicts.get(key), decider, shared))
-        items = _order_copies_first(_block_moves_of_blocked_copies(items))
-        rules = manifests.rules
-        plan = Plan(
-            format_version=FORMAT_VERSION,
-            tool_version=context.tool_version,
-            platforms=(PlatformTarget(context.platform, context.endpoint),),
-            manifests_commit=context.manifests_commit,
-            manifests_digest=manifests.digest,
-            projects=tuple(sorted({m.header.project for m in manifests.manifests})),
-            planned_at=context.planned_at,
-            guards=guards_of(manifests),
-            summary=summarize(items),
-            destructive_count=sum(1 for i in items if i.destructive),
-            apply_estimate=estimate_apply(items),
-            declarations=declaration_rows(
-                rules, items, platform=context.platform, at=shared.at, settings=shared.of
-            ),
-            risks=risk_lists(items),
-            settings=shared.settings(),
-            items=tuple(items),
-            unmanaged_aliases=_unmanaged(live, context.platform),
-            digest="",
-        )
-        return dataclasses.replace(plan, digest=plan_digest(plan))
+    conflicts = _conflicts(groups)
+    decider = Decider(live, jobs)
+    shared = _Shared(context.platform, decider)
+    # One item per unresolved rule and per (file, destination), at its first declaration;
+    # each group is let go once its item exists (a plan of 1,000,000 items holds less).
+    items: list[PlanItem] = []
+    for found in resolution.items:
+        if isinstance(found, Unresolved):
+            items.append(_unresolved_item(found, live, jobs, shared))
+            continue
+        key = (found.file.id, found.rule.volume, found.location)
+        group = groups.pop(key, None)
+        if group is not None:
+            items.append(_item(group, conflicts.get(key), decider, shared))
+    items = _order_copies_first(_block_moves_of_blocked_copies(items))
+    rules = manifests.rules
+    plan = Plan(
+        format_version=FORMAT_VERSION,
+        tool_version=context.tool_version,
+        platforms=(PlatformTarget(context.platform, context.endpoint),),
+        manifests_commit=context.manifests_commit,
+        manifests_digest=manifests.digest,
+        projects=tuple(sorted({m.header.project for m in manifests.manifests})),
+        planned_at=context.planned_at,
+        guards=guards_of(manifests),
+        summary=summarize(items),
+        destructive_count=sum(1 for i in items if i.destructive),
+        apply_estimate=estimate_apply(items),
+        declarations=declaration_rows(
+            rules, items, platform=context.platform, at=shared.at, settings=shared.of
+        ),
+        risks=risk_lists(items),
+        settings=shared.settings(),
+        items=tuple(items),
+        unmanaged_aliases=_unmanaged(live, context.platform),
+        digest="",
+    )
+    return dataclasses.replace(plan, digest=plan_digest(plan))
 
 
 _Key = tuple[str, str, str]  # file id, volume, location
@@ -172,20 +169,6 @@ class _Shared:
 
     def settings(self) -> tuple[ExportSettings, ...]:
         return tuple(self._distinct)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while planning: a plan allocates about a million
-    small acyclic objects that all survive, and collecting them over and over took a third of
-    the time (100,000 items). Nothing observable changes."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _conflicts(groups: dict[_Key, list[Desired]]) -> dict[_Key, tuple[BlockedReason, str]]:

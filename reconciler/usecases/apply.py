@@ -2,50 +2,54 @@
 read the journal, plan against the live state of every platform, limit to what is approved (a
 saved plan) or reviewed (a reviewed plan), enforce the guards on the whole, confirm once,
 re-read the items after a prompt, run an engine per platform side by side (each with its own
-client, rate budget and journal run), write one receipt. The lock is held from before the plan
-to after the receipt. The command module
-(`commands/apply.py`) owns arguments and terminals; this module owns the order of things.
+client, rate budget and journal run), hand the per-item report over, write one receipt, and
+close each platform's journal run with the run's real exit code. The lock is held from before
+the plan to after the receipt.
+
+The report goes out before the receipt is written: a receipt that cannot be written (a folder
+in its place, a full disk) costs the run its receipt, never the list of what moved; the
+journal then records the failure and exit code 1. The command module (`commands/apply.py`)
+owns arguments and terminals; this module owns the order of things.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from reconciler import __version__
-from reconciler.api.client import ApiClient
-from reconciler.api.trust import platform_key
 from reconciler.apply import guards, receipt
-from reconciler.apply.engine import Engine, EngineSettings
+from reconciler.apply.engine import Engine
 from reconciler.apply.journal import Journal, read_history
 from reconciler.apply.lock import StateLock
-from reconciler.apply.outcome import CONVERGED, ItemOutcome
+from reconciler.apply.outcome import ItemOutcome, Verdict
 from reconciler.apply.progress import Progress, is_interactive
 from reconciler.apply.recheck import recheck
 from reconciler.apply.select import check_reviewed, check_saved
-from reconciler.errors import ConfigError, GuardError
+from reconciler.apply.settings import EngineSettings
+from reconciler.errors import GuardError
 from reconciler.manifest.models import ManifestSet
-from reconciler.plan.model import PENDING_ACTIONS, Plan
+from reconciler.plan.model import PENDING_ACTIONS, Guards, Plan
 from reconciler.plan.planner import guards_of
 from reconciler.plan.resolve import Declarations
 from reconciler.usecases.approved import ApprovedRun, approved_run
-from reconciler.usecases.plan import Connection, by_platform, plan_platforms, side_by_side
+from reconciler.usecases.closing import close_run, exit_code_of
+from reconciler.usecases.plan import Connection, plan_platforms, side_by_side
 
 DEFAULT_STATE_DIR = ".reconciler"
-EXIT_CONVERGED = 0
-EXIT_NOT_CONVERGED = 1
 
 
 @dataclass(frozen=True, slots=True)
 class ApplyOptions:
     state_dir: Path = Path(DEFAULT_STATE_DIR)
-    limits: guards.Limits = field(default_factory=lambda: guards.Limits(None, None))
+    limits: Guards = guards.NONE  # the command line's
     engine: EngineSettings = field(default_factory=EngineSettings)
     saved_plan: Plan | None = None
     saved_plan_origin: str | None = None
@@ -65,22 +69,27 @@ class Applied:
 
 # Called with the plan and what will be sent; False cancels before any write.
 Confirm = Callable[[Plan, Sequence[ItemOutcome]], bool]
+# Called with what the run did, before the receipt is written (the report reaches its reader
+# even when the receipt cannot be written).
+Report = Callable[[Applied], None]
 
 
 def apply(
     manifests: ManifestSet,
-    client: ApiClient | Sequence[Connection],
+    connections: Sequence[Connection],
     options: ApplyOptions,
     *,
     confirm: Confirm,
     stderr: TextIO,
+    report: Report = lambda applied: None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    env: Mapping[str, str] = os.environ,
 ) -> Applied:
-    """Apply `manifests` through `client` (one platform) or one connection per platform
-    (`usecases.plan.connect`): one plan, one confirmation, then an engine per platform, side by
-    side, each with its own client, journal run and history."""
-    connections = _connections(manifests, client)
+    """Apply `manifests` through one connection per platform (`usecases.plan.connect`): one
+    plan, one confirmation, then an engine per platform, side by side, each with its own
+    client, journal run and history; `report` is handed the result before the receipt is
+    written. `env`: the variables the receipt reads (the CI pipeline and user)."""
     endpoints = {c.platform: c.client.transport.config.endpoint for c in connections}
     if options.saved_plan is not None:
         check_saved(
@@ -126,25 +135,27 @@ def apply(
             outcomes = [ItemOutcome(item) for item in plan.items]
             to_send = [o.item for o in outcomes if o.item.submits]
             plan_guards = plan.guards
-        limits = guards.Limits(
-            guards.smallest(options.limits.max_moves, plan_guards.max_moves, plan.guards.max_moves),
-            guards.smallest(options.limits.max_bytes, plan_guards.max_bytes, plan.guards.max_bytes),
-        )
+        limits = guards.tightest(options.limits, plan_guards, plan.guards)
         guards.check(to_send, limits)
+        decided: list[Verdict] = []
         if approved is None and to_send:
             if not confirm(plan, outcomes):
                 raise GuardError("apply cancelled; nothing was applied")
             if options.recheck_after_confirm:
-                recheck(
+                decided = recheck(
                     outcomes,
                     plan_platforms(
                         manifests, connections, failed_jobs=lambda p: histories[p].failed_jobs()
                     ),
                 )
+        settled = {id(v.outcome) for v in decided}
         run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + secrets.token_hex(3)
         several = len(connections) > 1
         cancel = threading.Event()
         pause = _cancellable(sleep, cancel) if several else sleep
+        # Each platform's journal run stays open until the receipt is written, so that its
+        # `end` record holds the run's real exit code.
+        journals: dict[str, Journal] = {}
 
         def run_platform(index: int, connection: Connection) -> None:
             approved_share = runs.get(connection.platform)
@@ -155,56 +166,65 @@ def apply(
                 ready = mine = [o for o in outcomes if o.item.platform == connection.platform]
                 intake = None
             busy = any(
-                o.result is None and (o.item.submits or o.item.action in PENDING_ACTIONS)
+                o.result is None
+                and id(o) not in settled
+                and (o.item.submits or o.item.action in PENDING_ACTIONS)
                 for o in mine
             )
             # Each platform is its own run in the journal, so batch ids never collide.
-            with Journal(
-                options.state_dir, f"{run_id}-{index + 1}" if several else run_id
-            ) as journal:
-                journal.write(
-                    "run",
-                    version=__version__,
-                    endpoint=endpoints[connection.platform],
-                    plan=plan.digest,
-                    platform=connection.platform,
-                )
-                progress = Progress(
-                    len(mine),
-                    stream=stderr,
-                    clock=clock,
-                    # Two live bars cannot share one line: side by side, each logs lines.
-                    interactive=is_interactive(stderr) and not several,
-                )
-                engine = Engine(
-                    connection.client,
-                    journal,
-                    clock=clock,
-                    sleep=pause,
-                    progress=progress if busy else None,
-                    settings=options.engine,
-                )
-                engine.run(ready, histories[connection.platform], intake=intake)
-                journal.write("end", exit_code=_exit_code(mine))
+            journal = Journal(options.state_dir, f"{run_id}-{index + 1}" if several else run_id)
+            journals[connection.platform] = journal
+            journal.write(
+                "run",
+                version=__version__,
+                endpoint=endpoints[connection.platform],
+                plan=plan.digest,
+                platform=connection.platform,
+            )
+            progress = Progress(
+                len(mine),
+                stream=stderr,
+                clock=clock,
+                # Two live bars cannot share one line: side by side, each logs lines.
+                interactive=is_interactive(stderr) and not several,
+            )
+            engine = Engine(
+                connection.client,
+                journal,
+                clock=clock,
+                sleep=pause,
+                progress=progress if busy else None,
+                settings=options.engine,
+            )
+            mine_decided = [v for v in decided if v.outcome.item.platform == connection.platform]
+            engine.run(ready, histories[connection.platform], intake=intake, decided=mine_decided)
 
         numbered: list[tuple[int, Connection]] = list(enumerate(connections))
-        side_by_side(numbered, lambda task: run_platform(task[0], task[1]), cancel=cancel)
-        exit_code = _exit_code(outcomes)
-        info = receipt.RunInfo(
-            run_id=run_id,
-            tool_version=__version__,
-            endpoint=", ".join(f"{p}={e}" for p, e in endpoints.items())
-            if several
-            else next(iter(endpoints.values())),
-            manifests_commit=plan.manifests_commit,
-            manifests_digest=manifests.digest,
-            plan_digest=plan.digest,
-            saved_plan=options.saved_plan_origin or options.reviewed_plan_origin,
-            started_at=started,
-            finished_at=_now(),
-        )
-        path = receipt.write(options.state_dir, outcomes, info, exit_code=exit_code)
-    return Applied(plan, outcomes, path, exit_code)
+        try:
+            side_by_side(numbered, lambda task: run_platform(task[0], task[1]), cancel=cancel)
+            exit_code = exit_code_of(outcomes)
+            path = options.state_dir / receipt.RECEIPT_NAME
+            applied = Applied(plan, outcomes, path, exit_code)
+            report(applied)
+            info = receipt.RunInfo(
+                run_id=run_id,
+                tool_version=__version__,
+                endpoint=", ".join(f"{p}={e}" for p, e in endpoints.items())
+                if several
+                else next(iter(endpoints.values())),
+                manifests_commit=plan.manifests_commit,
+                manifests_digest=manifests.digest,
+                plan_digest=plan.digest,
+                saved_plan=options.saved_plan_origin or options.reviewed_plan_origin,
+                started_at=started,
+                finished_at=_now(),
+                ci=receipt.ci_info(env),
+            )
+            close_run(applied, options.state_dir, info, journals)
+        finally:
+            for journal in journals.values():
+                journal.close()
+    return applied
 
 
 def _cancellable(
@@ -223,27 +243,6 @@ def _cancellable(
             raise KeyboardInterrupt
 
     return pause
-
-
-def _exit_code(outcomes: Sequence[ItemOutcome]) -> int:
-    converged = all(o.result in CONVERGED for o in outcomes)
-    return EXIT_CONVERGED if converged else EXIT_NOT_CONVERGED
-
-
-def _connections(
-    manifests: ManifestSet, client: ApiClient | Sequence[Connection]
-) -> list[Connection]:
-    # A sequence means connections; anything else is one client (a wrapper of one included).
-    if isinstance(client, Sequence):
-        return list(client)
-    shares = by_platform(manifests)
-    if len(shares) > 1:
-        raise ConfigError(
-            f"one client cannot apply several platforms ({', '.join(shares)}); "
-            "connect with usecases.plan.connect"
-        )
-    platform = next(iter(shares), platform_key(None))
-    return [Connection(platform, manifests, client)]
 
 
 def _now() -> str:

@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.apply.intake import Intake, Verdict
+from reconciler.apply.intake import Arrival, Intake
 from reconciler.apply.outcome import ItemOutcome
 from reconciler.apply.select import Judged, judge_reviewed, judge_saved
 from reconciler.core.live import LiveJob, LiveState
@@ -68,7 +68,7 @@ def approved_run(
         failed_jobs=failed_jobs,
     )
 
-    def read(chunk: Sequence[ItemOutcome]) -> list[Verdict]:
+    def read(chunk: Sequence[ItemOutcome]) -> list[Arrival]:
         items = [o.item for o in chunk]
         live = reader.read(items)
         if declarations is None:
@@ -124,7 +124,7 @@ def _declared(
     return None, otherwise
 
 
-def _verdict(o: ItemOutcome, judged: Judged, fresh: PlanItem | None) -> Verdict:
+def _verdict(o: ItemOutcome, judged: Judged, fresh: PlanItem | None) -> Arrival:
     if judged.result is None and fresh is not None:
-        return Verdict(o, item=fresh)
-    return Verdict(o, result=judged.result, error=judged.error)
+        return Arrival(o, item=fresh)
+    return Arrival(o, result=judged.result, reason=judged.reason, error=judged.error)

@@ -104,6 +104,7 @@ def test_maintenance_reported_after_deadline(sandbox: Sandbox) -> None:
         client_for(sandbox, deadline=0.3).get_file(BAM1)
 
 
+@pytest.mark.slow
 def test_rate_limit_429_handled(make_sandbox: Sandbox) -> None:
     sandbox = make_sandbox(rate_limit=5, rate_window=1.0)
     client = client_for(sandbox)

@@ -1,5 +1,6 @@
-"""Apply tests poll fast (the sandbox's jobs end in a fraction of a second), and a lab: a
-sandbox seeded with groups of files, the environment pointing at it, and their manifest."""
+"""Apply tests poll fast (the sandbox's jobs end in a fraction of a second: `helpers.run_cli`
+runs the CLI with the runtime `fast_runtime` makes), and a lab: a sandbox seeded with groups of
+files, the environment pointing at it, and their manifest."""
 
 from __future__ import annotations
 
@@ -8,28 +9,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply.engine import EngineSettings
-from reconciler.apply.poll import Schedule
-from reconciler.commands import apply as apply_command
+from .helpers import FAST_POLLS, SETTLE_SECONDS, seed, use_sandbox, write_manifest
 
-from .helpers import seed, use_sandbox, write_manifest
-
-FAST_POLLS = Schedule(first=0.2, backoff=1.5, maximum=1.0)
-# Longer than any sandbox latency a test sets: a create still in the server has landed by then.
-SETTLE_SECONDS = 1.0
-
-
-@pytest.fixture(autouse=True)
-def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
-    def settings(wait_timeout: float) -> EngineSettings:
-        return EngineSettings(
-            wait_timeout=wait_timeout,
-            schedule=FAST_POLLS,
-            uncertain_grace=SETTLE_SECONDS,
-            uncertain_margin=0.5,
-        )
-
-    monkeypatch.setattr(apply_command, "EngineSettings", settings)
+__all__ = ["FAST_POLLS", "SETTLE_SECONDS"]
 
 
 @pytest.fixture

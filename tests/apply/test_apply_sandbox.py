@@ -107,6 +107,7 @@ def test_a_lost_create_answer_leaves_exactly_one_job_per_file(lab, capsys) -> No
     assert kinds.count("uncertain") == 2 and kinds.count("resolved") == 2
 
 
+@pytest.mark.slow
 def test_rate_limit_and_failing_reads_still_converge(lab, capsys) -> None:
     sandbox, _, manifest = lab(
         {"moves": 120, "copies": 40},

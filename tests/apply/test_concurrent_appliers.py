@@ -4,6 +4,7 @@ re-reads the items and sends nothing twice."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import subprocess
 import sys
@@ -12,10 +13,9 @@ from typing import Any
 
 import pytest
 
-from reconciler.commands import apply as apply_command
-
 from .helpers import (
     COPIES,
+    FAST,
     MOVES,
     creates,
     jobs_per_destination,
@@ -54,13 +54,14 @@ def _paused_apply(
         return True
 
     monkeypatch.setattr("sys.stdin", Terminal("yes\n"))
-    monkeypatch.setattr(apply_command, "ask", ask_while_the_other_runs)
+    runtime = dataclasses.replace(FAST, ask=ask_while_the_other_runs)
     state = str(tmp_path / "desk-state")
-    ran = run_cli(capsys, "apply", "--state-dir", state, str(manifest))
+    ran = run_cli(capsys, "apply", "--state-dir", state, str(manifest), runtime=runtime)
     assert len(others) == 1, "the prompt was never shown"
     return ran, others[0]
 
 
+@pytest.mark.slow
 def test_an_apply_paused_at_its_prompt_submits_nothing_the_other_apply_sent(
     lab: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -77,6 +78,7 @@ def test_an_apply_paused_at_its_prompt_submits_nothing_the_other_apply_sent(
     assert "in sync when re-read after the prompt" in "\n".join(report_lines(ran.out))
 
 
+@pytest.mark.slow
 def test_jobs_the_other_apply_left_running_are_watched_not_submitted(
     lab: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

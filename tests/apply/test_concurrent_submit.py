@@ -21,16 +21,16 @@ from typing import Any
 import pytest
 
 from reconciler.api.client import ApiClient
-from reconciler.apply.engine import CREATES_IN_FLIGHT, EngineSettings
 from reconciler.apply.journal import Journal, Target, read_history
-from reconciler.commands import apply as apply_command
+from reconciler.apply.settings import CREATES_IN_FLIGHT, UNCERTAIN_MARGIN
+from reconciler.commands.runtime import Runtime
 from reconciler.errors import StateError
 
-from .conftest import FAST_POLLS, SETTLE_SECONDS
 from .helpers import (
     CREATE,
     MOVES,
     creates,
+    fast_runtime,
     ids_in,
     jobs_per_destination,
     run_cli,
@@ -77,18 +77,11 @@ def record_threads(monkeypatch: pytest.MonkeyPatch) -> dict[str, set[str]]:
     return seen
 
 
-def with_creates_in_flight(monkeypatch: pytest.MonkeyPatch, count: int) -> None:
-    def settings(wait_timeout: float) -> EngineSettings:
-        return EngineSettings(
-            wait_timeout=wait_timeout,
-            schedule=FAST_POLLS,
-            uncertain_grace=SETTLE_SECONDS,
-            creates_in_flight=count,
-        )
-
-    monkeypatch.setattr(apply_command, "EngineSettings", settings)
+def with_creates_in_flight(count: int) -> Runtime:
+    return fast_runtime(creates_in_flight=count, uncertain_margin=UNCERTAIN_MARGIN)
 
 
+@pytest.mark.slow
 def test_creates_overlap_polls_go_on_meanwhile_and_the_call_count_stays(
     lab: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -116,10 +109,10 @@ def test_with_one_call_in_flight_creates_go_one_after_another(
     lab: Any, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sandbox, _, manifest = lab({"moves": 300}, [MOVES], latency=0.05)
-    with_creates_in_flight(monkeypatch, 1)
+    one_at_a_time = with_creates_in_flight(1)
     threads = record_threads(monkeypatch)
 
-    ran = run_cli(capsys, *apply_args(manifest))
+    ran = run_cli(capsys, *apply_args(manifest), runtime=one_at_a_time)
 
     assert ran.code == 0, ran.err
     assert creates(sandbox) == {"move": 3}
@@ -127,6 +120,7 @@ def test_with_one_call_in_flight_creates_go_one_after_another(
     assert threads["bulk_create_exports"] == {threading.current_thread().name}
 
 
+@pytest.mark.slow
 def test_copies_still_complete_before_the_moves_of_their_files(lab: Any, capsys: Any) -> None:
     both = [
         {"glob": "both/*.dat", "location": "keep/{name}", "mode": "copy"},
@@ -180,6 +174,7 @@ def _kill_when(check: Callable[[], bool], process: subprocess.Popen[str], *, wha
         process.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_a_kill_with_several_creates_outstanding_is_recovered_by_the_next_run(
     lab: Any, capsys: Any, tmp_path: Path
 ) -> None:

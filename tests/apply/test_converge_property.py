@@ -15,19 +15,21 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, given, reject, settings
 from hypothesis import strategies as st
 
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
-from reconciler.apply.engine import EngineSettings
+from reconciler.api.trust import platform_key
 from reconciler.apply.journal import read_history
+from reconciler.apply.settings import EngineSettings
 from reconciler.errors import ManifestError
 from reconciler.manifest.load import load_manifests
 from reconciler.plan.exit_codes import plan_exit_code
 from reconciler.sandbox.server import start
 from reconciler.usecases.apply import ApplyOptions, apply
-from reconciler.usecases.plan import plan_live
+from reconciler.usecases.plan import Connection, plan_live
 from tests.reliability.secret import SECRET_TOKEN
 from tests.test_live_property import (
     GLOBS,
@@ -91,6 +93,7 @@ def convergeable(rules: list[Any], files: list[Any]) -> dict[str, Any]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 @given(files=files_st, objects=objects_st, jobs=jobs_st, rules=rules_st)
+@pytest.mark.slow
 def test_after_a_successful_apply_the_next_plan_has_nothing_to_do(
     files: list[Any], objects: list[Any], jobs: list[Any], rules: list[Any]
 ) -> None:
@@ -111,7 +114,7 @@ def test_after_a_successful_apply_the_next_plan_has_nothing_to_do(
                 )
                 applied = apply(
                     manifests,
-                    client,
+                    [Connection(platform_key(None), manifests, client)],
                     ApplyOptions(state_dir=folder / "state", engine=settings_),
                     confirm=lambda plan, outcomes: True,
                     stderr=io.StringIO(),

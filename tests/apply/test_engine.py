@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.engine import Engine, EngineSettings
+from reconciler.apply.engine import Engine
 from reconciler.apply.journal import Journal, JournalHistory
 from reconciler.apply.outcome import ItemOutcome, Result
 from reconciler.apply.poll import Schedule
 from reconciler.apply.progress import Progress
+from reconciler.apply.settings import EngineSettings
 from reconciler.apply.submit import target
 from reconciler.manifest.models import Mode
 from reconciler.plan.model import Action, BlockedReason, PlanItem, ReasonCode

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply.engine import Engine
-from reconciler.apply.intake import Intake, Verdict
+from reconciler.apply.intake import Arrival, Intake
 from reconciler.apply.journal import Journal
-from reconciler.apply.outcome import ItemOutcome, Result
+from reconciler.apply.outcome import ItemOutcome, Reason, Result
 from reconciler.errors import ApiError
 from reconciler.manifest.models import Mode
 from reconciler.plan.model import PlanItem
@@ -40,7 +40,7 @@ def run_with_intake(
     items: Sequence[PlanItem],
     *,
     chunk: int,
-    decide: dict[str, Verdict] | None = None,
+    decide: dict[str, Arrival] | None = None,
     fail_from_chunk: int | None = None,
     wait_timeout: float = SETTINGS.wait_timeout,
 ) -> tuple[list[ItemOutcome], list[int]]:
@@ -50,7 +50,7 @@ def run_with_intake(
     pending = [ItemOutcome(i) for i in items]
     creates_before_read: list[int] = []
 
-    def read(part: Sequence[ItemOutcome]) -> list[Verdict]:
+    def read(part: Sequence[ItemOutcome]) -> list[Arrival]:
         number = len(creates_before_read)
         creates_before_read.append(platform.calls("create"))
         if fail_from_chunk is not None and number >= fail_from_chunk:
@@ -59,7 +59,7 @@ def run_with_intake(
         return [
             replace(chosen[o.item.location], outcome=o)
             if o.item.location in chosen
-            else Verdict(o, item=o.item)
+            else Arrival(o, item=o.item)
             for o in part
         ]
 
@@ -107,7 +107,9 @@ def test_a_move_is_held_when_its_later_copy_turns_out_stale(
 ) -> None:
     move = item("f", "m/f")
     copy = item("f", "c/f", Mode.COPY)
-    stale = Verdict(ItemOutcome(copy), result=Result.STALE, error="changed")
+    stale = Arrival(
+        ItemOutcome(copy), result=Result.STALE, reason=Reason.CHANGED_SINCE_PLAN, error="changed"
+    )
     outcomes, _ = run_with_intake(
         tmp_path, clock, platform, [move, copy], chunk=1, decide={"c/f": stale}
     )

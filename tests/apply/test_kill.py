@@ -56,6 +56,7 @@ def _kill_when(journal: Path, kind: str, process: subprocess.Popen[str]) -> None
         ("submit", {"job_pace": 1.0, "latency": 0.3}),
     ],
 )
+@pytest.mark.slow
 def test_killed_apply_then_rerun_leaves_one_job_per_file(
     kill_after: str,
     settings: dict[str, Any],

@@ -22,8 +22,8 @@ from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.resources import Export, File, ItemError
 from reconciler.api.trust import platform_key
-from reconciler.apply.engine import EngineSettings
 from reconciler.apply.journal import Journal, Target, read_history
+from reconciler.apply.settings import EngineSettings
 from reconciler.errors import TransportError
 from reconciler.manifest.load import load_manifests
 from reconciler.sandbox.server import Sandbox
@@ -134,6 +134,7 @@ class LateCommit(Wrapped):
         return answer
 
 
+@pytest.mark.slow
 def test_a_late_commit_is_adopted_not_sent_twice_and_the_run_goes_on_meanwhile(
     make_sandbox: Any, tmp_path: Path
 ) -> None:
@@ -159,6 +160,7 @@ def test_a_late_commit_is_adopted_not_sent_twice_and_the_run_goes_on_meanwhile(
     assert sum(len(r["jobs"]) for r in finals) == 50
 
 
+@pytest.mark.slow
 def test_a_killed_runs_unanswered_call_is_sent_again_only_after_the_grace(
     make_sandbox: Any, tmp_path: Path
 ) -> None:

@@ -18,11 +18,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
-from reconciler.apply.engine import EngineSettings
+from reconciler.api.trust import platform_key
+from reconciler.apply.settings import EngineSettings
 from reconciler.manifest.load import load_manifests
 from reconciler.usecases.apply import ApplyOptions, apply
+from reconciler.usecases.plan import Connection
 
 from .conftest import FAST_POLLS
 from .helpers import MOVES, seed, write_manifest
@@ -43,6 +47,7 @@ def seconds(text: str) -> int:
     return int(minutes) * 60 + int(secs)
 
 
+@pytest.mark.slow
 def test_the_bar_shows_elapsed_time_and_an_eta_learned_from_the_jobs(
     make_sandbox: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
@@ -60,7 +65,7 @@ def test_the_bar_shows_elapsed_time_and_an_eta_learned_from_the_jobs(
     with ApiClient(ApiConfig(endpoint=sandbox.url, token=sandbox.token)) as client:
         applied = apply(
             manifests,
-            client,
+            [Connection(platform_key(None), manifests, client)],
             ApplyOptions(state_dir=tmp_path / "state", engine=settings),
             confirm=lambda plan, outcomes: True,
             stderr=terminal,

@@ -94,6 +94,7 @@ def test_a_hand_edited_plan_is_refused(saved: Any, capsys: Any) -> None:
     assert not sandbox.query("SELECT id FROM exports")
 
 
+@pytest.mark.slow
 def test_a_saved_plan_is_applied_reading_only_its_items(
     tmp_path: Path, make_sandbox: Any, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:

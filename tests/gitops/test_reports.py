@@ -120,6 +120,7 @@ def test_an_edited_plan_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "plan" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_validate_writes_a_code_quality_report_gitlab_reads(tmp_path: Path) -> None:
     manifests = tmp_path / "manifests"
     manifests.mkdir()
@@ -153,6 +154,7 @@ def test_validate_writes_a_code_quality_report_gitlab_reads(tmp_path: Path) -> N
     assert len(set(fingerprints)) == len(fingerprints) >= 3
 
 
+@pytest.mark.slow
 def test_validate_writes_an_empty_report_when_valid(tmp_path: Path) -> None:
     manifests = tmp_path / "manifests"
     manifests.mkdir()

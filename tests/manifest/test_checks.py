@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -43,6 +44,7 @@ TEXT = st.text(
 
 @settings(max_examples=2000, deadline=None)
 @given(text=TEXT)
+@pytest.mark.slow
 def test_location_rules_agree_with_the_character_by_character_ones(text: str) -> None:
     messages = [message for _, message in location_problems(text)]
     control = _reference_control(text)

@@ -49,6 +49,7 @@ def test_an_error_in_the_last_of_a_million_entries_is_reported_at_its_line(
     assert diagnostic.message.startswith("exports[999999]: location is empty")
 
 
+@pytest.mark.slow
 def test_defaults_and_header_after_a_big_exports_list_apply_to_every_entry(
     tmp_path: Path,
 ) -> None:

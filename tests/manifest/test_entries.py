@@ -101,6 +101,7 @@ def _load(folder: Path, monkeypatch: pytest.MonkeyPatch, *, plain: bool) -> Any:
     defaults=st.sampled_from(DEFAULTS),
     block=st.booleans(),
 )
+@pytest.mark.slow
 def test_plain_rows_load_as_the_model_does(
     tmp_path_factory: pytest.TempPathFactory,
     monkeypatch: pytest.MonkeyPatch,

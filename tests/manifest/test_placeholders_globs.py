@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.manifest.globs import compile_glob, levels_below_prefix, static_prefix
+from reconciler.manifest.globs import compile_glob, static_prefix
 from reconciler.manifest.placeholders import placeholder_problems, render_location, split_name
 
 FILE_ID = "65a1f0c0e4b0d1a2b3c40001"
@@ -62,5 +62,3 @@ def test_glob_exclude_and_prefix() -> None:
     match = compile_glob("results/**/*.bam", ("results/tmp/*",))
     assert match("results/s1/a.bam") and not match("results/tmp/a.bam")
     assert static_prefix("results/*/counts.tsv") == "results"
-    assert levels_below_prefix("results/*/counts.tsv") == 1
-    assert levels_below_prefix("results/**/x") is None

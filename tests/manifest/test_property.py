@@ -9,6 +9,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
@@ -118,12 +119,14 @@ def _load_only_manifest_errors(tmp_path: Path, content: str | bytes) -> None:
 
 @SETTINGS
 @given(text=mutated())
+@pytest.mark.slow
 def test_mutated_manifests(tmp_path: Path, text: str) -> None:
     _load_only_manifest_errors(tmp_path, text)
 
 
 @SETTINGS
 @given(data=values)
+@pytest.mark.slow
 def test_arbitrary_yaml(tmp_path: Path, data: Any) -> None:
     _load_only_manifest_errors(tmp_path, _dump(data))
 
@@ -132,11 +135,13 @@ def test_arbitrary_yaml(tmp_path: Path, data: Any) -> None:
 @given(
     text=st.text(alphabet=st.sampled_from(list("ab: -[]{}&*!|>'\"#\n\t?,%@`~1.\\")), max_size=80)
 )
+@pytest.mark.slow
 def test_arbitrary_text(tmp_path: Path, text: str) -> None:
     _load_only_manifest_errors(tmp_path, text.encode("utf-8"))
 
 
 @SETTINGS
 @given(content=st.binary(max_size=64))
+@pytest.mark.slow
 def test_arbitrary_bytes(tmp_path: Path, content: bytes) -> None:
     _load_only_manifest_errors(tmp_path, content)

@@ -247,6 +247,7 @@ def test_arbitrary_text_never_raises_anything_else(text: str) -> None:
         lambda c: st.lists(c) | st.dictionaries(st.text(), c),
     )
 )
+@pytest.mark.slow
 def test_arbitrary_json_never_raises_anything_else(value: object) -> None:
     with pytest.raises(PlanFileError):
         load_plan(json.dumps({"format_version": 1, "items": value, "digest": "x"}))

@@ -41,6 +41,7 @@ def million() -> Iterator[Plan]:
     yield moves_from_one_glob(1_000_000)
 
 
+@pytest.mark.slow
 def test_a_million_moves_in_text_and_markdown(million: Plan) -> None:
     text = render_text(million)
     note = render_markdown(million, artifacts=SAVED)
@@ -56,6 +57,7 @@ def test_a_million_moves_in_text_and_markdown(million: Plan) -> None:
     assert cut(every, " items") + every.count("\n- `!` ") - RISK_LIST_LIMIT == 1_000_000
 
 
+@pytest.mark.slow
 def test_thousands_of_declarations() -> None:
     count = 5000
     rules = [
@@ -77,6 +79,7 @@ def test_thousands_of_declarations() -> None:
     assert text.count(" -> me/vol:out/{name}\n") == count  # the text has every row
 
 
+@pytest.mark.slow
 def test_thousands_of_projects() -> None:
     count = 2000
     rules = [
@@ -106,6 +109,7 @@ def test_paths_of_a_thousand_characters() -> None:
     assert f"    !\n      {first.path}\n      -> me/vol:{first.location}\n      (1.0 kB)\n" in text
 
 
+@pytest.mark.slow
 def test_reasons_that_list_thousands_of_files_are_cut() -> None:
     # 600 files for one destination: each blocked item's reason names the 599 others.
     rules = [rule("d/*", kind="glob", location="same.bam")]

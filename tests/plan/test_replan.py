@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,6 +56,7 @@ def worlds(draw: st.DrawFn) -> tuple[object, object]:
 
 @settings(max_examples=200, deadline=None, derandomize=True)
 @given(worlds())
+@pytest.mark.slow
 def test_nothing_changed_means_the_same_items(world: tuple[object, object]) -> None:
     declared, state = world
     plan = build_plan(declared, state, context=CONTEXT)  # type: ignore[arg-type]

@@ -10,23 +10,18 @@ grace must stay the client's read timeout.
 from __future__ import annotations
 
 from reconciler import cli
-from reconciler.apply.engine import EngineSettings
 from reconciler.apply.poll import Schedule
-from reconciler.commands import apply as apply_command
+from reconciler.apply.settings import EngineSettings
+from reconciler.commands.runtime import Runtime
 
 FAST_POLLS = Schedule(first=0.2, backoff=1.5, maximum=1.0)
 UNCERTAIN_GRACE = 3.0
-
-
-def settings(wait_timeout: float) -> EngineSettings:
-    return EngineSettings(
-        wait_timeout=wait_timeout, schedule=FAST_POLLS, uncertain_grace=UNCERTAIN_GRACE
-    )
+# `--wait-timeout` still sets the wait.
+SOAK = Runtime(engine=EngineSettings(schedule=FAST_POLLS, uncertain_grace=UNCERTAIN_GRACE))
 
 
 def main() -> int:
-    apply_command.EngineSettings = settings  # type: ignore[assignment,misc]
-    return cli.main()
+    return cli.main(runtime=SOAK)
 
 
 if __name__ == "__main__":

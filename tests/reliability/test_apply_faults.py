@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 
 from reconciler import cli
-from reconciler.commands import apply as apply_command
 
 from .secret import SECRET_TOKEN
 from .soak_engine import PROJECT, VOLUME, file_id, soak_seed
-from .soak_runner import settings
+from .soak_runner import SOAK
 
 
 @pytest.fixture
@@ -23,7 +22,6 @@ def lab(make_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
     monkeypatch.setenv("SB_AUTH_TOKEN", SECRET_TOKEN)
     monkeypatch.setenv("SB_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setattr(apply_command, "EngineSettings", settings)
     manifest = tmp_path / "manifests" / "m.yaml"
     manifest.parent.mkdir()
     body = {
@@ -36,13 +34,14 @@ def lab(make_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
     return sandbox, manifest
 
 
+@pytest.mark.slow
 def test_a_refused_copy_create_is_not_reported_completed(
     lab: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sandbox, manifest = lab
     sandbox.configure(write_error_rate=1.0)  # every create: HTTP 500, nothing created
     state = tmp_path / "state"
-    code = cli.main(["apply", "--yes", "--state-dir", str(state), str(manifest)])
+    code = cli.main(["apply", "--yes", "--state-dir", str(state), str(manifest)], runtime=SOAK)
     capsys.readouterr()
     assert sandbox.query("SELECT id FROM exports") == []  # nothing was ever created
     [item] = json.loads((state / "receipt.json").read_text())["items"]

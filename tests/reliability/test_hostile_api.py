@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 
 from reconciler import cli
-from reconciler.api import transport
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.transport import MAX_BODY_BYTES, Transport
+from reconciler.commands.runtime import Runtime
 from reconciler.errors import ApiError
 from reconciler.sandbox.server import Sandbox, start
 
@@ -256,6 +256,9 @@ CASES = [
 FAST_RETRY = functools.partial(
     RetryPolicy, base=0.001, cap=0.002, max_attempts=2, max_rate_limited=1
 )
+# Persistent breakage is retried twice with millisecond waits: the message is the same as
+# after the full backoff, which only takes longer.
+FAST = Runtime(retry=FAST_RETRY())
 
 
 @pytest.fixture(scope="module")
@@ -297,9 +300,6 @@ def env(proxy: HostileProxy, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("SB_PROFILE", raising=False)
-    # Persistent breakage is retried twice with millisecond waits: the message is the same
-    # as after the full backoff, which only takes longer.
-    monkeypatch.setattr(transport, "RetryPolicy", FAST_RETRY)
     return values
 
 
@@ -365,7 +365,7 @@ def test_plan_meets_the_answer_with_one_line_error_and_exit_1(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     install(proxy, case)
-    code = cli.main(["plan", str(manifests)])
+    code = cli.main(["plan", str(manifests)], runtime=FAST)
     out, err = capsys.readouterr()
     assert proxy.hits >= 1, "the plan never made the call this case breaks"
     assert code == 1
@@ -377,7 +377,7 @@ def test_plan_meets_the_answer_with_one_line_error_and_exit_1(
 def test_plan_through_the_proxy_works_when_nothing_is_broken(
     proxy: HostileProxy, env: Env, manifests: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = cli.main(["plan", str(manifests), "--detailed-exitcode"])
+    code = cli.main(["plan", str(manifests), "--detailed-exitcode"], runtime=FAST)
     out, err = capsys.readouterr()
     assert code == 2, err
     assert out.startswith("Plan: 0 to move, 11 to copy")
@@ -391,7 +391,7 @@ def test_a_json_answer_under_a_wrong_content_type_is_still_read(
 ) -> None:
     # Tolerated on purpose: the body is what the contract says, only the label is wrong.
     proxy.rule = Rule(PROJECT_GET, lambda up: Reply(200, up.body, "text/plain"))
-    assert cli.main(["plan", str(manifests), "--detailed-exitcode"]) == 2
+    assert cli.main(["plan", str(manifests), "--detailed-exitcode"], runtime=FAST) == 2
     assert proxy.hits == 1
     assert capsys.readouterr().out.startswith("Plan: ")
 
@@ -403,6 +403,7 @@ SUBPROCESS_CASES = [c for c in CASES if c.name in {
 
 
 @pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[c.name for c in SUBPROCESS_CASES])
+@pytest.mark.slow
 def test_plan_in_a_real_process(case: Case, proxy: HostileProxy, env: Env, manifests: Path) -> None:
     # Cases a read does not retry: the subprocess runs with the full default backoff.
     install(proxy, case)
@@ -425,7 +426,7 @@ def test_a_failed_plan_writes_no_plan_file(
     body = json.dumps({"message": f"echo {SECRET_TOKEN}"})
     proxy.rule = Rule(PROJECT_GET, fixed(Reply(400, body)))
     out = tmp_path / "plan.json"
-    assert cli.main(["plan", str(manifests), "--out", str(out)]) == 1
+    assert cli.main(["plan", str(manifests), "--out", str(out)], runtime=FAST) == 1
     assert not out.exists()  # nothing half-written on failure
 
 
@@ -440,7 +441,7 @@ def test_a_bulk_answer_for_another_file_is_refused(
     proxy: HostileProxy, env: Env, manifests: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     proxy.rule = Rule(FILES_BULK, swap_first_file)
-    code = cli.main(["plan", str(manifests), "--show-all"])
+    code = cli.main(["plan", str(manifests), "--show-all"], runtime=FAST)
     out, err = capsys.readouterr()
     assert "sample3.bam" not in out  # never declared: must not be planned for export
     assert code == 1
@@ -451,7 +452,7 @@ def test_an_export_in_an_unknown_state_is_an_error_not_ignored(
     proxy: HostileProxy, env: Env, manifests: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     proxy.rule = Rule(EXPORTS_LIST, fixed(Reply(200, export(state="EXPLODED"))))
-    code = cli.main(["plan", str(manifests), "--show-all"])
+    code = cli.main(["plan", str(manifests), "--show-all"], runtime=FAST)
     out, err = capsys.readouterr()
     assert code == 1, out
     assert_one_line(final_error(err), "state")

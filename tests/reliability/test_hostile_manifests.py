@@ -190,6 +190,7 @@ def test_the_corpus_is_big_enough() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.slow
 def test_validate_refuses_with_a_located_message(
     case: Hostile, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -201,6 +202,7 @@ def test_validate_refuses_with_a_located_message(
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.slow
 def test_plan_refuses_before_any_call(
     case: Hostile, tmp_path: Path, no_api: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -239,6 +241,7 @@ HEAVY = {"over 256 MiB", "yaml bomb (billion laughs)", "100,000 aliases of one a
     "case", [c for c in CASES if c.name in HEAVY], ids=[c.name for c in CASES if c.name in HEAVY]
 )
 @pytest.mark.parametrize("command", ["validate", "plan"])
+@pytest.mark.slow
 def test_heavy_input_in_a_real_process_under_a_memory_limit(
     case: Hostile, command: str, tmp_path: Path
 ) -> None:

@@ -6,7 +6,6 @@ can read, and a timeout on every call.
 
 from __future__ import annotations
 
-import dataclasses
 import socket
 import threading
 import time
@@ -18,10 +17,8 @@ import pytest
 import requests
 
 from reconciler import cli
-from reconciler.api import transport
-from reconciler.api.config import ApiConfig, ConnectOptions, resolve_platforms
+from reconciler.commands.runtime import Runtime
 from reconciler.sandbox.server import Sandbox
-from reconciler.usecases import plan as planning
 from tests.tls import self_signed_context
 
 from .proxy import HostileProxy
@@ -45,8 +42,10 @@ def lab(make_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> t
     return sandbox, manifests
 
 
-def plan(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = cli.main(["plan", "--detailed-exitcode", *argv])
+def plan(
+    capsys: pytest.CaptureFixture[str], *argv: str, runtime: Runtime | None = None
+) -> tuple[int, str, str]:
+    code = cli.main(["plan", "--detailed-exitcode", *argv], runtime=runtime)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -287,45 +286,37 @@ def drip(connection: socket.socket, stop: threading.Event) -> None:
 
 
 @pytest.fixture
-def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
-    def one_second(
-        platforms: Any, options: ConnectOptions | None = None, **rest: Any
-    ) -> dict[str, ApiConfig]:
-        short = dataclasses.replace(
-            options or ConnectOptions(), connect_timeout=1.0, read_timeout=1.0
-        )
-        return resolve_platforms(platforms, short, **rest)
-
-    monkeypatch.setattr(planning, "resolve_platforms", one_second)
-    monkeypatch.setattr(transport, "RetryPolicy", FAST_RETRY)
+def short_timeouts() -> Runtime:
+    return Runtime(retry=FAST_RETRY(), connect_timeout=1.0, read_timeout=1.0)
 
 
 def test_a_server_that_never_answers_ends_in_a_clear_error(
     slow_server: Any,
-    short_timeouts: None,
+    short_timeouts: Runtime,
     lab: tuple[Sandbox, Path],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("SB_API_ENDPOINT", slow_server().url)
     started = time.monotonic()
-    code, out, err = plan(capsys, str(lab[1]))
+    code, out, err = plan(capsys, str(lab[1]), runtime=short_timeouts)
     elapsed = time.monotonic() - started
     assert code == 1 and out == ""
     assert err == "error: GET /v2/projects/rfranklin/rna-seq: no answer within 1s\n"
     assert elapsed < 10  # two attempts of 1 s each, and millisecond backoff
 
 
+@pytest.mark.slow
 def test_a_server_that_trickles_its_answer_is_cut_off(
     slow_server: Any,
-    short_timeouts: None,
+    short_timeouts: Runtime,
     lab: tuple[Sandbox, Path],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("SB_API_ENDPOINT", slow_server(drip=True).url)
     started = time.monotonic()
-    code, _, err = plan(capsys, str(lab[1]))
+    code, _, err = plan(capsys, str(lab[1]), runtime=short_timeouts)
     elapsed = time.monotonic() - started
     assert code == 1
     # Only the call's own deadline can end it before the server stops dripping (60 s); the

@@ -7,6 +7,7 @@ file written, and the session's secret guard checks all of it again at the end o
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -17,16 +18,16 @@ from typing import Any
 import pytest
 
 from reconciler import cli
-from reconciler.api import transport
-from reconciler.commands import apply as apply_command
 from reconciler.sandbox.server import Sandbox
 
 from .secret import SECRET_TOKEN, with_secret_token
-from .soak_runner import settings
+from .soak_runner import SOAK
 from .test_hostile_api import FAST_RETRY
 
 ROOT = Path(__file__).resolve().parents[2]
 OTHER_SECRET = "ci-job-token-4d7e1f0a9b3c"  # any variable named like *TOKEN* is a secret too
+# Apply's waits at the sandbox's pace; failures retried with millisecond waits.
+FAST = dataclasses.replace(SOAK, retry=FAST_RETRY())
 
 
 class Run:
@@ -37,7 +38,7 @@ class Run:
         self.printed: list[str] = []
 
     def __call__(self, *argv: str) -> tuple[int, str, str]:
-        code = cli.main(list(argv))
+        code = cli.main(list(argv), runtime=FAST)
         out, err = self.capsys.readouterr()
         self.printed += [out, err]
         return code, out, err
@@ -63,8 +64,6 @@ def lab(make_sandbox: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> t
     monkeypatch.setenv("CI_JOB_TOKEN", OTHER_SECRET)
     monkeypatch.setenv("SB_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
     monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setattr(apply_command, "EngineSettings", settings)
-    monkeypatch.setattr(transport, "RetryPolicy", FAST_RETRY)
     return sandbox, tmp_path / "manifests"
 
 
@@ -142,6 +141,7 @@ def test_a_token_from_the_credentials_file_is_kept_out_too(
     assert files_holding(tmp_path, SECRET_TOKEN) == []
 
 
+@pytest.mark.slow
 def test_apply_in_a_real_process_prints_no_secret(
     lab: tuple[Sandbox, Path], tmp_path: Path
 ) -> None:

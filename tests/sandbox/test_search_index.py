@@ -107,6 +107,7 @@ def searched(sandbox: Sandbox, query: str, limit: int) -> list[str]:
     descending=st.booleans(),
     kind=st.sampled_from([None, "file", "folder"]),
 )
+@pytest.mark.slow
 def test_a_search_of_a_folder_is_the_tree_below_it(
     tree: list[tuple[str, str | None]], limit: int, walk: bool, descending: bool, kind: str | None
 ) -> None:
