@@ -17,6 +17,7 @@ from reconciler.plan.model import (
     ActionTotal,
     ApplyEstimate,
     BlockedReason,
+    Count,
     DeclarationSummary,
     ExportSettings,
     Guards,
@@ -41,9 +42,9 @@ class ItemRecord:
     action: Action
     file_id: str | None
     path: str | None
-    size: int | None
+    size: Count | None
     location: str
-    settings: int
+    settings: Count
     declared_at: tuple[str, ...]
     reason_code: ReasonCode | BlockedReason
     reason: str
@@ -68,7 +69,7 @@ class PlanRecord:
     planned_at: str | None
     guards: Guards
     summary: tuple[ActionTotal, ...]
-    destructive_count: int
+    destructive_count: Count
     apply_estimate: ApplyEstimate
     declarations: tuple[DeclarationSummary, ...]
     risks: tuple[RiskList, ...]
