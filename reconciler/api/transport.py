@@ -228,6 +228,14 @@ class Transport:
             except _Retryable as retryable:
                 error = retryable.error
                 if not idempotent and retryable.sent:
+                    # Said here as well: the caller re-reads the platform before sending again,
+                    # which takes a while, and the user sees why.
+                    logger.warning(
+                        redact(
+                            f"{error.api_message}; the call may have taken effect: not sent "
+                            "again before the platform is read"
+                        )
+                    )
                     raise _as_write_failure(error) from None
                 elapsed = self._clock() - started
                 wait = policy.backoff(attempt)

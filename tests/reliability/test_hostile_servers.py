@@ -190,3 +190,20 @@ def test_the_defaults_bound_a_silent_server_and_the_readme_says_how_long() -> No
     stated = re.search(r"never answers.*? ends within (\d+) s", README.read_text("utf-8"), re.S)
     assert stated, "the README states how long a server that never answers is waited for"
     assert worst <= int(stated.group(1)) <= worst + 10
+
+
+def test_a_create_that_stalls_is_said_and_not_sent_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with RawServer(silent) as server:
+        config = ApiConfig(endpoint=server.url, token=SECRET_TOKEN, read_timeout=1.0)
+        client = ApiClient(config, transport=Transport(config))
+        item = {"source": {"file": "a" * 24}, "destination": {"volume": "o/v", "location": "x"}}
+        with (
+            caplog.at_level(logging.WARNING, logger="reconciler.api"),
+            pytest.raises(TransportError, match="no answer within 1s"),
+        ):
+            client.bulk_create_exports([item], copy_only=False)
+    assert server.accepted == 1  # a write whose answer was lost is never sent again here
+    [line] = [record.getMessage() for record in caplog.records]
+    assert "no answer within 1s" in line and "not sent again before the platform is read" in line
