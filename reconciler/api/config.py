@@ -36,7 +36,9 @@ from reconciler.redact import register_secret
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 60.0
+# Also the limit on a whole answer (`deadline.py`), and so the longest a call is silent: a
+# server that never answers is announced after this long, and retried (`RetryPolicy`).
+DEFAULT_READ_TIMEOUT = 20.0
 # How long maintenance (503 code 0) is waited out; apply raises it to its --wait-timeout.
 DEFAULT_MAINTENANCE_WAIT = 300.0
 

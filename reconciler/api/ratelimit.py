@@ -25,9 +25,13 @@ from datetime import UTC, datetime
 
 # A little slack after the announced reset: clocks and rounding of whole seconds differ.
 RESET_MARGIN = 1.0
-# A window lasts 5 minutes: a reset announced further ahead (or infinite) is not believed.
+# A window lasts 5 minutes: the pacer waits at most this long for a reset.
 MAX_RESET_AHEAD = 300.0
 WINDOW_SECONDS = 300.0
+# A reset or Retry-After further ahead than two windows is not a skewed clock but nonsense
+# (10^20, milliseconds read as seconds, a date in another century): it is not believed at all,
+# as a time in the past is not, instead of being waited for at the longest.
+BELIEVED_AHEAD = 2 * WINDOW_SECONDS
 # A Unix time above this is in milliseconds (10^11 seconds is the year 5138).
 MILLISECONDS_FROM = 1e11
 
@@ -60,9 +64,10 @@ class RatePacer:
         """Learn from an answer's headers (any status, 429 included)."""
         remaining = _int(headers.get("X-RateLimit-Remaining"))
         reset = _reset(headers)
-        if remaining is None or reset is None:
+        now = self._clock()
+        if remaining is None or reset is None or reset - now > BELIEVED_AHEAD:
             return
-        reset = min(reset, self._clock() + MAX_RESET_AHEAD)
+        reset = min(reset, now + MAX_RESET_AHEAD)
         with self._lock:
             if self._reset_at is None or reset > self._reset_at + 0.5:
                 # A new window (or the first answer): the header is the truth.
@@ -93,7 +98,8 @@ def _int(value: str | None) -> int | None:
 def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
     """Seconds a 429 asks to wait: until the later of `Retry-After` (seconds, or an HTTP
     date) and `X-RateLimit-Reset` (Unix seconds). None when neither holds a usable time in the
-    future: a value that is not a number, infinite, or in the past."""
+    future: a value that is not a number, infinite, in the past (a negative Retry-After), or
+    further ahead than BELIEVED_AHEAD."""
     waits: list[float] = []
     retry_after = headers.get("Retry-After")
     if retry_after is not None:
@@ -106,8 +112,8 @@ def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
     reset = _reset(headers)
     if reset is not None:
         waits.append(reset - now)
-    longest = max(waits, default=0.0)
-    return longest if longest > 0 else None
+    believed = [wait for wait in waits if 0 < wait <= BELIEVED_AHEAD]
+    return max(believed, default=None)
 
 
 def _reset(headers: Mapping[str, str]) -> float | None:

@@ -21,6 +21,10 @@ class RetryPolicy:
     cap: float = 30.0  # no single wait is longer
     deadline: float = 300.0  # total seconds spent retrying one call (5xx, timeouts)
     max_attempts: int = 12
+    # A read whose answer does not come within the read timeout is tried this many times in
+    # all: a server that accepts and never answers (or trickles) ends the call after about
+    # this many read timeouts, instead of the whole deadline.
+    timeout_attempts: int = 4
     # Nothing listening, a name that does not resolve, an answer that is not the API's JSON:
     # most likely a wrong endpoint or a server that is not running, so the user hears of it
     # within seconds rather than minutes.
@@ -28,7 +32,8 @@ class RetryPolicy:
     # Maintenance (503 code 0) is retried this long (the default policy takes the config's).
     maintenance_deadline: float = DEFAULT_MAINTENANCE_WAIT
     # 429s wait for the later of Retry-After and X-RateLimit-Reset, at most this long (a
-    # window is 5 minutes: a reset further away is not plausible), and this many in a row.
+    # window is 5 minutes; a time further away than `ratelimit.BELIEVED_AHEAD` is not
+    # believed at all), and this many in a row.
     max_rate_limited: int = 6
     max_rate_limit_wait: float = 300.0
     # A 429 whose headers say nothing usable (absent, not a number, in the past).

@@ -12,6 +12,7 @@ to any host a redirect names.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import socket
@@ -26,10 +27,10 @@ from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
 
 from reconciler import __version__
 from reconciler.api.config import ApiConfig
+from reconciler.api.deadline import answer_limit, limited_adapter
 from reconciler.api.ratelimit import RESET_MARGIN, RatePacer, rate_limit_wait
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.stats import RATE_LIMITED, RETRIES, RequestStats
@@ -65,12 +66,17 @@ class Answer:
 
 class _Retryable(Exception):
     """Internal: an attempt failed in a way a read may try again. `unreachable`: the endpoint
-    looks wrong or down (nothing listening, no such name, not the API's JSON); `sent`: the
-    request may have reached the server (False only when it failed before being written)."""
+    looks wrong or down (nothing listening, no such name, a connection closed before any
+    answer, not the API's JSON); `timed_out`: no whole answer within the read timeout; `sent`:
+    the request may have reached the server (False only when it failed before being
+    written)."""
 
-    def __init__(self, error: ApiError, *, unreachable: bool = False) -> None:
+    def __init__(
+        self, error: ApiError, *, unreachable: bool = False, timed_out: bool = False
+    ) -> None:
         self.error = error
         self.unreachable = unreachable
+        self.timed_out = timed_out
         # Only a TransportError can say nothing was written; any other answer came back.
         self.sent = not isinstance(error, TransportError) or error.sent
 
@@ -123,7 +129,7 @@ class Transport:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = self._session_factory()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._pool_size, max_retries=0)
+            adapter = limited_adapter(self._pool_size)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             session.headers.update(
@@ -136,6 +142,9 @@ class Transport:
             )
             # Never False: a path to a bundle, or True for the default trust store.
             session.verify = self.config.ca_bundle or True
+            # The token travels in its header only: without an auth of its own, requests
+            # would add the host's ~/.netrc entry as well.
+            session.auth = _no_credentials
             self._local.session = session
             with self._sessions_lock:
                 self._sessions.append(session)
@@ -209,28 +218,44 @@ class Transport:
                     wait = min(throttled.wait + RESET_MARGIN, policy.max_rate_limit_wait)
                 # The pacer makes the wait before the next attempt, every thread's.
                 self.pacer.hold_until(self._clock() + wait)
-                self._announce(wait, f"{subject}: rate limited (HTTP 429); waiting {wait:g}s")
+                self._announce(
+                    wait,
+                    f"{subject}: rate limited (HTTP 429); waiting {wait:.3g}s for the reset "
+                    f"(retry {rate_limited} of {policy.max_rate_limited})",
+                )
                 announced = True
                 continue
             except _Retryable as retryable:
                 error = retryable.error
                 if not idempotent and retryable.sent:
+                    # Said here as well: the caller re-reads the platform before sending again,
+                    # which takes a while, and the user sees why.
+                    logger.warning(
+                        redact(
+                            f"{error.api_message}; the call may have taken effect: not sent "
+                            "again before the platform is read"
+                        )
+                    )
                     raise _as_write_failure(error) from None
                 elapsed = self._clock() - started
                 wait = policy.backoff(attempt)
                 budget = self._budget(retryable)
-                if attempt >= policy.max_attempts or elapsed + wait > budget:
+                tries = policy.max_attempts
+                if retryable.timed_out:
+                    tries = min(tries, policy.timeout_attempts)
+                if attempt >= tries or elapsed + wait > budget:
                     raise self._final(retryable, attempt, elapsed) from None
-                if retryable.unreachable or isinstance(error, MaintenanceError):
-                    left = max(0.0, budget - elapsed)
-                    logger.warning(
-                        redact(
-                            f"{error.api_message}; retrying in {wait:.1f}s "
-                            f"(attempt {attempt}, giving up in {left:.0f}s)"
-                        )
-                    )
+                # Every retry is said, with its bound: a call that waits is never silent.
+                if retryable.timed_out:
+                    bound = f"each up to {self.config.read_timeout:g}s"
                 else:
-                    logger.debug(redact(f"{subject}: {error}; retry {attempt} in {wait:.1f}s"))
+                    bound = f"giving up in {max(0.0, budget - elapsed):.0f}s"
+                logger.warning(
+                    redact(
+                        f"{error.api_message}; retrying in {wait:.1f}s "
+                        f"(try {attempt + 1} of {tries}, {bound})"
+                    )
+                )
                 self._sleep(wait)
 
     @contextmanager
@@ -262,6 +287,13 @@ class Transport:
         if not listeners:
             logger.warning(sentence)
 
+    def _too_slow(self, subject: str) -> _Retryable:
+        host = urlsplit(self.config.endpoint).netloc
+        return _Retryable(
+            TransportError(f"{subject}: no answer within {self.config.read_timeout:g}s ({host})"),
+            timed_out=True,
+        )
+
     def _budget(self, retryable: _Retryable) -> float:
         policy = self.retry
         if retryable.unreachable:
@@ -274,9 +306,11 @@ class Transport:
         """The error a call ends with once retrying is over; for an unreachable endpoint,
         with a hint at the two usual causes."""
         error = retryable.error
+        tries = f"{attempts} attempt{'s' if attempts != 1 else ''} in {elapsed:.0f}s"
+        if retryable.timed_out and attempts > 1:
+            return TransportError(f"{error.api_message} ({tries})", request_id=error.request_id)
         if not retryable.unreachable:
             return error
-        tries = f"{attempts} attempt{'s' if attempts != 1 else ''} in {elapsed:.0f}s"
         hint = (
             f"is the server at {self.config.endpoint} running (the sandbox: `reconciler "
             "sandbox`)? is SB_API_ENDPOINT (or the profile's api_endpoint) right?"
@@ -303,67 +337,74 @@ class Transport:
     ) -> Answer:
         self.stats.count(kind)
         started = time.monotonic()
-        try:
-            response = self.session().request(
-                method,
-                url,
-                params=params,
-                data=None if body is None else json.dumps(body),
-                headers=headers,
-                timeout=self.config.timeout,
-                # Per request, not only on the session: requests lets REQUESTS_CA_BUNDLE
-                # override a session's bundle, but never an explicit argument.
-                verify=self.config.ca_bundle or True,
-                allow_redirects=False,
-                stream=True,
-            )
+        read_timeout = self.config.read_timeout
+        response: requests.Response | None = None
+        with answer_limit(read_timeout) as limit:
             try:
-                # The timeouts bound each socket read; the deadline bounds the whole answer,
-                # so a server trickling its body cannot keep the call alive at will.
-                deadline = started + self.config.connect_timeout + self.config.read_timeout
-                content = _read_capped(response, deadline)
-            finally:
-                response.close()
-        except requests.exceptions.SSLError as exc:
-            raise TransportError(
-                f"{subject}: TLS verification failed ({_short(exc)}); "
-                "if the server uses a private CA, pass --ca-bundle or set SB_CA_BUNDLE",
-                # A certificate is checked in the handshake, before the request is written.
-                sent=not any(isinstance(e, ssl.SSLCertVerificationError) for e in _chain(exc)),
-            ) from None
-        except (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
-            raise _Retryable(
-                TransportError(
-                    f"{subject}: no connection within {self.config.connect_timeout:g}s",
-                    sent=False,
-                ),
-                unreachable=True,
-            ) from None
-        except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError):
-            raise _Retryable(
-                TransportError(f"{subject}: no answer within {self.config.read_timeout:g}s")
-            ) from None
-        # urllib3's own errors come from reading the body with read1 (a body shorter than
-        # announced, gzip that is not gzip): requests translates them only in iter_content.
-        except (
-            requests.exceptions.RequestException,
-            urllib3.exceptions.HTTPError,
-            OSError,
-        ) as exc:
-            unsent = _not_sent(exc)
-            raise _Retryable(
-                TransportError(f"{subject}: connection failed ({_short(exc)})", sent=not unsent),
-                unreachable=unsent,
-            ) from None
-        except _BodyTooLarge:
-            raise _Retryable(
-                TransportError(f"{subject}: answer larger than {MAX_BODY_BYTES} bytes")
-            ) from None
-        except _TooSlow:
-            limit = self.config.connect_timeout + self.config.read_timeout
-            raise _Retryable(
-                TransportError(f"{subject}: the answer took longer than {limit:g}s to arrive")
-            ) from None
+                response = self.session().request(
+                    method,
+                    url,
+                    params=params,
+                    data=None if body is None else json.dumps(body),
+                    headers=headers,
+                    timeout=self.config.timeout,
+                    # Per request, not only on the session: requests lets REQUESTS_CA_BUNDLE
+                    # override a session's bundle, but never an explicit argument.
+                    verify=self.config.ca_bundle or True,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                try:
+                    _check_status(subject, response)
+                    # The answer limit shuts a connection whose answer is not complete
+                    # `read_timeout` after the request; the deadline is a second bound for
+                    # connections the limit cannot see (through an environment proxy).
+                    deadline = started + self.config.connect_timeout + read_timeout
+                    content = _read_capped(response, deadline)
+                finally:
+                    response.close()
+            except requests.exceptions.SSLError as exc:
+                raise TransportError(
+                    f"{subject}: TLS verification failed ({_short(exc)}); "
+                    "if the server uses a private CA, pass --ca-bundle or set SB_CA_BUNDLE",
+                    # A certificate is checked in the handshake, before the request is written.
+                    sent=not any(isinstance(e, ssl.SSLCertVerificationError) for e in _chain(exc)),
+                ) from None
+            except (requests.exceptions.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
+                raise _Retryable(
+                    TransportError(
+                        f"{subject}: no connection within {self.config.connect_timeout:g}s",
+                        sent=False,
+                    ),
+                    unreachable=True,
+                ) from None
+            except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, _TooSlow):
+                raise self._too_slow(subject) from None
+            # urllib3's own errors come from reading the body with read1 (a body shorter than
+            # announced, gzip that is not gzip): requests translates them only in iter_content.
+            except (
+                requests.exceptions.RequestException,
+                urllib3.exceptions.HTTPError,
+                OSError,
+            ) as exc:
+                if limit.fired:
+                    raise self._too_slow(subject) from None
+                unsent = _not_sent(exc)
+                # Closed or reset before any answer, every time: most likely not the API
+                # there (or a server that is going down), so the short budget applies.
+                raise _Retryable(
+                    TransportError(
+                        f"{subject}: connection failed ({_short(exc)})", sent=not unsent
+                    ),
+                    unreachable=unsent or response is None,
+                ) from None
+            except _BodyTooLarge:
+                # Not a passing fault: the same call gets the same answer again.
+                raise TransportError(
+                    f"{subject}: answer larger than {MAX_BODY_BYTES} bytes"
+                ) from None
+            if limit.fired:  # the body ended because its connection was shut
+                raise self._too_slow(subject)
         request_id = _request_id(response.headers)
         status = response.status_code
         self.pacer.observe(response.headers)
@@ -402,8 +443,28 @@ class Transport:
         return Answer(status=status, data=data, request_id=request_id, headers=response.headers)
 
 
+def _no_credentials(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
+
+
 class _BodyTooLarge(Exception):
     pass
+
+
+def _check_status(subject: str, response: requests.Response) -> None:
+    """Refuse what no HTTP server sends (a status outside 100-599) and a body announced
+    larger than we read, before reading anything."""
+    status = response.status_code
+    if not 100 <= status <= 599:
+        raise TransportError(
+            f"{subject}: answered with status {status}, which is not an HTTP status "
+            "(100-599); is SB_API_ENDPOINT (or the profile's api_endpoint) right?",
+            status=status,
+            request_id=_request_id(response.headers),
+        )
+    announced = response.headers.get("Content-Length", "").strip()
+    if announced.isdigit() and int(announced) > MAX_BODY_BYTES:
+        raise _BodyTooLarge
 
 
 class _TooSlow(Exception):
@@ -485,6 +546,12 @@ def _one_line(text: str) -> str:
 
 
 def _short(exc: BaseException) -> str:
+    # A connection the server closed or reset: urllib3 wraps it in a tuple of reprs.
+    for cause in _chain(exc):
+        if isinstance(cause, http.client.RemoteDisconnected):
+            return "the server closed the connection without an answer"
+        if isinstance(cause, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
+            return f"the server {_CLOSED_BY[type(cause)]} the connection"
     # requests nests urllib3 reasons several levels deep; the innermost says what happened.
     inner: BaseException = exc
     while inner.args and isinstance(inner.args[0], BaseException):
@@ -493,6 +560,13 @@ def _short(exc: BaseException) -> str:
     if isinstance(reason, BaseException):
         inner = reason
     return _one_line(f"{type(inner).__name__}: {inner}" if str(inner) else type(inner).__name__)
+
+
+_CLOSED_BY: dict[type[BaseException], str] = {
+    ConnectionResetError: "reset",
+    ConnectionAbortedError: "aborted",
+    BrokenPipeError: "closed",
+}
 
 
 def _content_type(headers: Mapping[str, str]) -> str:

@@ -31,6 +31,12 @@ class StateLock:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except (FileExistsError, NotADirectoryError):
+            # mkdir's "File exists": the state folder, or a folder above it, is a file.
+            raise StateError(
+                f"{self.path.parent}: the state folder (--state-dir) is not a folder: a file "
+                "is in its way; name a folder, or move that file"
+            ) from None
         except OSError as exc:
             raise StateError(f"{self.path}: cannot open the lock: {exc.strerror}") from exc
         try:

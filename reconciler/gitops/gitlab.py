@@ -39,6 +39,9 @@ class GitLabApi:
         register_secret(token)
         self.api_url = api_url.rstrip("/")
         self.session = session or requests.Session()
+        # No credential from the environment: without an auth of its own, requests adds the
+        # ~/.netrc entry of whatever host a request goes to (object storage, on a download).
+        self.session.auth = _no_credentials
         # A CI_JOB_TOKEN authenticates with its own header; access tokens use PRIVATE-TOKEN.
         self._headers = {"JOB-TOKEN" if job_token else "PRIVATE-TOKEN": token}
 
@@ -117,6 +120,10 @@ class GitLabApi:
             return None
         _raise_for_status(response, f"{what}: download {path}")
         return response.content
+
+
+def _no_credentials(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
 
 
 def _raise_for_status(response: requests.Response, subject: str) -> None:

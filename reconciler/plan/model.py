@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 # The properties are the manifest's merged ones, one model (and one JSON shape) for both.
 from reconciler.manifest.models import ExportProperties as ExportProperties
@@ -31,6 +32,11 @@ FORMAT_VERSION = 3
 
 # Foreign or hand-extended plans must not load silently: unknown keys are refused.
 _FORBID = ConfigDict(extra="forbid")
+# Sizes, counts and limits, as a saved plan is read: none is negative or beyond a 64-bit
+# integer (what a file size, the platform and a receipt can hold); an edit out of range is
+# refused with the field's name before the digest is compared.
+MAX_COUNT = 2**63 - 1
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class Action(StrEnum):
@@ -90,7 +96,7 @@ class Source:
     file_id: str | None
     project: str
     path: str | None
-    size: int | None
+    size: Count | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +157,7 @@ class PlanItem:
     reason: str
     file_id: str | None
     path: str | None
-    size: int | None
+    size: Count | None
     location: str
     settings: ExportSettings
     declared_at: tuple[str, ...]
@@ -214,7 +220,7 @@ class UnmanagedAlias:
     path: str
     volume: str
     location: str
-    size: int | None
+    size: Count | None
     platform: str
 
 
@@ -234,8 +240,8 @@ class ActionTotal:
     __pydantic_config__ = _FORBID
 
     action: Action
-    count: int
-    bytes: int  # sum of the known source sizes
+    count: Count
+    bytes: Count  # sum of the known source sizes
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,11 +255,11 @@ class ApplyEstimate:
 
     __pydantic_config__ = _FORBID
 
-    read_calls: int
-    create_calls: int
-    poll_calls: int
-    total_calls: int
-    rate_limit_seconds: int
+    read_calls: Count
+    create_calls: Count
+    poll_calls: Count
+    total_calls: Count
+    rate_limit_seconds: Count
     formula: str
 
 
@@ -273,7 +279,7 @@ class DeclarationSummary:
     __pydantic_config__ = _FORBID
 
     declared_at: str
-    entries: int
+    entries: Count
     selector: str
     platform: str
     project: str
@@ -295,7 +301,7 @@ class RiskEntry:
     project: str
     source: str  # the path in the project, else the file ID
     destination: str  # volume:location
-    size: int | None
+    size: Count | None
     mode: Mode  # a replace moves or copies; a blocked item would have
     storage_class: str | None
     reason_code: ReasonCode | BlockedReason
@@ -311,8 +317,8 @@ class RiskList:
     __pydantic_config__ = _FORBID
 
     action: Action
-    count: int
-    bytes: int
+    count: Count
+    bytes: Count
     shown: tuple[RiskEntry, ...]
 
     @property
@@ -331,8 +337,8 @@ class Guards:
 
     __pydantic_config__ = _FORBID
 
-    max_moves: int | None
-    max_bytes: int | None
+    max_moves: Count | None
+    max_bytes: Count | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,7 +363,7 @@ class Plan:
     planned_at: str | None
     guards: Guards
     summary: tuple[ActionTotal, ...]
-    destructive_count: int
+    destructive_count: Count
     apply_estimate: ApplyEstimate
     declarations: tuple[DeclarationSummary, ...]
     risks: tuple[RiskList, ...]

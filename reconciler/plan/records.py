@@ -18,6 +18,7 @@ from reconciler.plan.model import (
     ActionTotal,
     ApplyEstimate,
     BlockedReason,
+    Count,
     DeclarationSummary,
     ExportSettings,
     Guards,
@@ -42,9 +43,9 @@ class ItemRecord:
     action: Action
     file_id: str | None
     path: str | None
-    size: int | None
+    size: Count | None
     location: str
-    settings: int
+    settings: Count
     declared_at: tuple[str, ...]
     # Left to right: the default ("smart") union tries both enums for every item, which was
     # 7 of the 16 microseconds an item takes to read (7 s of a 1,000,000-item apply's start).
@@ -71,7 +72,7 @@ class PlanRecord:
     planned_at: str | None
     guards: Guards
     summary: tuple[ActionTotal, ...]
-    destructive_count: int
+    destructive_count: Count
     apply_estimate: ApplyEstimate
     declarations: tuple[DeclarationSummary, ...]
     risks: tuple[RiskList, ...]

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 TOKEN_HEADER = "x-sbg-auth-token"
 RATE_LIMIT_PATH = "/v2/rate_limit"
+# No call of the API nests deeper than a few levels (a bulk item's destination is 3 down).
+MAX_DEPTH = 32
 
 
 @dataclass
@@ -134,4 +136,21 @@ class App:
             raise bad_request(
                 "the request body is not valid JSON", errors.UNDECODABLE_BODY
             ) from None
+        if _deeper_than(body, MAX_DEPTH):
+            raise bad_request(f"the request body nests deeper than {MAX_DEPTH} levels")
         return body
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether JSON `value` nests more than `limit` arrays and objects (walked without
+    recursion, so any depth json.loads took is measured)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth + 1 > limit:
+                return True
+            stack.extend((child, depth + 1) for child in item)
+    return False

@@ -20,13 +20,21 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from . import errors
 from .app import TOKEN_HEADER, Outcome
-from .errors import ApiFailure, SeedError, SettingsError, bad_request, not_found
+from .errors import (
+    ApiFailure,
+    SandboxError,
+    SeedError,
+    SettingsError,
+    bad_request,
+    not_found,
+    unexpected,
+)
 from .faults import Faults
 from .protocol import Services
 from .requestlog import RequestLog
@@ -40,17 +48,25 @@ def _loopback(client: str) -> bool:
         return False
 
 
+# A Host header is host[:port] and nothing else (RFC 9110): no user part, no path. Parsing it
+# as a URL would read `evil.example@localhost` as the host localhost.
+_HOST = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?")
+
+
 def _loopback_host(value: str | None, *, with_scheme: bool) -> bool:
-    """True for `127.0.0.1:PORT`, `[::1]:PORT`, `localhost` (or, for Origin, with a scheme)."""
+    """True for `127.0.0.1:PORT`, `[::1]:PORT`, `localhost` (or, for Origin, with an http(s)
+    scheme), matched whole."""
     if not value:
         return False
-    try:
-        hostname = urlsplit(value if with_scheme else f"//{value}").hostname
-    except ValueError:
+    if with_scheme:
+        scheme, separator, value = value.partition("://")
+        if not separator or scheme.lower() not in ("http", "https"):
+            return False
+    found = _HOST.fullmatch(value)
+    if found is None:
         return False
-    if hostname is None:
-        return False
-    return hostname == "localhost" or _loopback(hostname)
+    host = found["host"].lower()
+    return host == "localhost" or _loopback(host.strip("[]"))
 
 
 def refusal(client: str, headers: Mapping[str, str], token: str) -> ApiFailure | None:
@@ -88,6 +104,8 @@ def handle(
         return Outcome(failure.status, failure.body())
     except (SettingsError, SeedError) as exc:
         return Outcome(400, bad_request(str(exc)).body())
+    except SandboxError as exc:  # its own data folder: a file it will not open
+        return Outcome(500, unexpected(str(exc)).body())
 
 
 def _dispatch(

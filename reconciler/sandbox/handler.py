@@ -1,6 +1,7 @@
 """HTTP/1.1 plumbing: read one request (body included, even on GET), answer it, log it.
 
-Every answer carries `X-Request-Id` and a Content-Length, so connections stay alive. A
+Every answer carries `X-Request-Id` and a Content-Length, so connections stay alive. A body
+is read only up to MAX_BODY_BYTES: one announced larger is answered 400 unread. A
 response marked `lose` is never written: the connection is shut down instead, after the work
 was committed, which is what a client sees when a response is lost on the way.
 """
@@ -27,6 +28,9 @@ from .requestlog import RequestLog
 log = logging.getLogger(__name__)
 
 IDLE_TIMEOUT = 30.0  # seconds a kept-alive connection may sit idle
+# A bulk call of 100 items is a few tens of KB: a larger body is refused unread, so no request
+# can make the sandbox hold more than this much of it.
+MAX_BODY_BYTES = 1024 * 1024
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -91,11 +95,17 @@ class SandboxHandler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         started = time.monotonic()
         request_id = new_request_id()
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
+        raw_length = (self.headers.get("Content-Length") or "0").strip()
+        if not raw_length.isdigit() or len(raw_length) > 12:
             self.close_connection = True
             self._send(Outcome(400, bad_request("bad Content-Length").body()), request_id)
+            return
+        length = int(raw_length)
+        if length > MAX_BODY_BYTES:
+            # Not read at all: the connection closes after the answer.
+            self.close_connection = True
+            message = f"the request body is {length} bytes, over the {MAX_BODY_BYTES} accepted"
+            self._send(Outcome(400, bad_request(message).body()), request_id)
             return
         body = self.rfile.read(length) if length > 0 else b""
         headers = {key.lower(): value for key, value in self.headers.items()}

@@ -14,16 +14,30 @@ from .resources import select_fields
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
+# The largest offset taken: SQLite's integers are 64-bit, and no listing is longer.
+MAX_OFFSET = 2**53
 
 
-def _integer(request: ApiRequest, name: str, default: int) -> int:
+def _shown(raw: str) -> str:
+    return repr(raw) if len(raw) <= 24 else repr(raw[:21] + "...")
+
+
+def _integer(request: ApiRequest, name: str, default: int, low: int, high: int) -> int:
+    """The query parameter `name`, from `low` to `high`, else a 400."""
     raw = request.param(name)
     if raw is None:
         return default
+    refusal = f"{name} must be an integer from {low} to {high}"
+    # Digits beyond what the bound allows are refused before they are converted.
+    if len(raw.strip()) > len(str(high)) + 1:
+        raise bad_request(f"{refusal}, got {_shown(raw)}")
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise bad_request(f"{name} must be an integer, got {raw!r}") from None
+        raise bad_request(f"{refusal}, got {_shown(raw)}") from None
+    if not low <= value <= high:
+        raise bad_request(f"{refusal}, got {value}")
+    return value
 
 
 def checked_limit(limit: int, name: str = "limit") -> int:
@@ -34,13 +48,13 @@ def checked_limit(limit: int, name: str = "limit") -> int:
 
 def limit_param(request: ApiRequest) -> int | None:
     """The `limit` query parameter, 1 to 100, or None when not given."""
-    return None if request.param("limit") is None else checked_limit(_integer(request, "limit", 0))
+    if request.param("limit") is None:
+        return None
+    return _integer(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
 
 
 def page_window(request: ApiRequest) -> tuple[int, int]:
-    offset = _integer(request, "offset", 0)
-    if offset < 0:
-        raise bad_request(f"offset must be 0 or more, got {offset}")
+    offset = _integer(request, "offset", 0, 0, MAX_OFFSET)
     limit = limit_param(request)
     return offset, DEFAULT_LIMIT if limit is None else limit
 

@@ -30,10 +30,10 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from .errors import SeedError, unexpected
+from .errors import SandboxError, SeedError, unexpected
 from .ids import derived_id, iso, new_export_id
 from .objects import ObjectStore, key_problem, prefix_problem
-from .seed_files import SEED_TIME, seed_files
+from .seed_files import SEED_TIME, seed_files, size_of
 from .seed_files import require as _require
 from .store import OBJECTS_LAYOUT, Store, decode, encode
 
@@ -55,11 +55,30 @@ def load_seed(source: Path | str | Mapping[str, Any] | None) -> Mapping[str, Any
         name = str(source)
     try:
         document = json.loads(text) if name.endswith(".json") else YAML(typ="safe").load(text)
-    except (YAMLError, ValueError) as exc:
-        raise SeedError(f"{name}: not a valid seed document: {exc}") from exc
+    except YAMLError as exc:
+        where, problem = _where(name, exc), _problem(exc)
+        raise SeedError(f"{where}: not a valid seed document: {problem}") from None
+    except ValueError as exc:  # JSON's message says where
+        raise SeedError(f"{name}: not a valid seed document: {exc}") from None
     if not isinstance(document, Mapping):
         raise SeedError(f"{name}: a seed is a mapping with tokens, projects, files, ...")
     return document
+
+
+def _where(name: str, exc: YAMLError) -> str:
+    """`FILE:LINE:COLUMN` of a YAML error (the parser itself names a string it was given
+    `<unicode string>`)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line, column = getattr(mark, "line", None), getattr(mark, "column", None)
+    if isinstance(line, int) and isinstance(column, int):
+        return f"{name}:{line + 1}:{column + 1}"
+    return name
+
+
+def _problem(exc: YAMLError) -> str:
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None)
+    text = str(problem) if problem else str(exc).replace("<unicode string>", "the seed")
+    return " ".join(text.split())
 
 
 def _entries(seed: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -77,6 +96,15 @@ def _owner_id(value: Any, where: str) -> str:
 
 def apply_seed(store: Store, objects: ObjectStore, seed: Mapping[str, Any]) -> None:
     """Write the whole seed in one transaction, then mark the store as seeded."""
+    try:
+        _apply_seed(store, objects, seed)
+    except OSError as exc:  # an object's file (a full disk, a link planted under objects/)
+        raise SandboxError(
+            f"{objects.root}: cannot write the seed's objects: {exc.strerror or exc}"
+        ) from None
+
+
+def _apply_seed(store: Store, objects: ObjectStore, seed: Mapping[str, Any]) -> None:
     tokens = _entries(seed, "tokens")
     if not tokens:
         raise SeedError("seed: tokens: at least one {token, username} is needed")
@@ -93,7 +121,7 @@ def apply_seed(store: Store, objects: ObjectStore, seed: Mapping[str, Any]) -> N
             location = _require(entry, where, "location")
             if problem := key_problem(volume["prefix"], location):
                 raise SeedError(f"seed: {where}: {problem}")
-            objects.write(volume["bucket"], volume["prefix"], location, int(entry.get("size", 0)))
+            objects.write(volume["bucket"], volume["prefix"], location, size_of(entry, where))
         _seed_exports(conn, seed, str(tokens[0]["username"]))
         conn.execute("INSERT INTO meta VALUES ('seeded', ?)", (iso(time.time()),))
         conn.execute("INSERT INTO meta VALUES ('objects_layout', ?)", (OBJECTS_LAYOUT,))

@@ -25,6 +25,23 @@ _COLUMNS = (
 )
 
 
+# The largest object S3 stores (5 TiB): a seed's size is the size of a sparse file the sandbox
+# writes, so a larger one is refused here rather than by the file system.
+MAX_SIZE = 5 * 2**40
+
+
+def size_of(entry: Mapping[str, Any], where: str) -> int:
+    """The entry's `size` in bytes (0 when absent), from 0 to MAX_SIZE."""
+    size = entry.get("size", 0)
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_SIZE:
+        shown = repr(size) if len(repr(size)) <= 40 else repr(size)[:37] + "..."
+        raise SeedError(
+            f"seed: {where}: size {shown} must be a whole number of bytes from 0 to "
+            f"{MAX_SIZE} (5 TiB, the largest object S3 stores)"
+        )
+    return size
+
+
 def require(entry: Mapping[str, Any], where: str, key: str) -> Any:
     if entry.get(key) in (None, ""):
         raise SeedError(f"seed: {where}: missing {key}")
@@ -88,7 +105,7 @@ def seed_files(
                 raise SeedError(f"seed: {where}: an alias needs a known volume and a location")
             if not objects.occupied(volume["bucket"], volume["prefix"], storage["location"]):
                 objects.write(
-                    volume["bucket"], volume["prefix"], storage["location"], entry.get("size", 0)
+                    volume["bucket"], volume["prefix"], storage["location"], size_of(entry, where)
                 )
         conn.execute(
             f"INSERT INTO files ({_COLUMNS}) VALUES (?, ?, ?, ?, 'file', ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -97,7 +114,7 @@ def seed_files(
                 project,
                 parent,
                 parts[-1],
-                int(entry.get("size", 0)),
+                size_of(entry, where),
                 created,
                 str(entry.get("modified_on", created)),
                 encode(dict(entry.get("metadata") or {})),

@@ -1,7 +1,9 @@
 """Starting and stopping a sandbox: `start(data_dir, ...)` returns a running `Sandbox` handle.
 
 The data folder holds everything: `sandbox.db` (state), `objects/` (volume objects as sparse
-files), `requests.jsonl` (the request log) and `sandbox.lock` (one sandbox per folder). A folder
+files), `requests.jsonl` (the request log) and `sandbox.lock` (one sandbox per folder). Each
+must be a regular file (a real directory for `objects/`) or absent: a link, a FIFO or a folder
+in its place is refused at start (`datafiles.py`), and nothing outside is ever opened. A folder
 without state is seeded (the demo seed unless told otherwise); a folder with state resumes it,
 and refuses a new seed unless `reset=True`.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import shutil
 import threading
 import time
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .app import App
+from .datafiles import check_folder, open_regular
 from .errors import SandboxError, StateExistsError
 from .faults import Faults
 from .handler import SandboxHTTPServer
@@ -27,7 +31,7 @@ from .protocol import Services
 from .ratelimit import RateLimiter
 from .requestlog import LOG_NAME, RequestLog
 from .seed import apply_seed, load_seed
-from .store import DB_NAME, OBJECTS_LAYOUT, Row, Store
+from .store import DB_FILES, OBJECTS_LAYOUT, Row, Store
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,8 @@ SeedSource = Path | str | Mapping[str, Any] | None
 
 
 def _lock(data_dir: Path) -> IO[str]:
-    handle = open(data_dir / LOCK_NAME, "w")  # noqa: SIM115 - held for the server's lifetime
+    fd = open_regular(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT)
+    handle = os.fdopen(fd, "w")  # held for the server's lifetime; never truncates
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -47,9 +52,14 @@ def _lock(data_dir: Path) -> IO[str]:
 
 
 def _reset(data_dir: Path) -> None:
-    for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", LOG_NAME):
-        (data_dir / name).unlink(missing_ok=True)
+    for name in (*DB_FILES, LOG_NAME):
+        (data_dir / name).unlink(missing_ok=True)  # a link goes, never what it points at
     shutil.rmtree(data_dir / OBJECTS_DIR, ignore_errors=True)
+
+
+def check_data_folder(data_dir: Path) -> None:
+    """Refuse, before anything is opened, a data folder whose files are not its own."""
+    check_folder(data_dir, (LOCK_NAME, *DB_FILES, LOG_NAME), (OBJECTS_DIR,))
 
 
 def open_state(
@@ -200,8 +210,12 @@ def start(
     `settings` are the fault and pacing settings of `faults.Settings` (job_pace, latency, ...).
     """
     folder = Path(data_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SandboxError(f"{folder}: cannot be the data folder: {exc.strerror}") from None
     faults = Faults(**settings)
+    check_data_folder(folder)
     lock = _lock(folder)
     try:
         store, objects = open_state(folder, seed, reset=reset)

@@ -20,7 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .errors import SandboxError
+
 DB_NAME = "sandbox.db"
+# The database and the files SQLite keeps beside it.
+DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal")
 CACHE_KIB = 64 * 1024
 
 Row = dict[str, Any]
@@ -104,15 +108,26 @@ class Store:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / DB_NAME
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        # 64 MiB of pages instead of SQLite's 2 MiB: a search page over a million files reads
-        # rows scattered by id, which otherwise cost a system call each (21 ms a page, not 3).
-        self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
-        self._conn.executescript(_SCHEMA)
-        self._migrate()
+        # SQLite opens its files itself: the server checked them (`datafiles.check_folder`).
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise SandboxError(f"{self.path}: cannot open the database: {exc}") from None
+        try:
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            # 64 MiB of pages instead of SQLite's 2 MiB: a search page over a million files
+            # reads rows scattered by id, which otherwise cost a system call each (21 ms a
+            # page, not 3).
+            self._conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            self._conn.executescript(_SCHEMA)
+            self._migrate()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise SandboxError(
+                f"{self.path}: not a sandbox database ({exc}); remove it, or add --reset"
+            ) from None
 
     def _migrate(self) -> None:
         with self.transaction() as conn:

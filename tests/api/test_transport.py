@@ -68,14 +68,22 @@ def test_429_waits_until_reset(stub: Stub, make_client: MakeClient, clock: FakeC
     assert client.stats.snapshot() == {"get_file": 2, "rate_limited": 1}
 
 
+@pytest.mark.parametrize(
+    ("ahead", "waited"),
+    [
+        (500, 300.0),  # a skewed clock: believed, waited for at most 300 s
+        (9999, 1.0),  # further than two windows: not believed, as a time in the past
+        (10**20, 1.0),
+    ],
+)
 def test_429_with_reset_too_far_waits_at_most_300s(
-    stub: Stub, make_client: MakeClient, clock: FakeClock
+    stub: Stub, make_client: MakeClient, clock: FakeClock, ahead: int, waited: float
 ) -> None:
-    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(clock.now) + 9999)}
+    headers = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(clock.now) + ahead)}
     stub.reply(Reply(429, {"code": 1000, "message": "Rate limit exceeded"}, headers))
     stub.reply(Reply(200, FILE))
     assert make_client(stub.url).get_file("a" * 24) is not None
-    assert clock.sleeps == [300.0]
+    assert clock.sleeps == [waited]
 
 
 def test_429_again_and_again_is_an_error(
