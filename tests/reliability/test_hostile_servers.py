@@ -93,11 +93,13 @@ def run_plan(behaviour: Behaviour, manifests: Path, tmp_path: Path) -> tuple[int
 
 def one_error_line(err: str) -> str:
     """The last line of stderr is the error; every line before it announces a wait or a
-    retry, with its bound."""
+    retry, with its bound, or is the reading's progress (a line every few seconds)."""
     *before, last = err.splitlines()
     assert last.startswith("error: ") and err.endswith("\n"), err
     assert "Traceback" not in err and SECRET_TOKEN not in err
     for line in before:
+        if line.startswith("reading: "):
+            continue
         assert re.search(r"retrying in [\d.]+s \(try \d+ of \d+|waiting [\d.]+s", line), err
     return last
 
