@@ -12,11 +12,11 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from reconciler import __version__
 from reconciler.api.client import ApiClient
@@ -51,6 +51,8 @@ class ApplyOptions:
     saved_plan_origin: str | None = None
     reviewed_plan: Plan | None = None  # apply --reviewed: send only exports it shows
     reviewed_plan_origin: str | None = None
+    # The plans the reviewed plan was agreed from (`gitops.sources`), kept in the receipt.
+    reviewed_sources: Mapping[str, Any] | None = None
     # The confirmation asks a person, who may take minutes: re-read the items after it.
     recheck_after_confirm: bool = False
 
@@ -200,9 +202,12 @@ def apply(
             manifests_digest=manifests.digest,
             plan_digest=plan.digest,
             saved_plan=options.saved_plan_origin or options.reviewed_plan_origin,
+            reviewed=options.reviewed_sources,
             started_at=started,
             finished_at=_now(),
         )
+        if options.reviewed_sources and options.reviewed_sources.get("not_reviewed"):
+            exit_code = EXIT_NOT_CONVERGED  # exports not every plan showed were not sent
         path = receipt.write(options.state_dir, outcomes, info, exit_code=exit_code)
     return Applied(plan, outcomes, path, exit_code)
 
