@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.errors import PlanFileError
 
+_SHOWN = 20
 _FETCH = "fetch both files again with `reconciler gitlab-reviewed-plan --out FILE --sources FILE`"
 
 
@@ -44,6 +45,13 @@ class ReviewedSources:
                 f"{len(self.not_reviewed)} not-reviewed: not in every one of them, not sent "
                 "(listed in the receipt)"
             )
+            for o in self.not_reviewed[:_SHOWN]:
+                lines.append(
+                    f"  {o.get('path') or o.get('file')} ({o.get('file')}) -> "
+                    f"{o.get('volume')}:{o.get('location')} ({o.get('action')})"
+                )
+            if len(self.not_reviewed) > _SHOWN:
+                lines.append(f"  ... and {len(self.not_reviewed) - _SHOWN} more in the receipt")
         return lines
 
 

@@ -176,6 +176,7 @@ def test_a_file_that_appears_after_the_review_is_not_moved_when_a_later_plan_sho
     assert applied.code == 1, applied.out + applied.err
     assert "3 completed" in applied.out
     assert "1 not-reviewed: not in every one of them, not sent" in applied.out
+    assert f"  {LATE_PATH} ({late}) -> lab/out:m/f0099.dat (move)" in applied.out
     assert sandbox.file(late)["storage"]["type"] == "PLATFORM"  # still on the platform
     assert creates(sandbox) == {"move": 1}
     taken = receipt()["reviewed"]
