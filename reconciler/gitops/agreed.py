@@ -10,7 +10,10 @@ state each was planned against may differ; apply checks the world again).
 Pure: `agree` takes the plans in the order they were made and returns the first plan cut
 down to the exports all of them show (its summary, estimate and risks recomputed, sealed
 anew; its rows per declaration kept as the reviewers read them), and every export some plan
-would send that is not in it, with the plans that lack it.
+would send that is not in it, with the plans that lack it: not reviewed, reported. Except
+one the newest plan shows done (in sync, or its job running): an apply between two plans (an
+earlier merge request's) turns a pending export into one in sync, which is no reason to
+alarm; it is not sent either way.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.plan.io import plan_digest
-from reconciler.plan.model import Plan, PlanItem
+from reconciler.plan.model import Action, Plan, PlanItem
 from reconciler.plan.planner import estimate_apply, summarize
 from reconciler.plan.review import risk_lists
 
 Export = tuple[object, ...]
+_DONE = (Action.IN_SYNC, Action.IN_FLIGHT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +113,7 @@ def agree(plans: Sequence[tuple[Source, Plan]]) -> Agreement:
     everywhere = set.intersection(*shown)
     first = plans[0][1]
     items = tuple(item for item in first.items if export_of(item) in everywhere)
+    done_now = {_whatever_action(i) for i in plans[-1][1].items if i.action in _DONE}
     left_out: list[LeftOut] = []
     seen: set[Export] = set()
     for _, plan in plans:
@@ -116,10 +121,17 @@ def agree(plans: Sequence[tuple[Source, Plan]]) -> Agreement:
             export = export_of(item)
             if not item.submits or export in everywhere or export in seen:
                 continue
+            if _whatever_action(item) in done_now:
+                continue
             seen.add(export)
             lacking = zip(plans, shown, strict=True)
             left_out.append(LeftOut(item, tuple(s for (s, _), has in lacking if export not in has)))
     return Agreement(_cut(first, items), tuple(left_out))
+
+
+def _whatever_action(item: PlanItem) -> Export:
+    export = export_of(item)
+    return export[:5] + export[6:]
 
 
 def _cut(plan: Plan, items: tuple[PlanItem, ...]) -> Plan:

@@ -82,3 +82,23 @@ def test_the_cut_plan_is_a_valid_plan_of_what_remains() -> None:
     assert agreed.destructive_count == 3 and agreed.risks[1].count == 3
     assert agreed.digest == plan_digest(agreed) != later.digest
     assert load_plan(dump_plan(agreed)) == agreed
+
+
+def test_what_the_newest_plan_shows_done_is_left_out_without_alarm() -> None:
+    """An earlier merge request's apply ran between the two plans: its pending moves are in
+    sync in the newest one. Nothing is sent for them and nothing is reported; the file that
+    appeared in between still is."""
+    reviewed = sealed(moves_from_one_glob(3))
+    later_items = [
+        dataclasses.replace(i, action=Action.IN_SYNC, reason_code=ReasonCode.ALIAS_AT_DESTINATION)
+        for i in moves_from_one_glob(4).items[:3]
+    ]
+    later = with_items(reviewed, [*later_items, moves_from_one_glob(4).items[3]])
+
+    agreed = agree([(FIRST, reviewed), (SECOND, later)])
+
+    assert agreed.plan.items == ()
+    assert [o.item.file_id for o in agreed.left_out] == [later.items[3].file_id]
+    # The other way round (the newest plan would move them again), they are reported.
+    again = agree([(SECOND, later), (FIRST, reviewed)])
+    assert {o.item.file_id for o in again.left_out} == {i.file_id for i in later.items}
