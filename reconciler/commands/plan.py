@@ -9,11 +9,13 @@ side. Exit codes follow Terraform's
 `-detailed-exitcode`: 0 no changes, 2 changes pending (with the flag), 1 on error or when any
 item is blocked, even if others are pending; the full plan is printed either way.
 
-`--base REF` (in a merge request pipeline, `CI_MERGE_REQUEST_DIFF_BASE_SHA` when no `--base`
-is given) marks each item against that commit (`gitops/base.py`, `plan/introduced.py`):
+`--base REF` marks each item against that commit (`gitops/base.py`, `plan/introduced.py`):
 declared by this change, or declared before it (pending from earlier merges when it would be
-sent); the summary line counts both. A `--base` that cannot be read is an error; the merge
-request's base that cannot be read (a shallow clone) is a warning, and the plan unmarked.
+sent); the summary line counts both. In a merge request pipeline without `--base`: against the
+target branch's commit that a merged results or merge train pipeline merged
+(`CI_MERGE_REQUEST_TARGET_BRANCH_SHA`), else the merge base of the diff
+(`CI_MERGE_REQUEST_DIFF_BASE_SHA`). A `--base` that cannot be read is an error; a pipeline's
+base that cannot be read (a shallow clone) is a warning, and the plan unmarked.
 """
 
 from __future__ import annotations
@@ -93,6 +95,9 @@ def register(subparsers: Any) -> None:
 
 
 BASE_VARIABLE = "CI_MERGE_REQUEST_DIFF_BASE_SHA"
+# Set (non-empty) only in merged results and merge train pipelines, whose commit merges the
+# head into it: against it, what earlier merges declared is not counted as this change's.
+MERGED_BASE_VARIABLE = "CI_MERGE_REQUEST_TARGET_BRANCH_SHA"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -127,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _changed_since_base(manifests: ManifestSet, base: str | None) -> frozenset[str] | None:
     """The places of the declarations the change adds or changes, None when not compared."""
-    given = base or os.environ.get(BASE_VARIABLE) or None
+    variable = next((v for v in (MERGED_BASE_VARIABLE, BASE_VARIABLE) if os.environ.get(v)), "")
+    given = base or os.environ.get(variable) or None
     if given is None:
         return None
     try:
@@ -135,7 +141,7 @@ def _changed_since_base(manifests: ManifestSet, base: str | None) -> frozenset[s
     except (HistoryError, ConfigError) as exc:
         if base:
             raise ConfigError(f"--base: {exc}") from None
-        options.warn(f"{BASE_VARIABLE}: {exc}; the items are not marked against the merge base")
+        options.warn(f"{variable}: {exc}; the items are not marked against the merge base")
         return None
 
 

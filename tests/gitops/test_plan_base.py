@@ -37,6 +37,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_sandbox: Any) -> 
     sandbox = make_sandbox(seed=seed({"moves": 3, "copies": 2}))
     use_sandbox(monkeypatch, sandbox, tmp_path)
     monkeypatch.delenv("CI_MERGE_REQUEST_DIFF_BASE_SHA", raising=False)
+    monkeypatch.delenv("CI_MERGE_REQUEST_TARGET_BRANCH_SHA", raising=False)
     monkeypatch.chdir(tmp_path)
     git(tmp_path, "init", "-q", "-b", "main")
     git(tmp_path, "config", "user.email", "t@example.org")
@@ -120,3 +121,24 @@ def test_a_base_that_cannot_be_read(
     ran = run_cli(capsys, "plan", str(manifest))
     assert ran.code == 0 and "merge request" not in ran.out
     assert "not marked against the merge base" in ran.err
+
+
+def test_a_merged_results_pipeline_counts_against_the_target_it_merged(
+    repo: tuple[Path, str], capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another merge request declared the copies on main after this one branched off; the
+    merged results commit holds both. Against the diff's base the copies would look like this
+    merge request's; against the target branch's commit it merged, they are earlier."""
+    manifest, base = repo
+    folder = manifest.parent.parent
+    git(folder, "checkout", "-qb", "main-now", base)
+    write_manifest(manifest.parent, [MOVES, COPIES])
+    git(folder, "commit", "-qam", "another merge request declared the copies")
+    target = git(folder, "rev-parse", "HEAD")
+    monkeypatch.setenv("CI_MERGE_REQUEST_DIFF_BASE_SHA", base)
+    monkeypatch.setenv("CI_MERGE_REQUEST_TARGET_BRANCH_SHA", target)
+    ran = run_cli(capsys, "plan", str(manifest))
+    assert "; 0 from this merge request, 5 pending from earlier merges" in " ".join(ran.out.split())
+    monkeypatch.setenv("CI_MERGE_REQUEST_TARGET_BRANCH_SHA", "")  # a head pipeline: empty
+    ran = run_cli(capsys, "plan", str(manifest))
+    assert "; 2 from this merge request, 3 pending from earlier merges" in " ".join(ran.out.split())
