@@ -31,6 +31,15 @@ FAST_JOB_PACE = 0.2  # seconds from a job's creation to its end, in tests
 MakeSandbox = Callable[..., Sandbox]
 
 
+@pytest.fixture(autouse=True)
+def _no_merge_request_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in a GitLab merge request pipeline, the suite would see its merge base, and every
+    `plan` would mark its items against a commit of this repository: the tests that want a
+    base set one."""
+    monkeypatch.delenv("CI_MERGE_REQUEST_DIFF_BASE_SHA", raising=False)
+    monkeypatch.delenv("CI_MERGE_REQUEST_TARGET_BRANCH_SHA", raising=False)
+
+
 @pytest.fixture
 def make_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeSandbox]:
     started: list[Sandbox] = []

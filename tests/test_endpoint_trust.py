@@ -183,3 +183,44 @@ def test_a_pinned_run_plans_its_own_platform(
     ran = run_cli(capsys, "plan", "--detailed-exitcode", "--platform", "cgc", str(folder))
 
     assert ran.code == 2, ran.err
+
+
+@pytest.mark.parametrize("command", [["plan"], ["apply", "--yes"]])
+def test_the_general_token_never_goes_where_a_manifests_short_name_points(
+    listener: Listener,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capsys,
+    command: list[str],
+) -> None:
+    """SB_AUTH_TOKEN alone, unpinned, serves the default platform only: a manifest that names
+    cgc is refused before any connection, even where the operator pointed cgc's endpoint."""
+    folder = tmp_path / "manifests"
+    manifest = write_manifest(folder, "cgc")
+    clean_environment(monkeypatch, tmp_path)
+    monkeypatch.setenv("SB_AUTH_TOKEN", TOKENS["cgc"])
+    monkeypatch.setenv("SB_API_ENDPOINT_CGC", listener.url)
+
+    ran = run_cli(capsys, *command, "--state-dir", str(tmp_path / "s"), str(folder))
+
+    assert ran.code == 1 and ran.out == ""
+    assert ran.err.count("\n") == 1 and ran.err.startswith(f"error: {manifest}:2:1: ")
+    assert "SB_AUTH_TOKEN serves only aws-us" in ran.err
+    assert "set SB_AUTH_TOKEN_CGC or put auth_token under [cgc]" in ran.err
+    assert TOKENS["cgc"] not in ran.err
+    assert listener.connections() == 0
+
+
+def test_the_general_token_serves_the_pinned_platform_at_its_endpoint(
+    make_sandbox: MakeSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capsys
+) -> None:
+    folder = tmp_path / "manifests"
+    write_manifest(folder, "cgc")
+    sandbox = make_sandbox(seed=seed("cgc"))
+    clean_environment(monkeypatch, tmp_path)
+    monkeypatch.setenv("SB_AUTH_TOKEN", sandbox.token)
+    monkeypatch.setenv("SB_API_ENDPOINT_CGC", sandbox.url)
+
+    ran = run_cli(capsys, "plan", "--detailed-exitcode", "--platform", "cgc", str(folder))
+
+    assert ran.code == 2, ran.err

@@ -241,9 +241,13 @@ def test_one_general_token_is_not_sent_to_two_platforms(
 
     planned = run_cli(capsys, "plan", str(folder))
 
-    assert planned.code == 1
-    assert "a token belongs to one platform" in planned.err
-    assert "set SB_AUTH_TOKEN_CAVATICA and SB_AUTH_TOKEN_CGC" in planned.err
+    # Unpinned, the general token serves only the default platform: neither gets it, and
+    # the one line names each manifest and the variable to set.
+    assert planned.code == 1 and planned.err.count("\n") == 1
+    for platform in ("cgc", "cavatica"):
+        assert f"{folder / (platform + '.yaml')}:2:1: no API token for {platform}" in planned.err
+        assert f"set SB_AUTH_TOKEN_{platform.upper()} or put auth_token" in planned.err
+    assert planned.err.count("SB_AUTH_TOKEN serves only aws-us") == 2
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown"])

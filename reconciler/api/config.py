@@ -77,8 +77,8 @@ def default_credentials_path(env: Mapping[str, str]) -> Path:
 class ConnectOptions:
     """How the operator chose to reach the platforms, the same for every platform of a run:
     `--profile`, `--ca-bundle` and `--trust-endpoint`, the credentials file and the variables
-    (None: the default file, this process's environment), the timeouts and how long
-    maintenance is waited out."""
+    (None: the default file, this process's environment), the timeouts, how long maintenance
+    is waited out, and the platform the run is pinned to."""
 
     profile: str | None = None
     ca_bundle: str | None = None
@@ -88,6 +88,9 @@ class ConnectOptions:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     maintenance_wait: float = DEFAULT_MAINTENANCE_WAIT
+    # The platform key the run is pinned to (`--platform` / RECONCILER_PLATFORM): the one
+    # platform SB_AUTH_TOKEN alone serves (None: the default platform).
+    pinned: str | None = None
 
 
 def resolve_config(
@@ -125,6 +128,7 @@ def resolve_platforms(
         profile=options.profile or env.get("SB_PROFILE") or None,
         profile_from_flag=options.profile is not None,
         trusted=allow_list(options.trusted, env),
+        pinned=options.pinned,
     )
     bundle = _ca_bundle(options.ca_bundle, env)
     pairs: dict[str, Pair] = {}

@@ -10,8 +10,11 @@ S (env suffix N: S in capitals, `-` as `_`; official host H):
 3. the profile named by `--profile` / `SB_PROFILE`: its token, sent to an operator-set
    endpoint variable, else its `api_endpoint`, else H;
 4. the profile `[S]`, the same way;
-5. `SB_AUTH_TOKEN` alone, sent to `SB_API_ENDPOINT_<N>` when set, else H (a known short name
-   pairs with its official host);
+5. `SB_AUTH_TOKEN` alone, for one platform only: the one the run is pinned to (`--platform`,
+   `RECONCILER_PLATFORM`), else the default platform (aws-us); sent to `SB_API_ENDPOINT_<N>`
+   when set, else H. A manifest that names another short name needs that platform's own pair
+   (`SB_AUTH_TOKEN_<N>`, a profile): otherwise the general token would go to whichever host
+   the manifest's author chose;
 6. `[default]`, the same way as 3, except that a `[default]` whose `api_endpoint` is another
    platform's official host is not used for S (its token belongs to that platform).
 
@@ -63,6 +66,7 @@ class Setup:
     profile: str | None = None  # --profile, else SB_PROFILE
     profile_from_flag: bool = False
     trusted: tuple[str, ...] = ()
+    pinned: str | None = None  # the platform key the run is pinned to; SB_AUTH_TOKEN serves it
 
 
 def env_suffix(platform: str) -> str:
@@ -229,9 +233,13 @@ def _short_name(name: str, setup: Setup, subject: str, *, named: bool) -> Pair:
                 section.get("api_endpoint"),
                 f"{path} [{profile}] api_endpoint",
             )
+    serves = setup.pinned or DEFAULT_PLATFORM
     token = search.variable(TOKEN_VARIABLE)
-    if token:
+    if token and name == serves:
         return pair(token, TOKEN_VARIABLE, None, "")
+    if token:
+        why = "the pinned platform" if setup.pinned else "the default platform, unpinned"
+        search.notes.append(f"{TOKEN_VARIABLE} serves only {serves} ({why})")
     section = search.profile("default")
     if section is not None:
         own = section.get("api_endpoint")

@@ -50,6 +50,9 @@ class RunInfo:
     started_at: str
     finished_at: str
     ci: dict[str, str] | None = None  # `ci_info` of the run's environment
+    # apply --reviewed-sources: every plan the reviewed plan was agreed from, and the exports
+    # not every one of them showed (never sent).
+    reviewed: Mapping[str, Any] | None = None
 
 
 def ci_info(env: Mapping[str, str]) -> dict[str, str] | None:
@@ -96,6 +99,7 @@ def header(run: RunInfo, *, exit_code: int) -> dict[str, Any]:
         "endpoint": run.endpoint,
         "manifests": {"commit": run.manifests_commit, "digest": run.manifests_digest},
         "plan": {"digest": run.plan_digest, "file": run.saved_plan},
+        **({"reviewed": dict(run.reviewed)} if run.reviewed is not None else {}),
         "ci": run.ci,
         "started_at": run.started_at,
         "finished_at": run.finished_at,

@@ -1,6 +1,8 @@
 """`reconciler apply [PATH...]`: plan, confirm, and converge with bulk exports; or apply a saved
 plan (`--plan FILE`), which is already the approval; or send only what a reviewed plan showed
-(`--reviewed FILE`: the plan of the merge request, applied after the merge).
+(`--reviewed FILE`: the plan of the merge request, applied after the merge;
+`--reviewed-sources FILE`: the plans it was agreed from, named in the report and receipt, and
+the exports not every one of them showed, which make the apply exit 1).
 
 Manifests (and a saved plan) are read before any client exists: an invalid manifest or plan
 costs no call. Without `--plan` the plan is shown first; a terminal is asked to confirm unless
@@ -28,6 +30,7 @@ from reconciler.apply.settings import DEFAULT_WAIT_TIMEOUT
 from reconciler.commands import options
 from reconciler.commands import runtime as runtimes
 from reconciler.errors import ConfigError, GuardError
+from reconciler.gitops.sources import read_sources
 from reconciler.plan.io import load_plan
 from reconciler.plan.model import Guards, Plan
 from reconciler.plan.render_text import render_text
@@ -51,6 +54,13 @@ def register(subparsers: Any) -> None:
         help="plan now, but send only the exports this reviewed plan showed (same file, "
         "destination, action, mode, overwrite and properties); the rest is reported as not "
         "reviewed (exit 1)",
+    )
+    parser.add_argument(
+        "--reviewed-sources",
+        metavar="FILE",
+        help="with --reviewed: the plans it was agreed from (`gitlab-reviewed-plan "
+        "--sources`), named in the report and the receipt; exports not every one of them "
+        "showed are not reviewed (exit 1)",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument(
@@ -91,6 +101,13 @@ def run(args: argparse.Namespace) -> int:
     manifests = options.load(args, rules=args.plan is None)
     saved = load_plan(args.plan) if args.plan else None
     reviewed = load_plan(args.reviewed) if args.reviewed else None
+    if args.reviewed_sources and reviewed is None:
+        raise ConfigError("--reviewed-sources goes with --reviewed FILE")
+    sources = (
+        read_sources(args.reviewed_sources, plan_digest=reviewed.digest)
+        if args.reviewed_sources and reviewed is not None
+        else None
+    )
     approved = saved is not None or reviewed is not None
     if not approved and not args.yes and not sys.stdin.isatty():
         raise GuardError(
@@ -105,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         saved_plan_origin=args.plan,
         reviewed_plan=reviewed,
         reviewed_plan_origin=args.reviewed,
+        reviewed_sources=sources.record if sources else None,
         recheck_after_confirm=not approved and not args.yes,
     )
 
@@ -121,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
             )
         else:
             sys.stdout.write(render_report(applied.outcomes, receipt=applied.receipt))
+            if sources is not None:
+                sys.stdout.write("".join(line + "\n" for line in sources.lines()))
         sys.stdout.flush()
 
     # Maintenance is waited out as long as apply waits for jobs, not the default 5 minutes.
@@ -137,4 +157,4 @@ def run(args: argparse.Namespace) -> int:
             sleep=runtime.sleep,
             env=runtime.environ,
         )
-    return applied.exit_code
+    return applied.exit_code  # 1 too when some plan showed an export others did not

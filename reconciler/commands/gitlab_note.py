@@ -5,7 +5,11 @@ The note is a courtesy to reviewers, never a reason to fail the plan job: when G
 (an error status, a redirect, no answer), the whole find-then-write is tried once more (a note
 created by a first attempt whose answer was lost is found and edited, not duplicated), and a
 second failure is a warning with exit 0. A configuration that cannot work (no merge request
-variables, plain http off loopback) is still an error."""
+variables, plain http off loopback) is still an error.
+
+With `--plan FILE` the note names the plan's digest and links the job that made it, so that a
+reviewer, and the audit trail, can tie what they read to the artifact apply takes (apply's
+receipt names the digest of every plan it took into account)."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from typing import Any
 
 from reconciler.errors import ApiError, ConfigError
 from reconciler.gitops.notes import MergeRequest, NotesClient, note_body
+from reconciler.plan.io import load_plan
 from reconciler.redact import redact
 
 ATTEMPTS = 2
@@ -46,6 +51,12 @@ def register(subparsers: Any) -> None:
         help="one note per key on the merge request, for several plan jobs (e.g. "
         "$PLATFORM/$PROJECT in a parallel:matrix)",
     )
+    parser.add_argument(
+        "--plan",
+        metavar="FILE",
+        help="the saved plan the note shows (plan.json): the note names its digest and links "
+        "the job that made it",
+    )
     parser.set_defaults(func=run)
 
 
@@ -58,11 +69,12 @@ def run(args: argparse.Namespace) -> int:
         markdown = Path(args.markdown).read_text()
     except OSError as exc:
         raise ConfigError(f"{args.markdown}: cannot read the note: {exc.strerror}") from None
+    digest = load_plan(args.plan).digest if args.plan else None
     target = MergeRequest.from_env(os.environ)
     client = NotesClient(
         target, token, key=args.key, job_token=args.token_variable == "CI_JOB_TOKEN"
     )
-    body = note_body(markdown, key=args.key, footer=_footer(os.environ))
+    body = note_body(markdown, key=args.key, footer=_footer(os.environ, digest))
     for attempt in range(1, ATTEMPTS + 1):
         try:
             action, note_id = client.upsert(body)
@@ -75,17 +87,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _footer(env: os._Environ[str]) -> str:
-    """Where the plan was made, and a link to the job's artifacts: the saved plan and its full
-    list, which the note points at by name."""
+def _footer(env: os._Environ[str], digest: str | None) -> str:
+    """Which plan this is (its digest, the job that made it), where it was made, and a link
+    to the job's artifacts: the saved plan and its full list, which the note points at by
+    name."""
     pipeline = env.get("CI_PIPELINE_URL")
     commit = env.get("CI_COMMIT_SHORT_SHA") or env.get("CI_COMMIT_SHA", "")[:8]
-    if not pipeline:
-        return ""
-    at = f" at commit {commit}" if commit else ""
     job = env.get("CI_JOB_URL")
-    files = f"; the plan and its full list are [the job's artifacts]({job}/artifacts/browse)"
-    return (
-        f"<sub>Planned by [pipeline {env.get('CI_PIPELINE_ID', '')}]({pipeline}){at}"
-        f"{files if job else ''}.</sub>"
-    )
+    job_name = f"job {env.get('CI_JOB_ID', '')}".strip()
+    lines = []
+    if digest:
+        made_by = f" by [{job_name}]({job})" if job else ""
+        lines.append(
+            f"Plan digest `{digest}`, made{made_by}: apply after the merge takes this "
+            "plan.json, and its receipt names the digest of every plan it took into account."
+        )
+    if pipeline:
+        at = f" at commit {commit}" if commit else ""
+        files = f"; the plan and its full list are [the job's artifacts]({job}/artifacts/browse)"
+        lines.append(
+            f"Planned by [pipeline {env.get('CI_PIPELINE_ID', '')}]({pipeline}){at}"
+            f"{files if job else ''}."
+        )
+    return "<br>".join(lines) and f"<sub>{'<br>'.join(lines)}</sub>"

@@ -1,16 +1,20 @@
 """`reconciler gitlab-reviewed-plan --out FILE`: in a default-branch pipeline, fetch the plan
 that reviewers saw in the merge request that brought this commit, for `apply --reviewed`.
 
-Exit 0 with FILE written: apply it. Exit 0 without FILE: nothing was reviewed for this commit
-(a push without a merge request, or a merge request that changed no manifest of this matrix
-entry), so nothing is applied. Exit 1 (fail closed): a reviewed plan should exist and cannot
-be found or does not belong; nothing may be applied. `gitops/reviewed.py` has the search.
+Exit 0 with FILE written: apply it (with `--reviewed-sources`, the file `--sources` wrote, so
+that apply's receipt names every plan taken into account and counts the exports that not every
+plan showed as not reviewed). Exit 0 without FILE: nothing was reviewed for this commit (a push
+without a merge request, or a merge request that changed no manifest of this matrix entry), so
+nothing is applied. Exit 1 (fail closed): a reviewed plan should exist and cannot be found or
+does not belong; nothing may be applied. `gitops/reviewed.py` has the search.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,9 +22,12 @@ from typing import Any
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.gitops.gitlab import GitLabApi
 from reconciler.gitops.reviewed import Nothing, ReviewError, Where, find_reviewed
+from reconciler.plan.io import dump_plan
 
 DEFAULT_TOKEN_VARIABLE = "GITLAB_READ_TOKEN"
+DEFAULT_REVIEWABLE = "manifests"
 _NEEDED = ("CI_API_V4_URL", "CI_PROJECT_ID", "CI_COMMIT_SHA", "CI_DEFAULT_BRANCH")
+_SHOWN = 20
 
 
 def register(subparsers: Any) -> None:
@@ -28,10 +35,10 @@ def register(subparsers: Any) -> None:
         "gitlab-reviewed-plan",
         help="fetch the plan reviewed in the merge request that brought this commit",
         description="In a GitLab default-branch pipeline: find the merged merge request of "
-        "$CI_COMMIT_SHA, take plan.json of the plan job of this matrix entry from that merge "
-        "request's newest successful pipeline for its final head, and write it to --out. "
-        "Writes nothing (exit 0) when nothing was reviewed for this commit; exit 1 when a "
-        "reviewed plan should exist and cannot be found.",
+        "$CI_COMMIT_SHA, take plan.json of every successful attempt of the plan job of this "
+        "matrix entry in that merge request's pipelines for its final head, and write what all "
+        "of them show to --out. Writes nothing (exit 0) when nothing was reviewed for this "
+        "commit; exit 1 when a reviewed plan should exist and cannot be found.",
     )
     parser.add_argument("--out", required=True, metavar="FILE", help="where to write the plan")
     parser.add_argument(
@@ -39,6 +46,19 @@ def register(subparsers: Any) -> None:
         required=True,
         metavar="NAME",
         help='the plan job of this matrix entry, e.g. "plan${CI_JOB_NAME#apply}"',
+    )
+    parser.add_argument(
+        "--sources",
+        metavar="FILE",
+        help="also write every plan taken into account and the exports not every plan showed "
+        "(JSON), for `apply --reviewed-sources`",
+    )
+    parser.add_argument(
+        "--reviewable",
+        action="append",
+        metavar="PATHS",
+        help="paths (folders or files, space or comma separated; repeatable) a merge request "
+        f"may change for its plan to count as reviewed (default: {DEFAULT_REVIEWABLE})",
     )
     parser.add_argument(
         "--token-variable",
@@ -52,7 +72,10 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    sources = Path(args.sources) if args.sources else None
     out.unlink(missing_ok=True)  # never leave an older plan where apply will look
+    if sources is not None:
+        sources.unlink(missing_ok=True)
     token = os.environ.get(args.token_variable, "")
     if not token:
         raise ReviewError(
@@ -63,8 +86,14 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise ConfigError(f"{', '.join(missing)} not set: run this in a GitLab pipeline")
     env = os.environ
+    given = args.reviewable or [DEFAULT_REVIEWABLE]
+    roots = [p for value in given for p in re.split(r"[\s,]+", value) if p]
     where = Where(
-        env["CI_PROJECT_ID"], env["CI_COMMIT_SHA"], env["CI_DEFAULT_BRANCH"], args.plan_job
+        env["CI_PROJECT_ID"],
+        env["CI_COMMIT_SHA"],
+        env["CI_DEFAULT_BRANCH"],
+        args.plan_job,
+        tuple(roots) or (DEFAULT_REVIEWABLE,),
     )
     api = GitLabApi(env["CI_API_V4_URL"], token, job_token=args.token_variable == "CI_JOB_TOKEN")
     try:
@@ -79,8 +108,14 @@ def run(args: argparse.Namespace) -> int:
         print(found.reason, file=sys.stderr)
         return 0
     try:
-        out.write_text(found.text, encoding="utf-8")
+        out.write_text(dump_plan(found.plan), encoding="utf-8")
+        if sources is not None:
+            sources.write_text(json.dumps(found.record(), indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{out}: cannot write the plan: {exc.strerror}") from None
+        raise ConfigError(f"{exc.filename}: cannot write: {exc.strerror}") from None
     print(f"{out}: {found.describe()}", file=sys.stderr)
+    for left in found.left_out[:_SHOWN]:
+        print(f"not reviewed: {left}", file=sys.stderr)
+    if len(found.left_out) > _SHOWN:
+        print(f"... and {len(found.left_out) - _SHOWN} more not reviewed", file=sys.stderr)
     return 0

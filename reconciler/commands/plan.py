@@ -8,11 +8,20 @@ and projects make one plan: each platform is read through its own endpoint and t
 side. Exit codes follow Terraform's
 `-detailed-exitcode`: 0 no changes, 2 changes pending (with the flag), 1 on error or when any
 item is blocked, even if others are pending; the full plan is printed either way.
+
+`--base REF` marks each item against that commit (`gitops/base.py`, `plan/introduced.py`):
+declared by this change, or declared before it (pending from earlier merges when it would be
+sent); the summary line counts both. In a merge request pipeline without `--base`: against the
+target branch's commit that a merged results or merge train pipeline merged
+(`CI_MERGE_REQUEST_TARGET_BRANCH_SHA`), else the merge base of the diff
+(`CI_MERGE_REQUEST_DIFF_BASE_SHA`). A `--base` that cannot be read is an error; a pipeline's
+base that cannot be read (a shallow clone) is a warning, and the plan unmarked.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +29,12 @@ from typing import Any, TextIO
 
 from reconciler.apply.journal import read_history
 from reconciler.commands import options
-from reconciler.errors import StateError
+from reconciler.errors import ConfigError, StateError
+from reconciler.gitops.base import changed_places
+from reconciler.gitops.gitlog import HistoryError
+from reconciler.manifest.models import ManifestSet
 from reconciler.plan.exit_codes import plan_exit_code
+from reconciler.plan.introduced import mark
 from reconciler.plan.io import write_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.render import FORMATS, write
@@ -58,6 +71,12 @@ def register(subparsers: Any) -> None:
     )
     options.add_target(parser)
     parser.add_argument(
+        "--base",
+        metavar="REF",
+        help="mark each item declared or changed since this commit (the merge base of the "
+        f"change under review; default in a merge request pipeline: ${BASE_VARIABLE})",
+    )
+    parser.add_argument(
         "--unmanaged",
         action="store_true",
         help="also list aliases on the managed volumes that no manifest declares (costs calls)",
@@ -75,8 +94,15 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+BASE_VARIABLE = "CI_MERGE_REQUEST_DIFF_BASE_SHA"
+# Set (non-empty) only in merged results and merge train pipelines, whose commit merges the
+# head into it: against it, what earlier merges declared is not counted as this change's.
+MERGED_BASE_VARIABLE = "CI_MERGE_REQUEST_TARGET_BRANCH_SHA"
+
+
 def run(args: argparse.Namespace) -> int:
     manifests = options.load(args)
+    changed = _changed_since_base(manifests, args.base)  # before any connection
     with options.connect(manifests, args) as connections:
         plan = planning.plan_platforms(
             manifests,
@@ -86,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
                 Path(args.state_dir), platform=platform
             ).failed_jobs(),
         )
+    if changed is not None:
+        plan = mark(plan, changed)
     artifacts = None
     if args.out:
         full_list = full_list_path(args.out)
@@ -100,6 +128,21 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return plan_exit_code(plan, args.detailed_exitcode)
+
+
+def _changed_since_base(manifests: ManifestSet, base: str | None) -> frozenset[str] | None:
+    """The places of the declarations the change adds or changes, None when not compared."""
+    variable = next((v for v in (MERGED_BASE_VARIABLE, BASE_VARIABLE) if os.environ.get(v)), "")
+    given = base or os.environ.get(variable) or None
+    if given is None:
+        return None
+    try:
+        return changed_places(manifests, given)
+    except (HistoryError, ConfigError) as exc:
+        if base:
+            raise ConfigError(f"--base: {exc}") from None
+        options.warn(f"{variable}: {exc}; the items are not marked against the merge base")
+        return None
 
 
 def _save(plan: Plan, path: Path, full_list: Path) -> None:

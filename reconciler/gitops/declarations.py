@@ -59,23 +59,24 @@ class Declaration:
 
 def parse_declarations(manifest: str, content: bytes | None) -> dict[Key, Declaration]:
     """The declarations in one version of one manifest file; empty when unreadable."""
+    return {d.key: d for d in declarations_by_index(manifest, content) if d is not None}
+
+
+def declarations_by_index(manifest: str, content: bytes | None) -> list[Declaration | None]:
+    """The declaration of each entry of `exports`, in order (None for an entry that declares
+    nothing readable); empty when the file is unreadable."""
     if content is None:
-        return {}
+        return []
     try:
         data = YAML(typ="safe", pure=True).load(content)
     except (YAMLError, ValueError):
-        return {}
+        return []
     if not isinstance(data, dict) or not isinstance(data.get("exports"), list):
-        return {}
+        return []
     project = str(data.get("project") or "")
     defaults = data.get("defaults")
     defaults = defaults if isinstance(defaults, dict) else {}
-    found: dict[Key, Declaration] = {}
-    for entry in data["exports"]:
-        declaration = _declaration(manifest, project, defaults, entry)
-        if declaration is not None:
-            found[declaration.key] = declaration
-    return found
+    return [_declaration(manifest, project, defaults, entry) for entry in data["exports"]]
 
 
 def _declaration(

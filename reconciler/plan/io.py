@@ -5,8 +5,9 @@ then the fields of `records.PlanRecord` in order, each on a line `  "name": VALU
 is compact JSON with keys in the schema's order (pydantic's serializer, UTF-8 unescaped); the
 entries of the list fields (`declarations`, `risks`, `settings`, `items`, `unmanaged_aliases`)
 each on a line of their own, indented by four spaces. An item leaves out `job_id`,
-`job_differences` and `last_failure` when they are not set. The digest is the sha256 of the
-canonical text before the digest field: everything up to its `,\\n  "digest"`.
+`job_differences`, `last_failure` and `introduced` when they are not set (a plan made without
+`--base` is written as before `introduced` existed). The digest is the sha256 of the canonical
+text before the digest field: everything up to its `,\\n  "digest"`.
 
 Loading (`load_plan`) reads canonical text line by line, holding one line at a time and hashing
 as it goes: each line must be exactly what this module writes for what it parsed, so a
@@ -278,6 +279,7 @@ class _CanonicalReader:
             job_id=record.job_id,
             job_differences=record.job_differences,
             last_failure=record.last_failure,
+            introduced=record.introduced,
         )
 
 

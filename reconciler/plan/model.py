@@ -54,6 +54,15 @@ SUBMITTING_ACTIONS = frozenset({Action.MOVE, Action.COPY, Action.REPLACE})
 PENDING_ACTIONS = SUBMITTING_ACTIONS | {Action.IN_FLIGHT}
 
 
+class Introduced(StrEnum):
+    """Against the merge base of the change under review (`plan --base`, in a merge request
+    CI_MERGE_REQUEST_DIFF_BASE_SHA): whether the change declares an item. None on an item:
+    the plan was not compared with a base."""
+
+    HERE = "here"  # a declaration the change adds or changes
+    EARLIER = "earlier"  # declared so before the change: if it is sent, it is pending from earlier
+
+
 class ReasonCode(StrEnum):
     """Why an item that is not blocked has its action."""
 
@@ -145,7 +154,8 @@ class PlanItem:
     picks it up. `job_differences` lists where the item's own job differs from the manifest
     (`overwrite`, `properties.KEY`). `last_failure` quotes the FAILED job this item retries.
     `fingerprint` summarises the live state the item was planned against (`fingerprint.py`);
-    blocked items are never submitted.
+    blocked items are never submitted. `introduced` says whether the change under review
+    declares the item (`Introduced`; None: not compared with a base).
 
     What is derived is not stored (a plan may hold 1,000,000 items): `key` identifies the
     item across plan, journal and receipt and is unique within its platform; `destructive` is
@@ -165,6 +175,7 @@ class PlanItem:
     job_id: str | None = None
     job_differences: tuple[str, ...] = ()
     last_failure: str | None = None
+    introduced: Introduced | None = None
 
     @property
     def key(self) -> str:

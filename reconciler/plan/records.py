@@ -22,6 +22,7 @@ from reconciler.plan.model import (
     DeclarationSummary,
     ExportSettings,
     Guards,
+    Introduced,
     Plan,
     PlanItem,
     PlatformTarget,
@@ -55,6 +56,7 @@ class ItemRecord:
     job_id: str | None = None
     job_differences: tuple[str, ...] = ()
     last_failure: str | None = None
+    introduced: Introduced | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ def item_record(item: PlanItem, settings_index: int) -> ItemRecord:
         job_id=item.job_id,
         job_differences=item.job_differences,
         last_failure=item.last_failure,
+        introduced=item.introduced,
     )
 
 
@@ -119,6 +122,7 @@ def plan_item(record: ItemRecord, settings: ExportSettings) -> PlanItem:
         job_id=record.job_id,
         job_differences=record.job_differences,
         last_failure=record.last_failure,
+        introduced=record.introduced,
     )
 
 

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from reconciler.plan.introduced import counts
 from reconciler.plan.model import Action, ActionTotal, Plan, PlanItem, ReasonCode
 
 MARKERS = {
@@ -110,7 +111,12 @@ def destructive_warning(plan: Plan) -> str | None:
 
 
 def summary_line(plan: Plan) -> str:
-    return "Plan: " + totals_text(plan.summary, zeros=True)
+    """The totals, and for a plan compared with a merge base (`plan --base`) how many of the
+    exports the change declares and how many earlier merges left pending."""
+    marked = counts(plan)
+    return (
+        "Plan: " + totals_text(plan.summary, zeros=True) + (f"; {marked.text()}" if marked else "")
+    )
 
 
 def totals_text(totals: Iterable[ActionTotal], *, zeros: bool = False) -> str:

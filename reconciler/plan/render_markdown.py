@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+from reconciler.plan.introduced import declared_here, entry_label, label
 from reconciler.plan.markdown_note import Note, code, size_of
 from reconciler.plan.model import (
     Action,
@@ -141,12 +142,17 @@ def render_markdown(
         more=_more(" declarations", artifacts.every_row()),
         allot=ROWS_CHARS,
     )
+    here = declared_here(plan)
     for risk in plan.risks:
         if risk.count:
             note.section(
                 ("", f"#### {_ICONS[risk.action]} {risk_title(risk)}", ""),
                 (
-                    (_entry_line(risk.action, entry, entry_origin(plan, entry)), 1)
+                    (
+                        _entry_line(risk.action, entry, entry_origin(plan, entry))
+                        + _tag(entry_label(risk.action, entry, here)),
+                        1,
+                    )
                     for entry in risk.shown
                 ),
                 total=risk.count,
@@ -165,7 +171,7 @@ def render_markdown(
     if show_all:
         note.section(
             _details(f"Every item ({len(plan.items):,})"),
-            ((_item_line(item), 1) for item in plan.items),
+            ((_item_line(item) + _tag(label(item)), 1) for item in plan.items),
             total=len(plan.items),
             more=_more(" items", artifacts.every_item()),
             allot=note.room,
@@ -245,6 +251,11 @@ def _item_line(item: PlanItem) -> str:
         line += f": **{item.reason_code.value}** {code(item.reason)}"
         return line + f" at {code(', '.join(item.declared_at), limit=LABEL_CHARS)}"
     return line + (f": {code(reason)}" if reason else "")
+
+
+def _tag(label: str | None) -> str:
+    """An item's label against the merge base, in italics after its line."""
+    return f" _({label})_" if label else ""
 
 
 def _alias_line(alias: UnmanagedAlias, *, several: bool) -> str:

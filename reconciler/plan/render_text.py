@@ -11,6 +11,7 @@ name is shown, never obeyed by the terminal."""
 
 from __future__ import annotations
 
+from reconciler.plan.introduced import declared_here, entry_label, label
 from reconciler.plan.model import Action, DeclarationSummary, Plan, PlanItem, RiskEntry
 from reconciler.plan.render_common import (
     LEGEND,
@@ -131,20 +132,24 @@ def _row_lines(row: DeclarationSummary, width: int) -> list[str]:
 
 def _risk_lines(plan: Plan) -> list[str]:
     lines: list[str] = []
+    here = declared_here(plan)
     for risk in plan.risks:
         if not risk.count:
             continue
         first = f"; the first {len(risk.shown)}" if risk.more else ""
         lines += ["", *fit_text(f"{risk_title(risk)}{first}:")]
         for entry in risk.shown:
-            lines += _entry_lines(risk.action, entry, entry_origin(plan, entry))
+            tag = entry_label(risk.action, entry, here)
+            lines += _entry_lines(risk.action, entry, entry_origin(plan, entry), tag)
         if risk.more:
             more = f"... and {risk.more:,} more{more_size(risk)}: {FULL_LIST}"
             lines += fit_text(f"  {more}", hanging="      ")
     return lines
 
 
-def _entry_lines(action: Action, entry: RiskEntry, origin: str | None) -> list[str]:
+def _entry_lines(
+    action: Action, entry: RiskEntry, origin: str | None, tag: str | None = None
+) -> list[str]:
     """`  ! source -> destination (size)`, how a replace exports, the reason when it says
     more than the action, and for a blocked item its reason code and where it is declared;
     in a plan of several parts, the entry's platform and project first."""
@@ -162,6 +167,8 @@ def _entry_lines(action: Action, entry: RiskEntry, origin: str | None) -> list[s
         pieces += printable(entry.reason).split()
     if action is Action.BLOCKED:
         pieces += [f"[{entry.reason_code.value}]", "at", printable(entry.declared_at)]
+    if tag:
+        pieces += f"({tag})".split()
     return fit(pieces, indent="  ", hanging="      ")
 
 
@@ -195,4 +202,7 @@ def _item_lines(item: PlanItem) -> list[str]:
             f"[{item.reason_code.value}]",
             *clauses("at " + printable(", ".join(item.declared_at))),
         ]
+    tag = label(item)
+    if tag:
+        pieces += f"({tag})".split()
     return fit(pieces, indent="  ", hanging="      ")

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from reconciler import __version__
 from reconciler.apply import guards, receipt
@@ -40,7 +40,7 @@ from reconciler.plan.model import PENDING_ACTIONS, Guards, Plan
 from reconciler.plan.planner import guards_of
 from reconciler.plan.resolve import Declarations
 from reconciler.usecases.approved import ApprovedRun, approved_run
-from reconciler.usecases.closing import close_run, exit_code_of
+from reconciler.usecases.closing import EXIT_NOT_CONVERGED, close_run, exit_code_of
 from reconciler.usecases.plan import Connection, plan_platforms, side_by_side
 
 DEFAULT_STATE_DIR = ".reconciler"
@@ -55,6 +55,8 @@ class ApplyOptions:
     saved_plan_origin: str | None = None
     reviewed_plan: Plan | None = None  # apply --reviewed: send only exports it shows
     reviewed_plan_origin: str | None = None
+    # The plans the reviewed plan was agreed from (`gitops.sources`), kept in the receipt.
+    reviewed_sources: Mapping[str, Any] | None = None
     # The confirmation asks a person, who may take minutes: re-read the items after it.
     recheck_after_confirm: bool = False
 
@@ -203,6 +205,8 @@ def apply(
         try:
             side_by_side(numbered, lambda task: run_platform(task[0], task[1]), cancel=cancel)
             exit_code = exit_code_of(outcomes)
+            if options.reviewed_sources and options.reviewed_sources.get("not_reviewed"):
+                exit_code = EXIT_NOT_CONVERGED  # exports not every plan showed were not sent
             path = options.state_dir / receipt.RECEIPT_NAME
             applied = Applied(plan, outcomes, path, exit_code)
             report(applied)
@@ -216,6 +220,7 @@ def apply(
                 manifests_digest=manifests.digest,
                 plan_digest=plan.digest,
                 saved_plan=options.saved_plan_origin or options.reviewed_plan_origin,
+                reviewed=options.reviewed_sources,
                 started_at=started,
                 finished_at=_now(),
                 ci=receipt.ci_info(env),

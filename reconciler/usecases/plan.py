@@ -119,6 +119,8 @@ def resolve(
 ) -> dict[str, ApiConfig]:
     """The configuration of every platform of the run, or one error; no connection yet."""
     check_pin(manifests, pin)
+    if pin:  # SB_AUTH_TOKEN alone serves the pinned platform only
+        options = dataclasses.replace(options or ConnectOptions(), pinned=platform_key(pin))
     named: dict[str, tuple[str | None, str]] = {}
     for m in manifests.manifests:
         at = str(m.header.platform_at) if m.header.platform_at else ""

@@ -24,6 +24,7 @@ def setup(
     *,
     profile: str | None = None,
     trusted: tuple[str, ...] = (),
+    pinned: str | None = None,
 ) -> Setup:
     return Setup(
         env=env or {},
@@ -32,6 +33,7 @@ def setup(
         profile=profile,
         profile_from_flag=profile is not None,
         trusted=trusted,
+        pinned=pinned,
     )
 
 
@@ -69,14 +71,17 @@ def setup(
             setup({"SB_AUTH_TOKEN": "t"}, {"cgc": {"auth_token": "p"}}),
             (CGC, "p", f"{PATH} [cgc]"),
         ),
-        # A short name pairs SB_AUTH_TOKEN alone with its official host ...
-        ("cgc", setup({"SB_AUTH_TOKEN": "t"}), (CGC, "t", "SB_AUTH_TOKEN")),
-        # ... or with the platform's endpoint variable when the operator set one.
+        # SB_AUTH_TOKEN alone serves the pinned platform, at its official host ...
+        ("cgc", setup({"SB_AUTH_TOKEN": "t"}, pinned="cgc"), (CGC, "t", "SB_AUTH_TOKEN")),
+        # ... or at the platform's endpoint variable when the operator set one ...
         (
             "cgc",
-            setup({"SB_AUTH_TOKEN": "t", "SB_API_ENDPOINT_CGC": PRIVATE}),
+            setup({"SB_AUTH_TOKEN": "t", "SB_API_ENDPOINT_CGC": PRIVATE}, pinned="cgc"),
             (PRIVATE, "t", "SB_AUTH_TOKEN"),
         ),
+        # ... and, unpinned, the default platform.
+        (None, setup({"SB_AUTH_TOKEN": "t"}), (AWS_US, "t", "SB_AUTH_TOKEN")),
+        ("aws-us", setup({"SB_AUTH_TOKEN": "t"}), (AWS_US, "t", "SB_AUTH_TOKEN")),
         # A URL that is an official host is that platform.
         (CGC + "/", setup({"SB_AUTH_TOKEN_CGC": "t1"}), (CGC, "t1", "SB_AUTH_TOKEN_CGC")),
         # A profile's token goes to its own api_endpoint.
@@ -116,6 +121,39 @@ def test_the_pair_chosen(
 ) -> None:
     pair = pair_for(platform, operator)
     assert (pair.endpoint, pair.token, pair.token_source) == expected
+
+
+@pytest.mark.parametrize(
+    ("platform", "operator", "serves"),
+    [
+        ("cgc", setup({"SB_AUTH_TOKEN": "t"}), "aws-us (the default platform, unpinned)"),
+        (
+            "cgc",
+            setup({"SB_AUTH_TOKEN": "t", "SB_API_ENDPOINT_CGC": PRIVATE}),
+            "aws-us (the default platform, unpinned)",
+        ),
+        (None, setup({"SB_AUTH_TOKEN": "t"}, pinned="cgc"), "cgc (the pinned platform)"),
+    ],
+)
+def test_sb_auth_token_alone_never_goes_to_a_platform_a_manifest_chose(
+    platform: str | None, operator: Setup, serves: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        pair_for(platform, operator, declared_at="m.yaml:2:1")
+    message = str(caught.value)
+    other = platform or "aws-us"
+    assert message.startswith(f"m.yaml:2:1: no API token for {other}: ")
+    assert f"SB_AUTH_TOKEN serves only {serves}" in message
+    assert f"set SB_AUTH_TOKEN_{env_suffix(other)} or put auth_token under [{other}]" in message
+    assert "\n" not in message
+
+
+def test_a_platforms_own_pair_serves_it_beside_the_general_token() -> None:
+    operator = setup({"SB_AUTH_TOKEN": "t", "SB_AUTH_TOKEN_CGC": "c"})
+    assert pair_for("cgc", operator).token == "c"
+    assert pair_for(None, operator).token == "t"
+    profiled = setup({"SB_AUTH_TOKEN": "t"}, {"cgc": {"auth_token": "p"}})
+    assert pair_for("cgc", profiled).token == "p"
 
 
 def test_a_default_profile_of_another_platform_is_not_used() -> None:

@@ -9,7 +9,10 @@ URL to --url-file). Standard library only.
     GET  /api/v4/projects/:id/repository/commits/:sha/merge_requests
     GET  /api/v4/projects/:id/repository/commits/:sha           (parent_ids)
     GET  /api/v4/projects/:id/merge_requests/:iid/pipelines     newest first
-    GET  /api/v4/projects/:id/pipelines/:pipeline/jobs          paged
+    GET  /api/v4/projects/:id/merge_requests/:iid/diffs         paged: old_path, new_path, ...
+    GET  /api/v4/projects/:id/pipelines/:pipeline/jobs          paged; a job marked
+                                                                 "retried" only with
+                                                                 include_retried=true
     GET  /api/v4/projects/:id/jobs/:job/artifacts/:file
 
 Faults: `fail_next` answers that many requests with 500; `redirect_to` answers every API
@@ -47,6 +50,7 @@ class State:
     parents: dict[str, list[str]] = field(default_factory=dict)  # sha -> parent_ids
     pipelines: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # iid -> list
     jobs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # pipeline id -> jobs
+    diffs: dict[str, list[str]] = field(default_factory=dict)  # iid -> changed paths
     artifacts: dict[str, dict[str, str]] = field(default_factory=dict)  # job id -> name -> text
     fail_next: int = 0
     redirect_to: str | None = None
@@ -64,6 +68,7 @@ _ROUTES = [
     ("GET", re.compile(_API + r"/repository/commits/(?P<sha>\w+)/merge_requests"), "commit_mrs"),
     ("GET", re.compile(_API + r"/repository/commits/(?P<sha>\w+)"), "commit"),
     ("GET", re.compile(_API + r"/merge_requests/(?P<iid>\d+)/pipelines"), "mr_pipelines"),
+    ("GET", re.compile(_API + r"/merge_requests/(?P<iid>\d+)/diffs"), "mr_diffs"),
     ("GET", re.compile(_API + r"/pipelines/(?P<pipeline>\d+)/jobs"), "jobs"),
     ("GET", re.compile(_API + r"/jobs/(?P<job>\d+)/artifacts/(?P<name>.+)"), "artifact"),
 ]
@@ -209,8 +214,29 @@ def _handler(fake: FakeGitLab) -> type[BaseHTTPRequestHandler]:
             found = sorted(state.pipelines.get(a["iid"], []), key=lambda p: -int(p["id"]))
             self._send(200, found)
 
+        def _mr_diffs(self, state: State, user: int, query: dict[str, str], **a: str) -> None:
+            # GitLab's shape; "OLD -> NEW" is a rename, one entry with both paths.
+            diffs = []
+            for path in state.diffs.get(a["iid"], []):
+                old, _, new = path.partition(" -> ")
+                diffs.append(
+                    {
+                        "old_path": old,
+                        "new_path": new or old,
+                        "new_file": False,
+                        "renamed_file": bool(new),
+                        "deleted_file": False,
+                        "diff": "@@ -1 +1 @@\n",
+                    }
+                )
+            self._paged(diffs, query)
+
         def _jobs(self, state: State, user: int, query: dict[str, str], **a: str) -> None:
-            self._paged(state.jobs.get(a["pipeline"], []), query)
+            # GitLab lists a retried job's earlier attempts only when asked to.
+            jobs = state.jobs.get(a["pipeline"], [])
+            if query.get("include_retried") != "true":
+                jobs = [j for j in jobs if not j.get("retried")]
+            self._paged([{k: v for k, v in j.items() if k != "retried"} for j in jobs], query)
 
         def _artifact(self, state: State, user: int, query: dict[str, str], **a: str) -> None:
             if user and state.artifact_redirect:

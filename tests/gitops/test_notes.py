@@ -11,6 +11,8 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.gitops.notes import MARKER
+from reconciler.plan.io import dump_plan
+from tests.plan.helpers import bare_plan
 
 from .fake_gitlab import TOKEN, USER_ID, FakeGitLab
 
@@ -217,3 +219,27 @@ def test_the_note_links_the_jobs_artifacts(
         f"the plan and its full list are [the job's artifacts]({job}/artifacts/browse)"
         in (note["body"])
     )
+
+
+def test_the_note_shows_the_plans_digest_and_links_the_job_that_made_it(
+    gitlab: FakeGitLab, plan_md: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    plan = bare_plan(projects=("lab/p",))
+    saved = tmp_path / "plan.json"
+    saved.write_text(dump_plan(plan))
+    job = "https://gitlab.example/lab/manifests/-/jobs/31"
+    monkeypatch.setenv("CI_JOB_URL", job)
+    monkeypatch.setenv("CI_JOB_ID", "31")
+    assert main(["gitlab-note", str(plan_md), "--plan", str(saved)]) == 0
+    [note] = gitlab.our_notes(IID, MARKER)
+    assert f"Plan digest `{plan.digest}`, made by [job 31]({job})" in note["body"]
+    assert len(plan.digest) == 64
+
+
+def test_a_note_of_an_edited_plan_is_refused(
+    gitlab: FakeGitLab, plan_md: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "plan.json"
+    saved.write_text(dump_plan(bare_plan()).replace('"0.1.0"', '"9.9.9"'))
+    assert main(["gitlab-note", str(plan_md), "--plan", str(saved)]) == 1
+    assert "digest" in capsys.readouterr().err and gitlab.seen() == []

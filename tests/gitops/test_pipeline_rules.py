@@ -2,7 +2,12 @@
 ignores `workflow:rules`, so they are evaluated here, with the job rules, the way GitLab does:
 the first rule whose `if`, `changes` and `exists` all hold decides; no rule holding means no
 pipeline (workflow) or no job. The `if` language needs only what the file uses: variables,
-strings, `==`, `!=`, `&&`, `||` and parentheses."""
+strings, `==`, `!=`, `&&`, `||` and parentheses.
+
+.gitlab-ci.yml includes the component (templates/reconciler.yml) with its inputs: `CONFIG` is
+the configuration GitLab would run, the component's `spec: inputs` interpolated the way
+GitLab does it (`$[[ inputs.NAME ]]` as a whole value keeps the input's type, inside a string
+it is its text) and the including file's own jobs beside its jobs."""
 
 from __future__ import annotations
 
@@ -17,7 +22,48 @@ from ruamel.yaml import YAML
 from reconciler.plan.render_csv import full_list_path
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG: dict[str, Any] = YAML(typ="safe").load((ROOT / ".gitlab-ci.yml").read_text())
+COMPONENT = "templates/reconciler.yml"
+_INPUT = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
+
+
+def component(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The component's `spec` and its configuration, not interpolated."""
+    spec, body = YAML(typ="safe").load_all((ROOT / path).read_text())
+    return spec["spec"], body
+
+
+def interpolate(value: Any, inputs: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        return {k: interpolate(v, inputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [interpolate(v, inputs) for v in value]
+    if not isinstance(value, str):
+        return value
+    whole = _INPUT.fullmatch(value.strip())
+    if whole:
+        return inputs[whole.group(1)]
+    return _INPUT.sub(lambda m: str(inputs[m.group(1)]), value)
+
+
+def effective_config() -> dict[str, Any]:
+    main: dict[str, Any] = YAML(typ="safe").load((ROOT / ".gitlab-ci.yml").read_text())
+    config: dict[str, Any] = {}
+    for include in main.pop("include", []):
+        spec, body = component(include["local"])
+        given = include.get("inputs", {})
+        assert set(given) <= set(spec["inputs"]), (
+            f"unknown inputs: {set(given) - set(spec['inputs'])}"
+        )
+        inputs = {}
+        for name, declared in spec["inputs"].items():
+            assert name in given or "default" in declared, f"input {name} is required"
+            inputs[name] = given.get(name, declared.get("default"))
+        config.update(interpolate(body, inputs))
+    assert not set(config) & set(main), "the including file redefines a job of the component"
+    return {**config, **main}
+
+
+CONFIG: dict[str, Any] = effective_config()
 _TOKEN = re.compile(r"\s*(\$\w+|\"[^\"]*\"|'[^']*'|==|!=|&&|\|\||\(|\)|null)")
 
 
@@ -235,3 +281,35 @@ def test_the_plan_jobs_keep_the_full_list_their_note_names() -> None:
     current = " ".join(CONFIG["plan-current"]["script"])
     assert '--out "$current/plan.json"' in current and 'mkdir -p "$current"' in current
     assert CONFIG["plan-current"]["artifacts"]["paths"] == ["current/"]  # both files in it
+
+
+def test_the_component_takes_the_inputs_a_manifests_repository_sets() -> None:
+    spec, body = component(COMPONENT)
+    assert set(spec["inputs"]) == {"targets", "manifests", "reviewable", "install", "image"}
+    assert all(declared.get("description") for declared in spec["inputs"].values())
+    # No default: a repository of manifests names its targets and pins the tool it installs.
+    assert "default" not in spec["inputs"]["targets"] and "default" not in spec["inputs"]["install"]
+    inputs = {
+        "targets": [{"PLATFORM": "cgc", "PROJECT": "lab/x", "MANIFESTS": "exports/cgc"}],
+        "manifests": "exports",
+        "reviewable": "docs",
+        "install": "pip install 'reconciler==1.0'",
+        "image": "registry.example.org/python:3.12",
+    }
+    config = interpolate(body, inputs)
+    assert config[".targets"]["parallel"]["matrix"] == inputs["targets"]
+    assert config[".reconciler-tool"]["image"] == inputs["image"]
+    assert ".reconciler-tool" in config["validate"]["extends"] + config[".reconciler"]["extends"]
+    assert config[".reconciler-tool"]["variables"]["RECONCILER_INSTALL"] == inputs["install"]
+    assert config["plan"]["rules"][0]["changes"] == ["exports/**/*", ".gitlab-ci.yml"]
+    assert '--reviewable "exports docs"' in " ".join(config["apply"]["script"])
+    assert not _INPUT.search(str(config)), "an input left uninterpolated"
+
+
+def test_apply_takes_every_plan_and_only_a_change_of_the_manifests() -> None:
+    script = " ".join(CONFIG["apply"]["script"])
+    assert "gitlab-reviewed-plan --out reviewed-plan.json --sources reviewed-plans.json" in script
+    assert "--reviewed reviewed-plan.json --reviewed-sources reviewed-plans.json" in script
+    assert '--reviewable "manifests "' in script
+    assert "reviewed-plans.json" in CONFIG["apply"]["artifacts"]["paths"]
+    assert "--plan plan.json" in " ".join(CONFIG["plan"]["script"])  # the note's digest

@@ -18,6 +18,9 @@ from tests.plan.helpers import bare_plan
 from .fake_gitlab import TOKEN, FakeGitLab
 
 PLAN_JOB = "plan: [aws-us, lab/p, manifests]"
+SEEN_13 = (
+    "merge request !3, shown in every plan: pipeline 13 (refs/merge-requests/3/head), job 130,"
+)
 HEAD, OLD_HEAD, MERGE, SQUASH, MERGED_RESULT, MAIN = (c * 40 for c in "abcdef")
 
 
@@ -67,6 +70,7 @@ def gitlab(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeGitL
         "110": {"plan.json": plan_text(OLD_HEAD)},
         "130": {"plan.json": plan_text(HEAD)},
     }
+    state.diffs = {"3": ["manifests/a.yaml"]}
     monkeypatch.setenv("CI_API_V4_URL", fake.url)
     monkeypatch.setenv("CI_PROJECT_ID", "42")
     monkeypatch.setenv("CI_COMMIT_SHA", MERGE)
@@ -90,7 +94,7 @@ def test_a_merge_commit_gets_the_plan_of_the_final_head(gitlab: FakeGitLab, caps
     code, plan, err = fetch(capsys)
     assert code == 0, err
     assert plan is not None and plan.manifests_commit == HEAD
-    assert "merge request !3 (pipeline 13, job 130)" in err
+    assert SEEN_13 in err
     assert all(r["token"] for r in gitlab.seen())
 
 
@@ -239,7 +243,7 @@ def test_a_newer_branch_pipeline_at_the_head_is_not_the_reviewed_one(
     gitlab.state.jobs["14"] = [{"id": 140, "name": "validate", "status": "success"}]
     code, plan, err = fetch(capsys)
     assert code == 0 and plan is not None and plan.manifests_commit == HEAD, err
-    assert "merge request !3 (pipeline 13, job 130)" in err
+    assert SEEN_13 in err
 
 
 def test_only_a_branch_pipeline_at_the_head_fails_closed(gitlab: FakeGitLab, capsys: Any) -> None:
