@@ -16,8 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
+from urllib.parse import quote
 
 from reconciler.errors import ApiError, ConfigError
 from reconciler.gitops.notes import MergeRequest, NotesClient, note_body
@@ -57,6 +58,12 @@ def register(subparsers: Any) -> None:
         help="the saved plan the note shows (plan.json): the note names its digest and links "
         "the job that made it",
     )
+    parser.add_argument(
+        "--page",
+        metavar="PATH",
+        help="the plan as a page (`show PLAN --format html`), kept among the job's artifacts "
+        "at PATH: the note links it",
+    )
     parser.set_defaults(func=run)
 
 
@@ -74,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
     client = NotesClient(
         target, token, key=args.key, job_token=args.token_variable == "CI_JOB_TOKEN"
     )
-    body = note_body(markdown, key=args.key, footer=_footer(os.environ, digest))
+    page = _page_path(args.page) if args.page is not None else None
+    body = note_body(markdown, key=args.key, footer=_footer(os.environ, digest, page))
     for attempt in range(1, ATTEMPTS + 1):
         try:
             action, note_id = client.upsert(body)
@@ -87,10 +95,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _footer(env: os._Environ[str], digest: str | None) -> str:
-    """Which plan this is (its digest, the job that made it), where it was made, and a link
-    to the job's artifacts: the saved plan and its full list, which the note points at by
-    name."""
+def _page_path(page: str) -> str:
+    """The page's path among the job's artifacts, as a URL path: relative, without `..`."""
+    parts = PurePosixPath(page).parts
+    if not parts or PurePosixPath(page).is_absolute() or ".." in parts:
+        raise ConfigError(f"--page {page!r}: a path relative to the job's folder, without '..'")
+    return "/".join(quote(part) for part in parts)
+
+
+def _footer(env: os._Environ[str], digest: str | None, page: str | None = None) -> str:
+    """Which plan this is (its digest, the job that made it), where it was made, and links
+    to the job's artifacts: the plan as a page, and the saved plan and its full list, which
+    the note points at by name."""
     pipeline = env.get("CI_PIPELINE_URL")
     commit = env.get("CI_COMMIT_SHORT_SHA") or env.get("CI_COMMIT_SHA", "")[:8]
     job = env.get("CI_JOB_URL")
@@ -101,6 +117,13 @@ def _footer(env: os._Environ[str], digest: str | None) -> str:
         lines.append(
             f"Plan digest `{digest}`, made{made_by}: apply after the merge takes this "
             "plan.json, and its receipt names the digest of every plan it took into account."
+        )
+    if page and job:
+        # GitLab shows an HTML artifact in the browser under /artifacts/file/ (where pages
+        # serve artifacts; elsewhere it downloads): one click from the note to the page.
+        lines.append(
+            f"**[Open the plan as a page]({job}/artifacts/file/{page})**: totals, charts per "
+            "destination and declaration, the risk lists, every item with search and filters."
         )
     if pipeline:
         at = f" at commit {commit}" if commit else ""

@@ -243,3 +243,21 @@ def test_a_note_of_an_edited_plan_is_refused(
     saved.write_text(dump_plan(bare_plan()).replace('"0.1.0"', '"9.9.9"'))
     assert main(["gitlab-note", str(plan_md), "--plan", str(saved)]) == 1
     assert "digest" in capsys.readouterr().err and gitlab.seen() == []
+
+
+def test_the_note_links_the_plan_page_among_the_jobs_artifacts(
+    gitlab: FakeGitLab, plan_md: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = "https://gitlab.example/lab/manifests/-/jobs/31"
+    monkeypatch.setenv("CI_JOB_URL", job)
+    assert main(["gitlab-note", str(plan_md), "--page", "plan.html"]) == 0
+    [note] = gitlab.our_notes(IID, MARKER)
+    assert f"**[Open the plan as a page]({job}/artifacts/file/plan.html)**" in note["body"]
+
+
+@pytest.mark.parametrize("page", ["../plan.html", "/tmp/plan.html", ""])
+def test_a_page_outside_the_jobs_folder_is_refused_before_gitlab_is_asked(
+    gitlab: FakeGitLab, plan_md: Path, page: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["gitlab-note", str(plan_md), "--page", page]) == 1
+    assert "--page" in capsys.readouterr().err and gitlab.seen() == []
