@@ -27,6 +27,9 @@ from reconciler.plan.model import PlanItem
 
 # Items per read: ten bulk gets, which the client sends side by side.
 CHUNK = 1000
+# The first read: one bulk create's worth, so the first export goes out after a few requests
+# (1,000 items of 250 sample folders would list 250 destination folders before it).
+FIRST_CHUNK = 100
 # Chunks read ahead of what the engine has taken.
 AHEAD = 2
 
@@ -61,11 +64,13 @@ class Intake:
         read: ReadChunk,
         *,
         chunk: int = CHUNK,
+        first: int = FIRST_CHUNK,
         ahead: int = AHEAD,
     ) -> None:
         self.pending = pending
         self._read = read
         self._chunk = max(1, chunk)
+        self._first = max(1, min(first, self._chunk))
         self._ahead = max(1, ahead)
         self._next = 0  # the first pending outcome not handed to a read yet
         self._reads: deque[tuple[Sequence[ItemOutcome], futures.Future[list[Arrival]]]] = deque()
@@ -101,7 +106,8 @@ class Intake:
         if self._workers is None or self._failed is not None:
             return
         while len(self._reads) < self._ahead and self._next < len(self.pending):
-            chunk = self.pending[self._next : self._next + self._chunk]
+            size = self._first if self._next == 0 else self._chunk
+            chunk = self.pending[self._next : self._next + size]
             self._next += len(chunk)
             self._reads.append((chunk, self._workers.submit(self._read, chunk)))
 

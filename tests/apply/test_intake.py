@@ -141,3 +141,20 @@ def test_every_item_has_a_result_when_the_deadline_comes_first(
     outcomes, _ = run_with_intake(tmp_path, clock, platform, copies(30), chunk=10, wait_timeout=0.0)
 
     assert all(o.result is not None for o in outcomes)
+
+
+def test_the_first_read_is_one_create_call_worth_then_whole_chunks() -> None:
+    """The first export goes out after a read of 100 items (one bulk create), not 1,000:
+    at 1,000,000 items the first chunk's destinations alone took 250 folder listings."""
+    pending = [ItemOutcome(i) for i in moves(2_350)]
+    sizes: list[int] = []
+
+    def read(part: Sequence[ItemOutcome]) -> list[Arrival]:
+        sizes.append(len(part))
+        return [Arrival(o, item=o.item) for o in part]
+
+    intake = Intake(pending, read, ahead=1)
+    intake.start(Synchronous())
+    while intake:
+        intake.take()
+    assert sizes == [100, 1_000, 1_000, 250]
