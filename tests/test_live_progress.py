@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,20 +92,31 @@ def test_spans_read_as_people_say_them() -> None:
     assert [span(s) for s in (0.4, 45, 299, 3600 + 300)] == ["0s", "45s", "4m59s", "1h05m"]
 
 
-def test_a_real_reading_writes_its_progress_from_a_thread_of_its_own() -> None:
-    """At every 0.05 s a line; a reading slowed down by the sandbox writes several, the last
-    with every folder listed and every file seen."""
+def read_world(
+    tops: int, subs: int, out_of: Callable[[Sandbox], io.StringIO], **how: Any
+) -> tuple[io.StringIO, int]:
+    """Read the glob of `MANIFEST` from a sandbox of `tops` x `subs` sample folders, slowed a
+    little, with a watch writing a line every 0.05 s to the stream `out_of(sandbox)` gives;
+    that stream and the folder listings the sandbox answered."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "m.yaml"
         path.write_text(MANIFEST, encoding="utf-8")
         rules = load_manifests([path], root=Path(tmp)).rules
-        sandbox = start(Path(tmp) / "sandbox", seed=world(4, 5), latency=0.01)
+        sandbox = start(Path(tmp) / "sandbox", seed=world(tops, subs), latency=0.01)
         try:
             with ApiClient(ApiConfig(endpoint=sandbox.url, token=SECRET_TOKEN)) as client:
-                out = io.StringIO()
-                read(client, rules, watch=ReadWatch(out, every=0.05))
+                out = out_of(sandbox)
+                read(client, rules, watch=ReadWatch(out, every=0.05), **how)
+            listings = sum(1 for r in sandbox.request_log() if _listing(r))
         finally:
             sandbox.stop()
+    return out, listings
+
+
+def test_a_real_reading_writes_its_progress_from_a_thread_of_its_own() -> None:
+    """At every 0.05 s a line; a reading slowed down by the sandbox writes several, the last
+    with every folder listed and every file seen."""
+    out, _ = read_world(4, 5, lambda sandbox: io.StringIO())
 
     written = out.getvalue().splitlines()
     lines = [line for line in written if line.startswith("reading: ")]
@@ -118,17 +130,7 @@ def test_a_real_reading_writes_its_progress_from_a_thread_of_its_own() -> None:
 def test_a_reading_by_search_counts_the_results_it_confirms_not_folders() -> None:
     """A search lists no folder: its line counts the search's results as the bulk gets
     confirm them (not "0 of 0 folders listed" while a million are confirmed)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "m.yaml"
-        path.write_text(MANIFEST, encoding="utf-8")
-        rules = load_manifests([path], root=Path(tmp)).rules
-        sandbox = start(Path(tmp) / "sandbox", seed=world(4, 5), latency=0.01)
-        try:
-            with ApiClient(ApiConfig(endpoint=sandbox.url, token=SECRET_TOKEN)) as client:
-                out = io.StringIO()
-                read(client, rules, discovery="search", watch=ReadWatch(out, every=0.05))
-        finally:
-            sandbox.stop()
+    out, _ = read_world(4, 5, lambda sandbox: io.StringIO(), discovery="search")
 
     lines = [line for line in out.getvalue().splitlines() if line.startswith("reading: ")]
     assert lines, out.getvalue()
@@ -148,7 +150,7 @@ def test_the_line_of_a_search_shows_its_confirmations_as_they_come() -> None:
 
 def _listing(request: dict[str, Any]) -> bool:
     """A folder listing, or the name lookup that finds the glob's first folder."""
-    return request["method"] == "GET" and request["path"].startswith("/v2/files?")
+    return bool(request["method"] == "GET" and request["path"].startswith("/v2/files?"))
 
 
 class _Stamped(io.StringIO):
@@ -171,17 +173,12 @@ class _Stamped(io.StringIO):
 
 
 def test_the_estimate_is_said_before_the_first_folder_is_listed() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "m.yaml"
-        path.write_text(MANIFEST, encoding="utf-8")
-        rules = load_manifests([path], root=Path(tmp)).rules
-        sandbox = start(Path(tmp) / "sandbox", seed=world(3, 3), latency=0.01)
-        try:
-            with ApiClient(ApiConfig(endpoint=sandbox.url, token=SECRET_TOKEN)) as client:
-                out = _Stamped(sandbox)
-                read(client, rules, watch=ReadWatch(out, every=0.05))
-            listed = sum(1 for r in sandbox.request_log() if _listing(r))
-        finally:
-            sandbox.stop()
-    assert listed >= 13  # the walk did list (3 x 3 sample folders, their parents, results/)
-    assert out.listed_before["reading the files"] == 0
+    stamped: list[_Stamped] = []
+
+    def stamping(sandbox: Sandbox) -> io.StringIO:
+        stamped.append(_Stamped(sandbox))
+        return stamped[0]
+
+    _, listings = read_world(3, 3, stamping)
+    assert listings >= 13  # the walk did list (3 x 3 sample folders, their parents, results/)
+    assert stamped[0].listed_before["reading the files"] == 0

@@ -213,33 +213,6 @@ def side_by_side(
     return [f.result() for f in running]
 
 
-def plan_live(
-    manifests: ManifestSet,
-    client: ApiClient,
-    *,
-    platform: str,
-    commit: str | None,
-    unmanaged: bool = False,
-    failed_jobs: Mapping[str, LiveJob] | None = None,
-    discovery: Discovery | None = None,
-    watch: ReadWatch | None = None,
-) -> Plan:
-    """Read the live state of one platform for `manifests` and plan, on the one resolution of
-    the manifests the reading made. `commit`: where the manifests are checked out
-    (`manifests_commit`). `failed_jobs` (by file id, from an earlier apply's journal) lets the
-    plan quote why a file is being exported again. `discovery` and `watch`: see `read`."""
-    return read_live(
-        manifests,
-        client,
-        platform=platform,
-        commit=commit,
-        unmanaged=unmanaged,
-        failed_jobs=failed_jobs,
-        discovery=discovery,
-        watch=watch,
-    ).plan()
-
-
 @dataclass(frozen=True)
 class LiveRead:
     """One platform's reading, ready to be planned."""
@@ -266,7 +239,11 @@ def read_live(
     discovery: Discovery | None = None,
     watch: ReadWatch | None = None,
 ) -> LiveRead:
-    """The reading half of `plan_live`."""
+    """Read the live state of one platform for `manifests`, ready to plan on the one
+    resolution of the manifests the reading made. `commit`: where the manifests are checked
+    out (`manifests_commit`). `failed_jobs` (by file id, from an earlier apply's journal)
+    lets the plan quote why a file is being exported again. `discovery` and `watch`: see
+    `read`."""
     reading = read(client, manifests.rules, unmanaged=unmanaged, discovery=discovery, watch=watch)
     live = reading.live
     if failed_jobs:

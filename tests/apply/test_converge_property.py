@@ -29,7 +29,7 @@ from reconciler.manifest.load import load_manifests
 from reconciler.plan.exit_codes import plan_exit_code
 from reconciler.sandbox.server import start
 from reconciler.usecases.apply import ApplyOptions, apply
-from reconciler.usecases.plan import Connection, plan_live
+from reconciler.usecases.plan import Connection, read_live
 from tests.reliability.secret import SECRET_TOKEN
 from tests.test_live_property import (
     GLOBS,
@@ -123,9 +123,9 @@ def test_after_a_successful_apply_the_next_plan_has_nothing_to_do(
                 if applied.exit_code != 0:
                     return  # not converged (something blocked or failed): nothing to check
                 failed = read_history(folder / "state").failed_jobs()
-                again = plan_live(
+                again = read_live(
                     manifests, client, platform="aws-us", commit=None, failed_jobs=failed
-                )
+                ).plan()
         finally:
             sandbox.stop()
 
