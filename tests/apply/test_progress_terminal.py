@@ -104,6 +104,10 @@ def _read_available(fd: int, into: bytearray, until: float) -> None:
         into.extend(chunk)
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_starts_a_new_line_and_counts_the_jobs_still_running(
     make_sandbox: Any, tmp_path: Path
 ) -> None:
@@ -129,6 +133,9 @@ def test_ctrl_c_starts_a_new_line_and_counts_the_jobs_still_running(
         stdout=subprocess.DEVNULL,
         stderr=terminal,
         env=env,
+        # A job a non-interactive shell started in the background inherits SIGINT ignored,
+        # and Python then leaves it ignored: the apply under test would never see the ^C.
+        preexec_fn=_interruptible,
     )
     os.close(terminal)
     try:
