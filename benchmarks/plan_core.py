@@ -9,6 +9,7 @@ import resource
 import sys
 import time
 
+from reconciler.core.collector import collector_paused
 from reconciler.core.live import LiveFile, LiveJob, LiveObject, LiveState, LiveVolume, ProjectFiles
 from reconciler.manifest.models import (
     ExportRule,
@@ -20,7 +21,6 @@ from reconciler.manifest.models import (
     export_properties,
 )
 from reconciler.plan.planner import PlanContext, build_plan
-from reconciler.usecases.plan import collector_paused
 
 PROJECT = "bench/project"
 VOLUME = "bench/archive"

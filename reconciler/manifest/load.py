@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import codecs
 import errno
-import gc
 import os
 import stat
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 
+from reconciler.core.collector import collector_paused
 from reconciler.errors import ConfigError, Diagnostic, ManifestError
 from reconciler.manifest.conflicts import conflict_diagnostics
 from reconciler.manifest.digest import set_digest
@@ -226,7 +225,7 @@ def load_manifests(
     """
     files, diagnostics = discover(paths or (DEFAULT_PATH,), root)
     loaded: list[LoadedManifest] = []
-    with _cycle_collector_paused():
+    with collector_paused():
         for path in files:
             manifest, problems = load_one(path, rules=rules)
             diagnostics.extend(problems)
@@ -240,21 +239,6 @@ def load_manifests(
     digest = set_digest((_relative(m.path, base), m.content_digest) for m in loaded)
     warnings = lookalike_warnings([rule for m in loaded for rule in m.rules]) if rules else []
     return ManifestSet(manifests=tuple(loaded), digest=digest, warnings=tuple(warnings))
-
-
-@contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """Loading makes millions of objects that live on (the rules) and no reference cycles: the
-    cycle collector would walk them over and over for nothing, some seconds a million entries.
-    Whatever garbage there is, it collects once it runs again."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _relative(path: str, base: Path) -> str:

@@ -12,12 +12,10 @@ saved plan between them.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent import futures
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +27,7 @@ from reconciler.api.config import ApiConfig, ConnectOptions, resolve_platforms
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.transport import Transport
 from reconciler.api.trust import platform_key
+from reconciler.core.collector import collector_paused
 from reconciler.core.live import LiveJob, LiveState
 from reconciler.errors import ConfigError
 from reconciler.gitops.gitlog import head_commit
@@ -295,21 +294,6 @@ def _read_each(
             watch=c.watch() if c.watch else None,
         ),
     )
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused once around a run's planning (the pure planner
-    never touches it): a plan allocates about a million small acyclic objects that all
-    survive, and collecting them over and over took a third of the time (100,000 items)."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def manifests_commit(manifests: ManifestSet) -> str | None:
