@@ -177,7 +177,13 @@ def test_rate_limit_waits_show_in_the_reading_once_each_not_as_log_lines(
     assert ran.code == 0, ran.err
     waits = [line for line in ran.err.splitlines() if "for the reset" in line]
     made = sum(requests_by_kind(sandbox).values())
-    assert waits and all(line.startswith("rate limit budget spent: waiting") for line in waits)
+    # Mostly the pacer's own wait; on a loaded machine a 1 s window can roll between the
+    # pacer's reading and the sandbox's, and the 429 that follows is announced the same way.
+    assert waits and all(
+        line.startswith("rate limit budget spent: waiting") or "rate limited (HTTP 429)" in line
+        for line in waits
+    )
+    assert any(line.startswith("rate limit budget spent: waiting") for line in waits)
     assert len(waits) <= math.ceil(made / 25)  # at most one a window, whatever the workers
     assert "WARNING" not in ran.err
     assert re.search(r"about [\d,]+ requests .*\n.*rate limit: \d+ of 25 requests left", ran.err)
