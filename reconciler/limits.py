@@ -10,3 +10,7 @@ from __future__ import annotations
 
 BULK_LIMIT = 100  # entries in one bulk request body
 PAGE_LIMIT = 100  # resources in one list page (`limit`, 1 to 100)
+
+# A count, a size or a limit, as plans, receipts and guards hold them: never beyond a 64-bit
+# integer (what a file size, the platform and a receipt can hold).
+MAX_COUNT = 2**63 - 1

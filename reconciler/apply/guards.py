@@ -2,36 +2,41 @@
 
 Limits come from the command line (`--max-moves`, `--max-bytes`) and from the manifests
 (`guards`, already reduced to the smallest by the planner into `Plan.guards`); the smallest
-of each wins. Every one of them is a `plan.model.Guards` (the manifests' `guards` are read
-into one by the planner). Only moves count: a move deletes the platform copy, a copy loses
-nothing.
+of each wins. All three are one type, the manifests' `Guards`, and a size on the command line
+is read by the same validator as in a manifest. Only moves count: a move deletes the platform
+copy, a copy loses nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
-from pydantic import ByteSize, TypeAdapter, ValidationError
+from pydantic import ByteSize, ValidationError
 
 from reconciler.errors import ConfigError, GuardError
 from reconciler.manifest.models import Mode
 from reconciler.plan.model import Guards, PlanItem
 from reconciler.plan.render_common import human_bytes
 
-_BYTE_SIZE: TypeAdapter[ByteSize] = TypeAdapter(ByteSize)
+Limit = TypeVar("Limit", bound=int)
 
 
-def parse_size(text: str) -> int:
-    """`500GB`, `1.5TiB`, `1024` -> bytes (a ConfigError naming the value otherwise)."""
+def parse_size(text: str) -> ByteSize:
+    """`500GB`, `1.5TiB`, `1024` -> bytes, as a manifest's `guards.max_bytes` reads them (a
+    ConfigError naming the value otherwise)."""
     try:
-        return int(_BYTE_SIZE.validate_python(text.strip()))
+        size = Guards.model_validate({"max_bytes": text.strip()}).max_bytes
     except ValidationError:
+        size = None
+    if size is None:
         raise ConfigError(
             f"--max-bytes {text!r}: not a size; use a number of bytes or e.g. 500GB, 1.5TiB"
-        ) from None
+        )
+    return size
 
 
-def smallest(*limits: int | None) -> int | None:
+def smallest(*limits: Limit | None) -> Limit | None:
     present = [limit for limit in limits if limit is not None]
     return min(present) if present else None
 

@@ -17,6 +17,7 @@ from pydantic_core import PydanticCustomError
 
 from reconciler.core.platforms import PLATFORM_URL_PATTERN, PLATFORMS
 from reconciler.errors import Diagnostic
+from reconciler.limits import MAX_COUNT
 
 FILE_ID_PATTERN = r"^[0-9a-f]{24}$"
 OWNER_NAME_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
@@ -107,14 +108,27 @@ class Where(_Strict):
     tags: list[str] = Field(default_factory=list)
 
 
+# One type for every limit: a manifest's `guards`, a plan's (the smallest of its manifests')
+# and apply's `--max-moves` / `--max-bytes` (read by this same validator).
 class Guards(_Strict):
-    max_moves: Annotated[int, Field(ge=0)] | None = Field(
+    """Limits on how much one apply may move; apply's --max-moves and --max-bytes add their
+    own, and the smallest of each wins. Only moves count: a move deletes the platform copy."""
+
+    max_moves: Annotated[int, Field(ge=0, le=MAX_COUNT)] | None = Field(
         default=None, description="apply refuses, before any call, a plan that moves more files."
     )
     max_bytes: ByteSize | None = Field(
         default=None,
         description="apply refuses a plan that moves more bytes (a number or '1.5TB', '500GiB').",
     )
+
+    @field_validator("max_bytes")
+    @classmethod
+    def _within_a_count(cls, value: ByteSize | None) -> ByteSize | None:
+        # A bound on ByteSize itself would write non-standard keys into the JSON schema.
+        if value is not None and value > MAX_COUNT:
+            raise PydanticCustomError("too_large", "at most {limit} bytes", {"limit": MAX_COUNT})
+        return value
 
 
 class Defaults(_Strict):

@@ -20,8 +20,13 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
+from reconciler.limits import MAX_COUNT as MAX_COUNT
+
 # The properties are the manifest's merged ones, one model (and one JSON shape) for both.
 from reconciler.manifest.models import ExportProperties as ExportProperties
+
+# The guards are the manifests' own type: a plan holds the smallest of its manifests'.
+from reconciler.manifest.models import Guards as Guards
 from reconciler.manifest.models import Mode
 
 # 2: items and unmanaged aliases name their platform; `platforms` replaces `endpoint`;
@@ -35,7 +40,6 @@ _FORBID = ConfigDict(extra="forbid")
 # Sizes, counts and limits, as a saved plan is read: none is negative or beyond a 64-bit
 # integer (what a file size, the platform and a receipt can hold); an edit out of range is
 # refused with the field's name before the digest is compared.
-MAX_COUNT = 2**63 - 1
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
@@ -340,16 +344,6 @@ class RiskList:
 # The actions a reviewer must look at first, in the order the review lists them.
 RISK_ACTIONS = (Action.REPLACE, Action.MOVE, Action.BLOCKED)
 RISK_LIST_LIMIT = 25
-
-
-@dataclass(frozen=True, slots=True)
-class Guards:
-    """The smallest `guards` found in the manifests: apply enforces them from the plan."""
-
-    __pydantic_config__ = _FORBID
-
-    max_moves: Count | None
-    max_bytes: Count | None
 
 
 @dataclass(frozen=True, slots=True)

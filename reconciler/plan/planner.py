@@ -437,11 +437,14 @@ def guards_of(manifests: ManifestSet) -> Guards:
         if m.header.guards and m.header.guards.max_moves is not None
     ]
     sizes = [
-        int(m.header.guards.max_bytes)
+        m.header.guards.max_bytes
         for m in manifests.manifests
         if m.header.guards and m.header.guards.max_bytes is not None
     ]
-    return Guards(min(moves) if moves else None, min(sizes) if sizes else None)
+    return Guards(
+        max_moves=min(moves) if moves else None,
+        max_bytes=min(sizes) if sizes else None,
+    )
 
 
 def _unmanaged(live: LiveState, platform: str) -> tuple[UnmanagedAlias, ...]:
