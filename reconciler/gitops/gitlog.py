@@ -6,6 +6,7 @@ that runs git; failures become `HistoryError` (or no commit, for a plan).
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,15 @@ from reconciler.errors import ReconcilerError
 _RS = "\x1e"
 _FS = "\x1f"
 _LOG_FORMAT = f"{_RS}%H{_FS}%P{_FS}%an{_FS}%ae{_FS}%aI{_FS}%B{_FS}"
+
+# Every git call has a bound: a lock held by another git, a hook or a network file system must
+# not hang a plan. The history reads whole logs and may take a while on a large repository;
+# the commit a plan names is one rev-parse, and a plan does not wait long for it.
+GIT_SECONDS = 300.0
+HEAD_COMMIT_SECONDS = 10.0
+# git never asks on the terminal (a credential prompt would wait for ever) and takes no
+# optional locks (a plan reading the history must not block a user's git in the same clone).
+_GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
 
 
 class HistoryError(ReconcilerError):
@@ -55,15 +65,29 @@ class Repository:
         self.top = Path(self._git(["rev-parse", "--show-toplevel"], cwd=folder).strip())
 
     @staticmethod
-    def _git(args: Sequence[str], *, cwd: Path, stdin: bytes | None = None) -> str:
-        return Repository._git_bytes(args, cwd=cwd, stdin=stdin).decode("utf-8", "replace")
+    def _git(
+        args: Sequence[str], *, cwd: Path, stdin: bytes | None = None, seconds: float | None = None
+    ) -> str:
+        out = Repository._git_bytes(args, cwd=cwd, stdin=stdin, seconds=seconds)
+        return out.decode("utf-8", "replace")
 
     @staticmethod
-    def _git_bytes(args: Sequence[str], *, cwd: Path, stdin: bytes | None = None) -> bytes:
+    def _git_bytes(
+        args: Sequence[str], *, cwd: Path, stdin: bytes | None = None, seconds: float | None = None
+    ) -> bytes:
+        seconds = GIT_SECONDS if seconds is None else seconds
         try:
             result = subprocess.run(
-                ["git", *args], cwd=cwd, input=stdin, capture_output=True, check=False
+                ["git", *args],
+                cwd=cwd,
+                input=stdin,
+                capture_output=True,
+                check=False,
+                timeout=seconds,
+                env={**os.environ, **_GIT_ENV},
             )
+        except subprocess.TimeoutExpired as exc:
+            raise HistoryError(f"git {args[0]}: no answer in {seconds:g}s") from exc
         except FileNotFoundError as exc:
             raise HistoryError("git is not installed: the history is read with git") from exc
         except NotADirectoryError as exc:
@@ -149,7 +173,9 @@ def head_commit(folder: Path) -> str | None:
     """The commit checked out in the work tree that holds `folder`; None when there is none (not
     a repository, no commit yet, no git): a plan then names no commit."""
     try:
-        sha = Repository._git(["rev-parse", "HEAD"], cwd=folder).strip()
+        sha = Repository._git(
+            ["rev-parse", "HEAD"], cwd=folder, seconds=HEAD_COMMIT_SECONDS
+        ).strip()
     except (HistoryError, OSError):
         return None
     return sha or None
