@@ -1,5 +1,6 @@
 """The command line: parse arguments, dispatch to one module per subcommand, and own the single
-top-level error handler (our errors: one line and exit 1; Ctrl-C: 130; anything else is a bug).
+top-level error handler (our errors and the run's time limit: one line and exit 1; Ctrl-C: 130;
+SIGTERM: 143; anything else is a bug).
 
 Results go to stdout; diagnostics and progress go to stderr, in every command. `main` takes
 the runtime (`commands/runtime.py`: clock, sleep, engine settings, retry policy, environment,
@@ -16,6 +17,7 @@ from argparse import Namespace
 from collections.abc import Callable, Sequence
 
 from reconciler import __version__
+from reconciler.commands import time_limit
 from reconciler.commands.runtime import Runtime
 from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.redact import configure_logging, redact
@@ -40,6 +42,7 @@ COMMANDS = (
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports it
 VERBOSE = "debug logs on stderr (secrets redacted)"
 
 
@@ -99,9 +102,15 @@ def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -
 
 
 def dispatch(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run one command under the single top-level handler."""
+    """Run one command under the single top-level handler, within its time limit."""
+    limit = None
+    if hasattr(args, "time_limit"):
+        environ = args.runtime.environ if isinstance(args.runtime, Runtime) else {}
+        limit = time_limit.chosen(args.time_limit, environ)
+    stop = None
     try:
-        return int(command(args))
+        with time_limit.watched(limit) as stop:
+            return int(command(args))
     except ManifestError as exc:
         for diagnostic in exc.diagnostics:
             print(redact(str(diagnostic)), file=sys.stderr)
@@ -112,6 +121,13 @@ def dispatch(command: Callable[[argparse.Namespace], int], args: argparse.Namesp
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
+        reason = stop.reason if stop is not None else None
+        if reason == "time limit" and limit is not None:
+            print(f"error: stopped at the run's time limit, {limit.describe()}", file=sys.stderr)
+            return EXIT_ERROR
+        if reason == "terminated":
+            print("terminated (SIGTERM): stopped as Ctrl-C would", file=sys.stderr)
+            return EXIT_TERMINATED
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:

@@ -34,6 +34,7 @@ from reconciler.api.deadline import answer_limit, limited_adapter
 from reconciler.api.ratelimit import RESET_MARGIN, RatePacer, rate_limit_wait
 from reconciler.api.retry import RetryPolicy
 from reconciler.api.stats import RATE_LIMITED, RETRIES, RequestStats
+from reconciler.core import stopping
 from reconciler.errors import (
     ApiError,
     MaintenanceError,
@@ -98,7 +99,7 @@ class Transport:
         pacer: RatePacer | None = None,
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = stopping.sleep,
         session_factory: Callable[[], requests.Session] = requests.Session,
         pool_size: int = 16,
     ) -> None:
@@ -193,6 +194,9 @@ class Transport:
         rate_limited = 0
         announced = False  # the wait for a 429 is announced where the 429 is handled
         while True:
+            if stopping.requested():
+                # Ctrl-C, SIGTERM or the time limit: the main thread is ending the run.
+                raise TransportError(f"{subject}: not sent, the run is stopping", sent=False)
             attempt += 1
             if attempt > 1:
                 self.stats.count(RETRIES)

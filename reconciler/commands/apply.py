@@ -82,6 +82,7 @@ def register(subparsers: Any) -> None:
     options.add_connection(parser)
     options.add_platforms(parser)
     options.add_discovery(parser)
+    options.add_time_limit(parser)
     parser.add_argument(
         "--format", choices=("text", "json"), default="text", help="the report's format"
     )

@@ -12,6 +12,7 @@ from reconciler.api.config import DEFAULT_MAINTENANCE_WAIT, ConnectOptions
 from reconciler.api.trust import TRUSTED_ENDPOINTS_VARIABLE as TRUSTED_VARIABLE
 from reconciler.apply.progress import is_interactive
 from reconciler.commands import runtime as runtimes
+from reconciler.commands import time_limit
 from reconciler.live.progress import ReadWatch
 from reconciler.manifest.load import DEFAULT_PATH
 from reconciler.manifest.models import DISCOVERIES, ManifestSet
@@ -81,6 +82,17 @@ def duration(text: str) -> float:
             "(200ms, 0.2s, 5m, 1h)"
         )
     return float(match["number"]) * _SECONDS_PER[match["unit"] or "s"]
+
+
+def add_time_limit(parser: argparse.ArgumentParser) -> None:
+    margin = time_limit.clock_text(time_limit.CI_MARGIN_SECONDS)
+    parser.add_argument(
+        "--time-limit",
+        type=duration,
+        metavar="DURATION",
+        help="stop the whole run after this long, as Ctrl-C would (e.g. 90m, 2h; 0: no limit; "
+        f"default: a day, or in GitLab CI the job's timeout less {margin})",
+    )
 
 
 def add_discovery(parser: argparse.ArgumentParser) -> None:

@@ -91,6 +91,7 @@ def register(subparsers: Any) -> None:
     options.add_connection(parser)
     options.add_platforms(parser)
     options.add_discovery(parser)
+    options.add_time_limit(parser)
     parser.set_defaults(func=run)
 
 
