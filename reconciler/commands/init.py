@@ -15,8 +15,8 @@ from reconciler.core.platforms import PLATFORMS
 from reconciler.errors import ConfigError
 from reconciler.scaffold import CI_CHOICES, DEFAULT_SOURCE, Choices, scaffold
 
-# owner/name as the manifest language takes it (checked again by `validate`).
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+# owner/name as the manifest language takes it (the schema's pattern; `validate` checks it too).
+_ID = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 def register(subparsers: Any) -> None:
