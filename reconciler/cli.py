@@ -37,6 +37,7 @@ COMMANDS = (
     "gitlab_reviewed_plan",
     "gitlab_report",
     "import_",
+    "init",
 )
 
 EXIT_OK = 0

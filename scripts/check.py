@@ -1,5 +1,7 @@
 """The project's own checks, in the order that fails fastest: lint, format, types, the import
-contracts (the sandbox and the client side stay independent), then the tests.
+contracts (the sandbox and the client side stay independent), the documentation site (`mkdocs
+build --strict`, into a temporary folder: a broken link or a page left out of the navigation
+fails), then the tests.
 
 Every tool runs as `python -m ...` under the interpreter that runs this script, so the checks
 work in any virtual environment whether or not its `bin/` is on PATH. Extra arguments go to
@@ -10,11 +12,16 @@ in `pyproject.toml` (`[tool.coverage.report] fail_under`).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Material for MkDocs prints a notice about its successor on every build; the check says nothing
+# it does not need to.
+QUIET = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 LINT_IMPORTS = "from importlinter.cli import lint_imports_command as c; raise SystemExit(c())"
 
 STEPS: list[tuple[str, list[str]]] = [
@@ -27,12 +34,15 @@ STEPS: list[tuple[str, list[str]]] = [
 
 def main(pytest_args: list[str]) -> int:
     tests = ["-m", "pytest", "--cov", "--cov-report=term", *pytest_args]
-    for name, argv in [*STEPS, ("pytest", tests)]:
-        print(f"==> {name}", flush=True)
-        code = subprocess.run([sys.executable, *argv], cwd=ROOT, check=False).returncode
-        if code != 0:
-            print(f"==> {name} failed (exit {code})", file=sys.stderr, flush=True)
-            return code
+    with tempfile.TemporaryDirectory(prefix="reconciler-site-") as site:
+        docs = ["-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", site]
+        for name, argv in [*STEPS, ("mkdocs build --strict", docs), ("pytest", tests)]:
+            print(f"==> {name}", flush=True)
+            run = subprocess.run([sys.executable, *argv], cwd=ROOT, env=QUIET, check=False)
+            code = run.returncode
+            if code != 0:
+                print(f"==> {name} failed (exit {code})", file=sys.stderr, flush=True)
+                return code
     return 0
 
 

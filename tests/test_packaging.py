@@ -95,6 +95,9 @@ def test_the_wheel_runs_the_demo_in_an_empty_folder(tmp_path: Path) -> None:
             "examples/", "", 1
         )
         assert packaged in names
+    for template in (ROOT / "reconciler/scaffold").iterdir():
+        if template.is_file():  # what `reconciler init` writes, as package data
+            assert f"reconciler/scaffold/{template.name}" in names
 
     venv = _fresh_venv(tmp_path, wheel)
     empty, temp = tmp_path / "empty", tmp_path / "temp"
@@ -120,3 +123,8 @@ def test_the_wheel_runs_the_demo_in_an_empty_folder(tmp_path: Path) -> None:
     assert "reconciler-demo-" not in closing and "receipt" not in closing
     assert list(empty.iterdir()) == []  # nothing written where the user stood
     assert list(temp.iterdir()) == []  # and the demo's own folder is gone
+
+    repo = tmp_path / "repo"
+    _run([venv / "bin" / "reconciler", "init", "--dir", repo], cwd=empty, env=env)
+    _run([venv / "bin" / "reconciler", "validate"], cwd=repo, env=env)
+    assert (repo / ".gitlab-ci.yml").is_file() and (repo / "README.md").is_file()

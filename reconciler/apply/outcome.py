@@ -4,8 +4,8 @@ and the verdicts the parts of the engine return for the engine to record.
 Every outcome ends with a `result` (what happened) and a `reason` (why, a code a program can
 read, beside the `error` sentence a person reads). A reason is one of `Reason` below, or the
 plan's own code where the plan decided the item (`plan.model.ReasonCode` for an item in sync or
-waiting for another job, `plan.model.BlockedReason` for a blocked one). The README's "Result and
-reason codes" lists every code.
+waiting for another job, `plan.model.BlockedReason` for a blocked one). docs/reference/reasons.md
+("Result and reason codes") lists every code.
 """
 
 from __future__ import annotations

@@ -5,8 +5,9 @@ the plan's digest, the CI pipeline and user from GitLab's variables when present
 item with its result, its job and the job's final state, and for each exported file the
 object's URI and size. Written atomically and redacted, one item per line (a receipt of
 1,000,000 items must stay a few hundred bytes an item); an item leaves out what it does not
-have (no job, no error). Each item carries its `reason` code beside its `result` (the README's
-"Result and reason codes"). A receipt that cannot be written leaves no temporary file behind.
+have (no job, no error). Each item carries its `reason` code beside its `result`
+(docs/reference/reasons.md lists them). A receipt that cannot be written leaves no temporary
+file behind.
 """
 
 from __future__ import annotations

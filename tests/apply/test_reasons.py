@@ -1,6 +1,6 @@
 """Every item's outcome says why, as a code: a run with completed, stale, not-reviewed, failed
-and lost items writes a receipt with a reason code for each, and the README lists every code
-an outcome can carry (apply's own and the plan's)."""
+and lost items writes a receipt with a reason code for each, and the reference
+(docs/reference/reasons.md) lists every code an outcome can carry (apply's own and the plan's)."""
 
 from __future__ import annotations
 
@@ -107,10 +107,9 @@ def test_a_refusal_carries_the_platforms_code(tmp_path: Path) -> None:
     assert record["platform_code"] == 9107
 
 
-def test_the_readme_lists_every_reason_code() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    reference = readme[readme.index("### Result and reason codes") :]
+def test_the_reference_lists_every_reason_code() -> None:
+    reference = (ROOT / "docs/reference/reasons.md").read_text(encoding="utf-8")
     codes = [*Reason, *ReasonCode, *BlockedReason]
     missing = [str(code) for code in codes if f"| `{code}` |" not in reference]
-    assert not missing, f"not in the README's reference: {missing}"
+    assert not missing, f"not in docs/reference/reasons.md: {missing}"
     assert all(f"| `{result}` |" in reference for result in Result)

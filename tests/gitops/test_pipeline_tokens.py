@@ -1,10 +1,11 @@
 """The token each job of .gitlab-ci.yml hands the tool, and where the tool sends it.
 
-The `.reconciler` lines that pick the token run in a real shell with the CI/CD variables the
-README tells an operator to set; the tool then resolves the job's pinned platform from the
-environment the shell left (no connection is made): the planning or apply token goes to the
-pinned platform's official host, or to SB_API_ENDPOINT when the operator set it, and a manifest
-for another platform or an untrusted URL is refused before any client exists."""
+The `.reconciler` lines that pick the token run in a real shell with the CI/CD variables that
+docs/how-to/gitlab.md tells an operator to set; the tool then resolves the job's pinned
+platform from the environment the shell left (no connection is made): the planning or apply
+token goes to the pinned platform's official host, or to SB_API_ENDPOINT when the operator set
+it, and a manifest for another platform or an untrusted URL is refused before any client
+exists."""
 
 from __future__ import annotations
 

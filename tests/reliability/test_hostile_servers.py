@@ -1,12 +1,12 @@
 """Servers that misbehave below the API (issue 22, point 3): `reconciler plan`, in a real
 process with the real defaults, against a loopback server that answers 429 with absurd
 headers, a status no HTTP server sends, closes every connection, never answers, or trickles
-its headers. Each ends with one error line within the time the README states, and a wait is
+its headers. Each ends with one error line within the time the docs state, and a wait is
 never silent: a line comes on stderr (without `-v`) before 25 s.
 
 The full runs against the silent and trickling servers take minutes with the defaults; those
 are run with short timeouts through the client itself, and the defaults are checked to be
-bounded and stated in the README.
+bounded and stated in docs/reference/connecting.md.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from reconciler.errors import TransportError
 from .raw_server import Behaviour, RawServer, canned, closing, silent, trickling
 from .secret import SECRET_TOKEN
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+CONNECTING = Path(__file__).resolve().parents[2] / "docs/reference/connecting.md"
 MANIFEST = """\
 version: 1
 project: rfranklin/rna-seq
@@ -183,14 +183,15 @@ def longest_backoff(policy: RetryPolicy) -> float:
     return sum(min(policy.cap, policy.base * 2.0**i) for i in range(policy.timeout_attempts - 1))
 
 
-def test_the_defaults_bound_a_silent_server_and_the_readme_says_how_long() -> None:
+def test_the_defaults_bound_a_silent_server_and_the_docs_say_how_long() -> None:
     policy = RetryPolicy()
     # A line within 25 s: the first try ends at the read timeout, and is announced.
     assert DEFAULT_READ_TIMEOUT <= 20
     worst = policy.timeout_attempts * (DEFAULT_CONNECT_TIMEOUT + DEFAULT_READ_TIMEOUT)
     worst += longest_backoff(policy)
-    stated = re.search(r"never answers.*? ends within (\d+) s", README.read_text("utf-8"), re.S)
-    assert stated, "the README states how long a server that never answers is waited for"
+    page = CONNECTING.read_text("utf-8")
+    stated = re.search(r"never answers.*? ends within (\d+) s", page, re.S)
+    assert stated, "the reference states how long a server that never answers is waited for"
     assert worst <= int(stated.group(1)) <= worst + 10
 
 
