@@ -6,7 +6,8 @@ that apply's receipt names every plan taken into account and counts the exports 
 plan showed as not reviewed). Exit 0 without FILE: nothing was reviewed for this commit (a push
 without a merge request, or a merge request that changed no manifest of this matrix entry), so
 nothing is applied. Exit 1 (fail closed): a reviewed plan should exist and cannot be found or
-does not belong; nothing may be applied. `gitops/reviewed.py` has the search.
+does not belong; nothing may be applied. `gitops/reviewed.py` has the search, and
+`gitops/gitlab_plans.py` its GitLab side.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 
 from reconciler.errors import ConfigError, ReconcilerError
 from reconciler.gitops.gitlab import GitLabApi
-from reconciler.gitops.reviewed import Nothing, ReviewError, Where, find_reviewed
+from reconciler.gitops.gitlab_plans import GitLabPlans, Where
+from reconciler.gitops.reviewed import Nothing, ReviewError, find_reviewed
 from reconciler.plan.io import dump_plan
 
 DEFAULT_TOKEN_VARIABLE = "GITLAB_READ_TOKEN"
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     )
     api = GitLabApi(env["CI_API_V4_URL"], token, job_token=args.token_variable == "CI_JOB_TOKEN")
     try:
-        found = find_reviewed(api, where)
+        found = find_reviewed(GitLabPlans(api, where), where.reviewable)
     except ReviewError:
         raise
     except ReconcilerError as exc:  # GitLab failed: we cannot know what was reviewed
