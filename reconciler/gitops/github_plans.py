@@ -175,7 +175,8 @@ class GitHubPlans:
                 key="workflow_runs",
             )
             if isinstance(run, dict) and run.get("head_sha") == change.head
-            if run.get("event") == "pull_request" and run.get("path") == self.where.workflow
+            if run.get("event") == "pull_request"
+            if str(run.get("path") or "").partition("@")[0] == self.where.workflow
             if run.get("status") == "completed"
         ]
         if not any(run.get("conclusion") == "success" for run in found):
