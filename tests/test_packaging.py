@@ -95,6 +95,8 @@ def test_the_wheel_runs_the_demo_in_an_empty_folder(tmp_path: Path) -> None:
             "examples/", "", 1
         )
         assert packaged in names
+    # `reconciler init` copies the GitHub caller workflow from the installed package.
+    assert "reconciler/scaffold/github-workflow.yml" in names
 
     venv = _fresh_venv(tmp_path, wheel)
     empty, temp = tmp_path / "empty", tmp_path / "temp"

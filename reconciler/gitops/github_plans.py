@@ -102,6 +102,8 @@ class GitHubPlans:
                 f"{change.name} changed no manifest of this entry (its runs {numbers} have no "
                 f"job {where.plan_job!r}): nothing to apply"
             )
+        # A job a re-run did not run again is listed again under the new attempt with its id.
+        jobs = list({int(job["id"]): (run, job) for run, job in reversed(jobs)}.values())
         done = [(run, job) for run, job in jobs if job.get("conclusion") == "success"]
         if not done:
             run, job = max(jobs, key=lambda rj: int(rj[1]["id"]))
