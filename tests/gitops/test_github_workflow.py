@@ -18,7 +18,7 @@ import pytest
 from tests.apply.helpers import MOVES, creates, seed, session, write_manifest
 
 from .fake_github import BOT, TOKEN, FakeGitHub
-from .github_actions import CALLER_PATH, Job, Runner, job_if
+from .github_actions import CALLER_PATH, ROOT, Job, Runner, job_if, workflow
 
 REPOSITORY = "lab/manifests"
 ARTIFACT = "reconciler-plan-aws-us--lab_p"
@@ -330,3 +330,39 @@ def test_drift_opens_updates_and_closes_one_issue_and_the_way_out_applies_the_cu
 def test_the_token_never_reaches_the_output(lab: Lab) -> None:
     job = plan_run(lab, 501)
     assert TOKEN not in job.text and lab.sandbox.token not in job.text
+
+
+def test_the_caller_scaffold_fits_the_reusable_workflow() -> None:
+    """What `reconciler init` copies calls this workflow with inputs and secrets it declares,
+    on the events it handles, and grants every permission a job asks for, no more."""
+    from ruamel.yaml import YAML
+
+    scaffold = ROOT / "reconciler" / "scaffold" / "github-workflow.yml"
+    caller = YAML(typ="safe").load(scaffold.read_text(encoding="utf-8"))
+    called = workflow()
+    declared = called["on"]["workflow_call"]
+    job = caller["jobs"]["reconciler"]
+    assert job["uses"].split("@")[0].endswith("/.github/workflows/reconciler.yml")
+    assert set(job["with"]) <= set(declared["inputs"])
+    assert {k for k, v in declared["inputs"].items() if v.get("required")} <= set(job["with"])
+    assert set(job["secrets"]) == {"SB_PLAN_TOKEN"}  # the apply token is the environment's
+    assert set(caller["on"]) == {"pull_request", "push", "schedule", "workflow_dispatch"}
+    assert caller["permissions"] == {}
+    asked: dict[str, set[str]] = {}
+    for spec in called["jobs"].values():
+        for scope, level in (spec.get("permissions") or {}).items():
+            asked.setdefault(scope, set()).add(level)
+    granted = job["permissions"]
+    assert set(granted) == set(asked)
+    for scope, levels in asked.items():
+        assert granted[scope] == ("write" if "write" in levels else "read"), scope
+
+
+def test_the_guide_names_every_job_with_its_permissions() -> None:
+    guide = (ROOT / "docs" / "github.md").read_text(encoding="utf-8")
+    table = guide[guide.index("| Job | Runs on |") :]
+    for name, spec in workflow()["jobs"].items():
+        rows = [line for line in table.splitlines() if line.startswith(f"| `{name}` |")]
+        assert len(rows) == 1, name
+        for scope, level in (spec.get("permissions") or {}).items():
+            assert f"`{scope}: {level}`" in rows[0], (name, scope)
