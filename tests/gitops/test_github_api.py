@@ -5,8 +5,10 @@ without it and only over https, and whatever GitHub answers becomes one line."""
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -155,3 +157,29 @@ def test_annotations_cannot_start_another_workflow_command() -> None:
         "bad %25value%0A::add-mask::x%0D"
     )
     assert "\n" not in line
+
+
+def test_validate_annotates_problems_and_look_alikes_for_github(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler import cli
+
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "manifests"
+    folder.mkdir()
+    exports = [
+        {"path": "a.vcf", "location": "results/a.vcf"},
+        {"path": "b.vcf", "location": "results/\u0430.vcf"},  # a Cyrillic a
+    ]
+    body = {"version": 1, "project": "lab/p", "defaults": {"volume": "lab/out"}, "exports": exports}
+    (folder / "m.yaml").write_text(json.dumps(body, indent=2))
+
+    assert cli.main(["validate", "--format", "github", "manifests"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("::warning file=manifests/m.yaml,line=") and "valid" in out
+
+    (folder / "m.yaml").write_text("version: 1\nproject: lab/p\nexports: 3\n")
+    assert cli.main(["validate", "--format", "github", "manifests"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("::error file=manifests/m.yaml,line=3,")
+    assert "error: 1 problem found" in captured.err

@@ -222,6 +222,7 @@ def test_a_next_page_elsewhere_is_not_followed_with_the_token(github: Setting, c
         ("GITHUB_EVENT_PATH", "/nonexistent/event.json", "GITHUB_EVENT_PATH: cannot read"),
         ("GITHUB_WORKFLOW_REF", "", "names no workflow file; pass --workflow"),
         ("GITHUB_SHA", "", "GITHUB_SHA not set"),
+        ("GITHUB_REPOSITORY", "", "GITHUB_REPOSITORY not set: run this in GitHub Actions"),
     ],
 )
 def test_a_setting_that_cannot_work_is_one_line(
@@ -245,3 +246,20 @@ def test_the_workflow_and_branch_can_be_named(
     assert "no repository.default_branch" in one_error(fetch(capsys, "--workflow", WORKFLOW))
     ran = fetch(capsys, "--workflow", WORKFLOW, "--default-branch", "main")
     assert ran.code == 0, ran.err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("{", "is not JSON"), ("[]", "is not a JSON object")]
+)
+def test_an_event_file_that_is_not_an_event_is_one_line(
+    github: Setting, capsys: Any, tmp_path: Path, text: str, expected: str
+) -> None:
+    (tmp_path / "event.json").write_text(text)
+    assert f"GITHUB_EVENT_PATH {expected}" in one_error(fetch(capsys))
+
+
+def test_a_plan_json_that_is_not_a_plan_fails_closed(github: Setting, capsys: Any) -> None:
+    state = github.fake.state
+    state.artifacts[501].clear()
+    github.fake.upload(501, f"{PREFIX}-1", {"plan.json": b"\xff not a plan"})
+    assert "plan.json is not a usable plan" in one_error(fetch(capsys))
