@@ -4,13 +4,14 @@
    merged into the default branch; one whose merge commit or head is this very commit wins
    over one that merely contains it;
 2. the pull request's workflow runs of this workflow for its final head (`GET
-   .../actions/runs?head_sha=HEAD&event=pull_request`, finished ones; at least one
-   successful), and in each every attempt of the plan job of this matrix entry (`GET
-   .../actions/runs/{id}/jobs?filter=all`: a re-run keeps its earlier attempts, which reviewers
-   may have read). Each successful attempt left the artifact `<prefix>-<attempt>` (`GET
-   .../runs/{id}/artifacts`); its zip holds `plan.json`. A successful plan whose artifact is
-   missing or expired fails closed: dropping a plan could approve what only a later plan
-   showed;
+   .../actions/runs?head_sha=HEAD&event=pull_request`, finished ones of its branch in this
+   repository; at least one successful; none while another pull request of that branch
+   targets another base, `GET .../pulls?head=OWNER:BRANCH&state=all`), and in each every
+   attempt of the plan job of this matrix entry (`GET .../actions/runs/{id}/jobs?filter=all`:
+   a re-run keeps its earlier attempts, which reviewers may have read). Each successful
+   attempt left the artifact `<prefix>-<attempt>` (`GET .../runs/{id}/artifacts`); its zip
+   holds `plan.json`. A successful plan whose artifact is missing or expired fails closed:
+   dropping a plan could approve what only a later plan showed;
 3. the pull request's changed files (`GET .../pulls/{n}/files`; GitHub lists at most 3,000,
    so a pull request with that many cannot be checked and fails closed).
 """
@@ -58,6 +59,7 @@ class GitHubPlans:
         self.api = api
         self.where = where
         self.repo = f"repos/{where.repository}"
+        self._head_ref = ""
 
     def merged_change(self) -> Change | Nothing:
         where = self.where
@@ -79,6 +81,7 @@ class GitHubPlans:
         ]
         pr = max(exact or pulls, key=lambda p: (str(p.get("merged_at")), int(p["number"])))
         number = int(pr["number"])
+        self._head_ref = str(_get(pr, "head", "ref") or "")
         return Change(number, str(_get(pr, "head", "sha") or ""), f"pull request #{number}")
 
     def final_plans(self, change: Change) -> list[Candidate] | Nothing:
@@ -166,8 +169,9 @@ class GitHubPlans:
         return file_in_zip(data, PLAN_ARTIFACT, what=what)
 
     def _final_runs(self, change: Change) -> list[dict[str, Any]]:
-        """The finished pull_request runs of this workflow for the final head; at least one
-        of them successful."""
+        """The finished pull_request runs of this workflow for the final head, from this
+        repository's branch of the pull request; at least one of them successful."""
+        self._check_no_other_base(change)
         found = [
             run
             for run in self.api.pages(
@@ -180,6 +184,8 @@ class GitHubPlans:
             if run.get("event") == "pull_request"
             if str(run.get("path") or "").partition("@")[0] == self.where.workflow
             if run.get("status") == "completed"
+            if run.get("head_branch") == self._head_ref
+            if _get(run, "head_repository", "full_name") == self.where.repository
         ]
         if not any(run.get("conclusion") == "success" for run in found):
             raise ReviewError(
@@ -188,6 +194,30 @@ class GitHubPlans:
                 f"nothing was applied; {WAY_OUT}"
             )
         return sorted(found, key=lambda run: int(run["id"]))
+
+    def _check_no_other_base(self, change: Change) -> None:
+        """A run does not say which pull request it ran for (`pull_requests` lists open ones
+        only), and a pull request's run takes its workflow from its base branch: a pull
+        request of the same branch into another base, whose workflow a writer changed, would
+        make runs that look like this one's. Then no run can be trusted: fail closed."""
+        owner = self.where.repository.split("/")[0]
+        others = [
+            pr
+            for pr in self.api.pages(
+                f"{self.repo}/pulls",
+                what=change.name,
+                params={"head": f"{owner}:{self._head_ref}", "state": "all"},
+            )
+            if isinstance(pr, dict) and pr.get("number") != change.number
+            if _get(pr, "base", "ref") != self.where.branch
+        ]
+        if others:
+            numbers = ", ".join(f"#{pr.get('number')}" for pr in others)
+            raise ReviewError(
+                f"{change.name}: its branch {self._head_ref} is also the head of pull request "
+                f"{numbers} into another branch, whose runs cannot be told apart from this "
+                f"one's; nothing was applied; {WAY_OUT}"
+            )
 
     def _artifacts(self, change: Change, run: dict[str, Any]) -> dict[str, dict[str, Any]]:
         listed = self.api.pages(

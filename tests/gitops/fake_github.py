@@ -99,7 +99,15 @@ class FakeGitHub:
 
     # What a workflow run leaves behind, as the tests' harness records it.
 
-    def run(self, run_id: int, *, head_sha: str, path: str, event: str = "pull_request") -> None:
+    def run(
+        self,
+        run_id: int,
+        *,
+        head_sha: str,
+        path: str,
+        event: str = "pull_request",
+        head_branch: str = "add-exports",
+    ) -> None:
         found = [r for r in self.state.runs if r["id"] == run_id]
         if not found:
             self.state.runs.append(
@@ -112,6 +120,8 @@ class FakeGitHub:
                     "conclusion": "success",
                     "run_attempt": 1,
                     "path": path,
+                    "head_branch": head_branch,
+                    "head_repository": {"full_name": self.repository},
                     "pull_requests": [],
                 }
             )
@@ -160,6 +170,7 @@ class FakeGitHub:
 _REPO = "/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
 _ROUTES = [
     ("GET", _REPO + r"/commits/(?P<sha>\w+)/pulls", "commit_pulls"),
+    ("GET", _REPO + r"/pulls", "pulls"),
     ("GET", _REPO + r"/pulls/(?P<number>\d+)/files", "files"),
     ("GET", _REPO + r"/actions/runs", "runs"),
     ("GET", _REPO + r"/actions/runs/(?P<run>\d+)/jobs", "jobs"),
@@ -249,6 +260,17 @@ def _api_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
         def _commit_pulls(self, state: State, login: str, q: dict[str, str], p: str, **a: str):
             numbers = state.commit_pulls.get(a["sha"], [])
             self._paged([pr for pr in state.pulls if pr["number"] in numbers], q, p)
+
+        def _pulls(self, state: State, login: str, q: dict[str, str], p: str, **a: str) -> None:
+            _owner, _, branch = q.get("head", ":").partition(":")
+            found = [
+                pr
+                for pr in state.pulls
+                if not branch or pr["head"].get("ref") == branch
+                if q.get("state", "open") == "all"
+                or pr.get("state", "open") == q.get("state", "open")
+            ]
+            self._paged(found, q, p)
 
         def _files(self, state: State, login: str, q: dict[str, str], p: str, **a: str) -> None:
             files = []

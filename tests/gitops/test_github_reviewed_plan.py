@@ -45,7 +45,8 @@ def github(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make_sandbox: Any) -
             "number": 5,
             "merged_at": "2026-12-06T10:00:00Z",
             "merge_commit_sha": MERGE,
-            "head": {"sha": HEAD},
+            "state": "closed",
+            "head": {"sha": HEAD, "ref": "add-exports"},
             "base": {"ref": "main"},
         }
     ]
@@ -153,6 +154,19 @@ def test_a_pull_request_whose_runs_have_no_plan_job_applies_nothing(
         (lambda s: s.runs[0].update(conclusion="failure"), "no successful run of"),
         (lambda s: s.runs[0].update(path=".github/workflows/other.yml"), "no successful run of"),
         (lambda s: s.runs[0].update(head_sha="c" * 40), "no successful run of"),
+        (lambda s: s.runs[0].update(head_branch="other"), "no successful run of"),
+        (lambda s: s.runs[0].update(head_repository={"full_name": "x/y"}), "no successful run of"),
+        (
+            lambda s: s.pulls.append(
+                {
+                    "number": 6,
+                    "state": "open",
+                    "head": {"ref": "add-exports"},
+                    "base": {"ref": "evil"},
+                }
+            ),
+            "is also the head of pull request #6 into another branch",
+        ),
         (lambda s: s.jobs[501][0].update(conclusion="failure"), "ended 'failure'"),
         (lambda s: s.artifacts[501].clear(), f"artifact {PREFIX}-1 of run 501 attempt 1"),
         (lambda s: s.artifacts[501][0].update(expired=True), "is expired"),
