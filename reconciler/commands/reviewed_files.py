@@ -40,6 +40,11 @@ def look_up(host: PlanHost, roots: Sequence[str]) -> Reviewed | Nothing:
         raise ReviewError(
             f"{exc}; the reviewed plan cannot be looked up, nothing was applied"
         ) from None
+    except (KeyError, TypeError, ValueError) as exc:  # an answer without the fields we read
+        raise ReviewError(
+            f"the code host answered in a shape not understood ({type(exc).__name__}: {exc}); "
+            "the reviewed plan cannot be looked up, nothing was applied"
+        ) from None
 
 
 def write_reviewed(found: Reviewed | Nothing, out: Path, sources: Path | None) -> int:

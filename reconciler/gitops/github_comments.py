@@ -51,7 +51,8 @@ class CommentsClient:
             if not isinstance(comment, dict) or self.marker not in str(comment.get("body", "")):
                 continue
             user = comment.get("user")
-            if isinstance(user, dict) and user.get("login") == self.author:
+            ours = isinstance(user, dict) and user.get("login") == self.author
+            if ours and isinstance(comment.get("id"), int):
                 return int(comment["id"])
         return None
 

@@ -43,7 +43,7 @@ class DriftIssues:
             user = issue.get("user")
             if not isinstance(user, dict) or user.get("login") != self.author:
                 continue
-            if self.marker in str(issue.get("body") or ""):
+            if self.marker in str(issue.get("body") or "") and isinstance(issue.get("number"), int):
                 return int(issue["number"])
         return None
 

@@ -277,3 +277,9 @@ def test_a_plan_json_that_is_not_a_plan_fails_closed(github: Setting, capsys: An
     state.artifacts[501].clear()
     github.fake.upload(501, f"{PREFIX}-1", {"plan.json": b"\xff not a plan"})
     assert "plan.json is not a usable plan" in one_error(fetch(capsys))
+
+
+def test_an_answer_without_the_fields_read_fails_closed(github: Setting, capsys: Any) -> None:
+    del github.fake.state.jobs[501][0]["id"]
+    error = one_error(fetch(capsys))
+    assert "answered in a shape not understood (KeyError: 'id')" in error
