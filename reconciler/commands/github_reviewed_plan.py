@@ -80,6 +80,12 @@ def register(subparsers: Any) -> None:
         f"may change for its plan to count as reviewed (default: {DEFAULT_REVIEWABLE})",
     )
     parser.add_argument(
+        "--manifests",
+        metavar="PATH",
+        help="this entry's manifests folder: a pull request that changed nothing under it has "
+        "nothing to apply for this entry (exit 0)",
+    )
+    parser.add_argument(
         "--token-variable",
         default=DEFAULT_TOKEN_VARIABLE,
         metavar="NAME",
@@ -114,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         plan_job=args.plan_job,
         artifact=args.artifact,
         reviewable=roots,
+        manifests=args.manifests,
     )
     api = GitHubApi(run_.api_url, token)
     return write_reviewed(look_up(GitHubPlans(api, where), roots), out, sources)

@@ -13,7 +13,8 @@
    holds `plan.json`. A successful plan whose artifact is missing or expired fails closed:
    dropping a plan could approve what only a later plan showed;
 3. the pull request's changed files (`GET .../pulls/{n}/files`; GitHub lists at most 3,000,
-   so a pull request with that many cannot be checked and fails closed).
+   so a pull request with that many cannot be checked and fails closed). One that changed
+   nothing under this entry's manifests folder has nothing to apply for it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.gitops.github import GitHubApi, Gone, file_in_zip
-from reconciler.gitops.reviewed import PLAN_ARTIFACT, Candidate, Change, Nothing, ReviewError
+from reconciler.gitops.reviewed import (
+    PLAN_ARTIFACT,
+    Candidate,
+    Change,
+    Nothing,
+    ReviewError,
+    reviewable,
+)
 
 WAY_OUT = (
     "run the workflow by hand (workflow_dispatch) with action plan-current, review its plan, "
@@ -41,6 +49,7 @@ class Where:
     plan_job: str  # the plan job of this matrix entry, e.g. "plan (aws-us, lab/p)"
     artifact: str  # the prefix of its artifacts: <prefix>-<attempt>
     reviewable: tuple[str, ...] = ("manifests",)
+    manifests: str | None = None  # this entry's folder: a change outside it is not its business
 
 
 def artifact_name(prefix: str, attempt: int | str) -> str:
@@ -60,6 +69,7 @@ class GitHubPlans:
         self.where = where
         self.repo = f"repos/{where.repository}"
         self._head_ref = ""
+        self._changed: list[str] | None = None
 
     def merged_change(self) -> Change | Nothing:
         where = self.where
@@ -86,6 +96,15 @@ class GitHubPlans:
 
     def final_plans(self, change: Change) -> list[Candidate] | Nothing:
         where = self.where
+        # Every pull request is planned (a workflow cannot skip a job by the paths changed
+        # without losing its required check): one that changed none of this entry's
+        # manifests (a README edit) has nothing for this entry to apply.
+        if where.manifests and not any(
+            reviewable(path, (where.manifests,)) for path in self.changed_paths(change)
+        ):
+            return Nothing(
+                f"{change.name} changed nothing under {where.manifests}: nothing to apply"
+            )
         runs = self._final_runs(change)
         jobs = [
             (run, job)
@@ -144,7 +163,12 @@ class GitHubPlans:
             )
         return candidates
 
-    def changed_paths(self, change: Change) -> Iterator[str]:
+    def changed_paths(self, change: Change) -> list[str]:
+        if self._changed is None:
+            self._changed = list(self._list_changed_paths(change))
+        return self._changed
+
+    def _list_changed_paths(self, change: Change) -> Iterator[str]:
         count = 0
         for entry in self.api.pages(f"{self.repo}/pulls/{change.number}/files", what=change.name):
             if isinstance(entry, dict):

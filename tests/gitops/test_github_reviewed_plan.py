@@ -283,3 +283,14 @@ def test_an_answer_without_the_fields_read_fails_closed(github: Setting, capsys:
     del github.fake.state.jobs[501][0]["id"]
     error = one_error(fetch(capsys))
     assert "answered in a shape not understood (KeyError: 'id')" in error
+
+
+def test_a_pull_request_that_changed_none_of_the_entrys_manifests_applies_nothing(
+    github: Setting, capsys: Any
+) -> None:
+    github.fake.state.files = {5: ["README.md", "docs/x.md"]}
+    ran = fetch(capsys, "--manifests", "manifests")
+    assert ran.code == 0 and not Path("reviewed-plan.json").exists()
+    assert "pull request #5 changed nothing under manifests: nothing to apply" in ran.err
+    github.fake.state.files = {5: ["README.md", "manifests/m.yaml"]}
+    assert "changed README.md, outside" in one_error(fetch(capsys, "--manifests", "manifests"))

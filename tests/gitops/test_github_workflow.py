@@ -247,6 +247,17 @@ def test_a_push_without_a_pull_request_applies_nothing(lab: Lab) -> None:
     assert creates(lab.sandbox) == {}
 
 
+def test_a_pull_request_that_changed_no_manifest_applies_nothing_and_passes(lab: Lab) -> None:
+    assert plan_run(lab, 501).ok
+    sha = merge(lab, "README.md")
+
+    applied = push_run(lab, "apply", sha, 600)
+
+    assert applied.ok, applied.text
+    assert "changed nothing under manifests: nothing to apply" in applied.text
+    assert creates(lab.sandbox) == {}
+
+
 def test_an_expired_plan_artifact_applies_nothing_and_names_the_way_out(lab: Lab) -> None:
     assert plan_run(lab, 501).ok
     lab.fake.state.artifacts[501][0]["expired"] = True
