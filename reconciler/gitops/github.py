@@ -3,11 +3,11 @@ issues), and what a workflow run tells about itself (its repository, event, run)
 
 The token goes in one header (`Authorization: Bearer`) to the API root the operator's runner
 sets (`GITHUB_API_URL`, which GitHub Actions sets; default https://api.github.com; never a URL
-from an option, a manifest or an answer), and nowhere else: never on a redirect (requests would send it again
-to the host a redirect names), never to a `Link` page that leaves the API root, never from
-~/.netrc or proxies' environment (`trust_env` off). An artifact download answers 302 to blob
-storage: followed over https, without any credential. Plain http only on loopback. Foreign
-exceptions become one-line `ApiError`s here.
+from an option, a manifest or an answer), and nowhere else: never on a redirect (requests
+would send it again to the host a redirect names), never to a `Link` page that leaves the API
+root, never from ~/.netrc or proxies' environment (`trust_env` off). An artifact download
+answers 302 to blob storage: followed over https, without any credential. Plain http only on
+loopback. Foreign exceptions become one-line `ApiError`s here.
 """
 
 from __future__ import annotations
