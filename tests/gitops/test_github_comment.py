@@ -198,3 +198,24 @@ def test_drift_without_a_token_or_with_github_failing_is_an_error(
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_revoked")
     ran = drift(capsys)
     assert ran.code == 1 and "refused" in ran.err and "ghs_revoked" not in ran.err
+
+
+def test_a_summary_that_cannot_be_written_is_one_line(
+    github: FakeGitHub, capsys: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(tmp_path))  # a folder
+    ran = comment(capsys)
+    assert ran.code == 1 and "error: GITHUB_STEP_SUMMARY: cannot write" in ran.err
+
+
+def test_outside_a_run_the_comment_has_no_footer_and_other_comments_are_skipped(
+    github: FakeGitHub, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("GITHUB_STEP_SUMMARY", "GITHUB_RUN_ID"):
+        monkeypatch.delenv(name)
+    github.state.comments[5] = [{"id": 3, "body": "LGTM", "user": {"login": BOT}}]
+    ran = run_cli(capsys, "github-comment", "plan.md")
+    assert ran.code == 0 and "created" in ran.err, ran.err
+    ours = [c for c in github.our_comments(5) if c["body"].startswith("<!-- reconciler-plan")]
+    assert len(ours) == 1 and "Planned by" not in ours[0]["body"]
+    assert github.state.comments[5][0]["body"] == "LGTM"

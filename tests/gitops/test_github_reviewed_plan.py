@@ -294,3 +294,36 @@ def test_a_pull_request_that_changed_none_of_the_entrys_manifests_applies_nothin
     assert "pull request #5 changed nothing under manifests: nothing to apply" in ran.err
     github.fake.state.files = {5: ["README.md", "manifests/m.yaml"]}
     assert "changed README.md, outside" in one_error(fetch(capsys, "--manifests", "manifests"))
+
+
+def test_apply_names_the_runs_it_took_into_account(github: Setting, capsys: Any) -> None:
+    assert fetch(capsys).code == 0
+    applied = run_cli(
+        capsys,
+        "apply",
+        "--reviewed",
+        "reviewed-plan.json",
+        "--reviewed-sources",
+        "reviewed-plans.json",
+        "--state-dir",
+        "state",
+        "manifests",
+    )
+    assert applied.code == 0, applied.out + applied.err
+    artifact = github.fake.state.artifacts[501][0]["id"]
+    assert "Reviewed in pull request #5, shown in every one of these plans:" in applied.out
+    assert f"  run 501 (attempt 1), artifact {artifact}, plan " in applied.out
+
+
+def test_an_out_file_that_cannot_be_written_is_one_line(github: Setting, capsys: Any) -> None:
+    ran = run_cli(
+        capsys,
+        "github-reviewed-plan",
+        "--out",
+        "no/such/folder/plan.json",
+        "--plan-job",
+        "plan (aws-us, lab/p)",
+        "--artifact",
+        PREFIX,
+    )
+    assert ran.code == 1 and "cannot write" in ran.err, ran.err
