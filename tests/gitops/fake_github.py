@@ -317,9 +317,13 @@ def _api_handler(fake: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
         def _add_comment(self, state: State, login: str, q: dict[str, str], p: str, **a: str):
             number = int(a["number"])
+            body = self._body()["body"]
+            if len(body) > 65_536:  # GitHub's limit on a comment's body
+                self._send(422, {"message": "Validation Failed", "status": "422"})
+                return
             comment = {
                 "id": fake.new_id_locked(),
-                "body": self._body()["body"],
+                "body": body,
                 "user": {"login": login, "type": "Bot" if "[bot]" in login else "User"},
             }
             if number in {i["number"] for i in state.issues}:

@@ -327,3 +327,34 @@ def test_an_out_file_that_cannot_be_written_is_one_line(github: Setting, capsys:
         PREFIX,
     )
     assert ran.code == 1 and "cannot write" in ran.err, ran.err
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [({"projects": ("lab/other",)}, "project check"), ({"platforms": ()}, "platform check")],
+)
+def test_a_plan_of_another_project_or_platform_applies_nothing(
+    github: Setting, capsys: Any, change: dict[str, Any], expected: str
+) -> None:
+    from reconciler.plan.io import load_plan, plan_digest
+
+    plan = dataclasses.replace(load_plan(github.plan), **change)
+    plan = dataclasses.replace(plan, digest=plan_digest(plan))
+    state = github.fake.state
+    state.artifacts[501].clear()
+    github.fake.upload(501, f"{PREFIX}-1", {"plan.json": dump_plan(plan).encode()})
+    assert fetch(capsys).code == 0
+    applied = run_cli(
+        capsys,
+        "apply",
+        "--reviewed",
+        "reviewed-plan.json",
+        "--reviewed-sources",
+        "reviewed-plans.json",
+        "--state-dir",
+        "state",
+        "manifests",
+    )
+    errors = [line for line in applied.err.splitlines() if line.startswith("error:")]
+    assert applied.code == 1 and len(errors) == 1 and expected in errors[0], applied.err
+    assert "github-reviewed-plan" in errors[0]
