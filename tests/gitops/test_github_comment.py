@@ -219,3 +219,15 @@ def test_outside_a_run_the_comment_has_no_footer_and_other_comments_are_skipped(
     ours = [c for c in github.our_comments(5) if c["body"].startswith("<!-- reconciler-plan")]
     assert len(ours) == 1 and "Planned by" not in ours[0]["body"]
     assert github.state.comments[5][0]["body"] == "LGTM"
+
+
+def test_github_takes_the_comment_of_10000_moves(github: FakeGitHub, capsys: Any) -> None:
+    """The fake refuses a body over 65,536 characters, as GitHub does (422)."""
+    plan = big_plan(10_000)
+    Path("plan.json").write_text(dump_plan(plan))
+    Path("plan.md").write_text(render_markdown(plan, show_all=True) * 2)  # far too long
+    ran = comment(capsys)
+    assert ran.code == 0 and "created" in ran.err and "warning" not in ran.err, ran.err
+    body = github.our_comments(5)[0]["body"]
+    assert len(body) <= MAX_COMMENT_CHARS and f"**{summary_line(plan)}**" in body[:2000]
+    assert f"Plan digest `{plan.digest}`" in body
