@@ -36,6 +36,9 @@ COMMANDS = (
     "gitlab_note",
     "gitlab_reviewed_plan",
     "gitlab_report",
+    "github_comment",
+    "github_reviewed_plan",
+    "github_drift_issue",
     "import_",
     "init",
 )

@@ -92,7 +92,8 @@ def judge_saved(saved: PlanItem, fresh: PlanItem) -> Judged:
 
 
 _FETCH = (
-    "apply the plan reviewed for this commit (`reconciler gitlab-reviewed-plan` in GitLab), "
+    "apply the plan reviewed for this commit (`reconciler gitlab-reviewed-plan` in GitLab, "
+    "`github-reviewed-plan` in GitHub Actions), "
     "or plan and apply the current state with `plan --out FILE` and `apply --plan FILE`"
 )
 

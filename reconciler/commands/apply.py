@@ -59,8 +59,8 @@ def register(subparsers: Any) -> None:
         "--reviewed-sources",
         metavar="FILE",
         help="with --reviewed: the plans it was agreed from (`gitlab-reviewed-plan "
-        "--sources`), named in the report and the receipt; exports not every one of them "
-        "showed are not reviewed (exit 1)",
+        "--sources` or `github-reviewed-plan --sources`), named in the report and the "
+        "receipt; exports not every one of them showed are not reviewed (exit 1)",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     parser.add_argument(

@@ -6,28 +6,31 @@ that apply's receipt names every plan taken into account and counts the exports 
 plan showed as not reviewed). Exit 0 without FILE: nothing was reviewed for this commit (a push
 without a merge request, or a merge request that changed no manifest of this matrix entry), so
 nothing is applied. Exit 1 (fail closed): a reviewed plan should exist and cannot be found or
-does not belong; nothing may be applied. `gitops/reviewed.py` has the search.
+does not belong; nothing may be applied. `gitops/reviewed.py` has the search, and
+`gitops/gitlab_plans.py` its GitLab side.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
-import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.commands.reviewed_files import (
+    DEFAULT_REVIEWABLE,
+    clear,
+    look_up,
+    reviewable_roots,
+    write_reviewed,
+)
+from reconciler.errors import ConfigError
 from reconciler.gitops.gitlab import GitLabApi
-from reconciler.gitops.reviewed import Nothing, ReviewError, Where, find_reviewed
-from reconciler.plan.io import dump_plan
+from reconciler.gitops.gitlab_plans import GitLabPlans, Where
+from reconciler.gitops.reviewed import ReviewError
 
 DEFAULT_TOKEN_VARIABLE = "GITLAB_READ_TOKEN"
-DEFAULT_REVIEWABLE = "manifests"
 _NEEDED = ("CI_API_V4_URL", "CI_PROJECT_ID", "CI_COMMIT_SHA", "CI_DEFAULT_BRANCH")
-_SHOWN = 20
 
 
 def register(subparsers: Any) -> None:
@@ -73,9 +76,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     sources = Path(args.sources) if args.sources else None
-    out.unlink(missing_ok=True)  # never leave an older plan where apply will look
-    if sources is not None:
-        sources.unlink(missing_ok=True)
+    clear(out, sources)
     token = os.environ.get(args.token_variable, "")
     if not token:
         raise ReviewError(
@@ -86,36 +87,9 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise ConfigError(f"{', '.join(missing)} not set: run this in a GitLab pipeline")
     env = os.environ
-    given = args.reviewable or [DEFAULT_REVIEWABLE]
-    roots = [p for value in given for p in re.split(r"[\s,]+", value) if p]
+    roots = reviewable_roots(args.reviewable)
     where = Where(
-        env["CI_PROJECT_ID"],
-        env["CI_COMMIT_SHA"],
-        env["CI_DEFAULT_BRANCH"],
-        args.plan_job,
-        tuple(roots) or (DEFAULT_REVIEWABLE,),
+        env["CI_PROJECT_ID"], env["CI_COMMIT_SHA"], env["CI_DEFAULT_BRANCH"], args.plan_job, roots
     )
     api = GitLabApi(env["CI_API_V4_URL"], token, job_token=args.token_variable == "CI_JOB_TOKEN")
-    try:
-        found = find_reviewed(api, where)
-    except ReviewError:
-        raise
-    except ReconcilerError as exc:  # GitLab failed: we cannot know what was reviewed
-        raise ReviewError(
-            f"{exc}; the reviewed plan cannot be looked up, nothing was applied"
-        ) from None
-    if isinstance(found, Nothing):
-        print(found.reason, file=sys.stderr)
-        return 0
-    try:
-        out.write_text(dump_plan(found.plan), encoding="utf-8")
-        if sources is not None:
-            sources.write_text(json.dumps(found.record(), indent=2) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{exc.filename}: cannot write: {exc.strerror}") from None
-    print(f"{out}: {found.describe()}", file=sys.stderr)
-    for left in found.left_out[:_SHOWN]:
-        print(f"not reviewed: {left}", file=sys.stderr)
-    if len(found.left_out) > _SHOWN:
-        print(f"... and {len(found.left_out) - _SHOWN} more not reviewed", file=sys.stderr)
-    return 0
+    return write_reviewed(look_up(GitLabPlans(api, where), roots), out, sources)

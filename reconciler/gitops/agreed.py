@@ -33,18 +33,33 @@ _DONE = (Action.IN_SYNC, Action.IN_FLIGHT)
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One plan taken into account: the pipeline and job that made it, and its digest."""
+    """One plan taken into account: the pipeline and job that made it (on GitHub: the workflow
+    run, its attempt and the artifact), and its digest."""
 
     pipeline: int
     ref: str
     job: int
     digest: str
+    words: tuple[str, str] = ("pipeline", "job")
+
+    @property
+    def label(self) -> str:
+        pipeline, job = self.words
+        return f"{pipeline} {self.pipeline} ({self.ref}), {job} {self.job}"
 
     def __str__(self) -> str:
-        return f"pipeline {self.pipeline} ({self.ref}), job {self.job}, plan {self.digest[:12]}"
+        return f"{self.label}, plan {self.digest[:12]}"
 
     def record(self) -> dict[str, object]:
-        return {"pipeline": self.pipeline, "ref": self.ref, "job": self.job, "digest": self.digest}
+        record: dict[str, object] = {
+            "pipeline": self.pipeline,
+            "ref": self.ref,
+            "job": self.job,
+            "digest": self.digest,
+        }
+        if self.words != ("pipeline", "job"):
+            record["label"] = self.label  # how apply's report names it
+        return record
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +73,7 @@ class LeftOut:
     def reason(self) -> str:
         lacking = "; ".join(str(s) for s in self.missing_from)
         return (
-            f"not in every plan of the merge request (not in {lacking}): no reviewer can "
+            f"not in every plan of the change (not in {lacking}): no reviewer can "
             "have seen it; not sent"
         )
 

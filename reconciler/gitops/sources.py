@@ -1,4 +1,5 @@
-"""The plans a reviewed plan was agreed from, as `gitlab-reviewed-plan --sources` writes them
+"""The plans a reviewed plan was agreed from, as `gitlab-reviewed-plan --sources` (and
+`github-reviewed-plan --sources`) writes them
 and `apply --reviewed-sources` reads them: the merge request and its final head, every plan
 taken into account (pipeline, ref, job, plan digest), the digest of the plan they agreed on,
 and the exports that not every plan showed (not reviewed: never sent).
@@ -17,7 +18,10 @@ from typing import Any
 from reconciler.errors import PlanFileError
 
 _SHOWN = 20
-_FETCH = "fetch both files again with `reconciler gitlab-reviewed-plan --out FILE --sources FILE`"
+_FETCH = (
+    "fetch both files again with `reconciler gitlab-reviewed-plan` (or `github-reviewed-plan`) "
+    "`--out FILE --sources FILE`"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +38,9 @@ class ReviewedSources:
 
     def lines(self) -> list[str]:
         """The report's lines: every plan taken into account, and what was left out."""
-        mr = self.record["merge_request"]
-        lines = [f"Reviewed in merge request !{mr}, shown in every one of these plans:"]
-        lines += [
-            f"  pipeline {p['pipeline']} ({p['ref']}), job {p['job']}, plan {p['digest']}"
-            for p in self.plans
-        ]
+        change = self.record.get("change") or f"merge request !{self.record['merge_request']}"
+        lines = [f"Reviewed in {change}, shown in every one of these plans:"]
+        lines += [f"  {p.get('label') or _gitlab_label(p)}, plan {p['digest']}" for p in self.plans]
         if self.not_reviewed:
             lines.append(
                 f"{len(self.not_reviewed)} not-reviewed: not in every one of them, not sent "
@@ -53,6 +54,10 @@ class ReviewedSources:
             if len(self.not_reviewed) > _SHOWN:
                 lines.append(f"  ... and {len(self.not_reviewed) - _SHOWN} more in the receipt")
         return lines
+
+
+def _gitlab_label(plan: dict[str, Any]) -> str:
+    return f"pipeline {plan['pipeline']} ({plan['ref']}), job {plan['job']}"
 
 
 def read_sources(path: str, *, plan_digest: str) -> ReviewedSources:

@@ -45,3 +45,23 @@ def code_quality_json(diagnostics: Sequence[Diagnostic]) -> str:
             }
         )
     return json.dumps(issues, indent=2)
+
+
+def github_annotations(diagnostics: Sequence[Diagnostic], *, level: str = "error") -> str:
+    """GitHub Actions workflow commands (`::error file=F,line=L,col=C::message`): each shows at
+    its FILE:LINE in the pull request's diff. Manifest text is escaped as GitHub's toolkit
+    escapes it, so a value or a file name cannot end the command or start another one."""
+    lines = [
+        f"::{level} file={_property(d.file)},line={d.line},col={d.column},"
+        f"title={_property(d.rule or 'reconciler')}::{_data(d.message)}"
+        for d in diagnostics
+    ]
+    return "\n".join(lines)
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
