@@ -200,3 +200,20 @@ def test_a_usage_error_shows_the_commands_own_usage() -> None:
         "reconciler plan: error: unrecognized arguments: --formt (did you mean --format?)"
     )
     assert result.stdout == ""
+
+
+def test_urllib3_warnings_are_left_to_the_transport_unless_verbose(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The transport says every retry in one line of its own: urllib3's warnings would say it
+    again, at length."""
+    pool = logging.getLogger("urllib3.connectionpool")
+    try:
+        configure_logging(verbose=False)
+        pool.warning("Connection pool is full, discarding connection: 127.0.0.1")
+        assert capsys.readouterr().err == ""
+        configure_logging(verbose=True)
+        pool.warning("Connection pool is full, discarding connection: 127.0.0.1")
+        assert "WARNING urllib3.connectionpool: Connection pool is full" in capsys.readouterr().err
+    finally:
+        configure_logging(verbose=False)
