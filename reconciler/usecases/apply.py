@@ -18,7 +18,8 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -199,7 +200,10 @@ def apply(
                 settings=options.engine,
             )
             mine_decided = [v for v in decided if v.outcome.item.platform == connection.platform]
-            engine.run(ready, histories[connection.platform], intake=intake, decided=mine_decided)
+            with _shown(progress if busy else None, connection):
+                engine.run(
+                    ready, histories[connection.platform], intake=intake, decided=mine_decided
+                )
 
         numbered: list[tuple[int, Connection]] = list(enumerate(connections))
         try:
@@ -230,6 +234,17 @@ def apply(
             for journal in journals.values():
                 journal.close()
     return applied
+
+
+@contextmanager
+def _shown(progress: Progress | None, connection: Connection) -> Iterator[None]:
+    """While an engine runs: its progress redrawn on time, and the waits for the rate limit
+    of its client told to the progress (counted down there) instead of logged."""
+    if progress is None:
+        yield
+        return
+    with progress.ticking(), connection.client.transport.waits_told_to(progress.waiting):
+        yield
 
 
 def _cancellable(
