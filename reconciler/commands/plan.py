@@ -113,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
             failed_jobs=lambda platform: read_history(
                 Path(args.state_dir), platform=platform
             ).failed_jobs(),
+            busy=lambda what: working(
+                what, stream=sys.stderr, interactive=is_interactive(sys.stderr)
+            ),
         )
     if changed is not None:
         plan = mark(plan, changed)

@@ -19,7 +19,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ from reconciler.manifest.models import ManifestSet
 from reconciler.plan.model import PENDING_ACTIONS, Guards, Plan
 from reconciler.plan.planner import guards_of
 from reconciler.plan.resolve import Declarations
+from reconciler.ticker import working
 from reconciler.usecases.approved import ApprovedRun, approved_run
 from reconciler.usecases.closing import EXIT_NOT_CONVERGED, close_run, exit_code_of
 from reconciler.usecases.plan import Connection, plan_platforms, side_by_side
@@ -110,6 +111,10 @@ def apply(
         )
     started = _now()
     approved = options.saved_plan or options.reviewed_plan
+
+    def busy(what: str) -> AbstractContextManager[None]:
+        return working(what, stream=stderr, interactive=is_interactive(stderr))
+
     with StateLock(options.state_dir):
         histories = {
             c.platform: read_history(options.state_dir, platform=c.platform) for c in connections
@@ -133,7 +138,10 @@ def apply(
             plan_guards = guards_of(manifests)
         else:
             plan = plan_platforms(
-                manifests, connections, failed_jobs=lambda p: histories[p].failed_jobs()
+                manifests,
+                connections,
+                failed_jobs=lambda p: histories[p].failed_jobs(),
+                busy=busy,
             )
             outcomes = [ItemOutcome(item) for item in plan.items]
             to_send = [o.item for o in outcomes if o.item.submits]
@@ -148,7 +156,10 @@ def apply(
                 decided = recheck(
                     outcomes,
                     plan_platforms(
-                        manifests, connections, failed_jobs=lambda p: histories[p].failed_jobs()
+                        manifests,
+                        connections,
+                        failed_jobs=lambda p: histories[p].failed_jobs(),
+                        busy=busy,
                     ),
                 )
         settled = {id(v.outcome) for v in decided}

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from reconciler.commands import plan as plan_command
+from reconciler.usecases import plan as planning
 
 from .helpers import MOVES, run_cli, seed, write_manifest
 
@@ -171,3 +172,25 @@ def test_writing_a_saved_plan_is_said_while_it_lasts(
     assert ran.code == 0, ran.err
     assert re.search(r"^writing plan\.json and \S+\.csv\.\.\.$", ran.err, re.M), ran.err
     assert Path("plan.json").exists()
+
+
+def test_the_planning_after_the_reading_is_said_while_it_lasts(
+    lab: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning a million files takes about 20 s after the reading's last line."""
+    _, _, manifest = lab({"moves": 3}, [MOVES])
+    combine = planning.combine
+
+    def slow(*args: Any) -> Any:
+        time.sleep(1.6)
+        return combine(*args)
+
+    monkeypatch.setattr(planning, "combine", slow)
+
+    ran = run_cli(capsys, "plan", str(manifest))
+    assert ran.code == 0, ran.err
+    assert "planning the exports...\n" in ran.err
+
+    ran = run_cli(capsys, "apply", "--yes", "--state-dir", "state", str(manifest))
+    assert ran.code == 0, ran.err
+    assert "planning the exports...\n" in ran.err
