@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ class Progress:
         self._latest: Counts | None = None  # the engine's last counts, drawn or not
         self._eta_at: float | None = None  # when the latest counts' ETA was estimated
         self._wait_until: float | None = None  # a wait for the rate limit, while it lasts
+        self._said: deque[str] = deque()  # sentences of `waiting` not written yet
         self._frame = 0  # the spinner's
         self._drawing = threading.Lock()
         self._on_line = False  # a bar is drawn and its line not ended
@@ -102,6 +104,7 @@ class Progress:
         in CI a line when none was written for `CI_LINE_SECONDS`; what the ticker's thread
         calls."""
         with self._drawing:
+            self._say_queued()
             counts = self._latest
             if self._finished or counts is None:
                 return
@@ -121,19 +124,30 @@ class Progress:
             yield self
 
     def waiting(self, seconds: float, sentence: str) -> None:
-        """The transport's listener: calls wait `seconds` for the rate limit. Said at once,
-        on a line of its own; the progress counts it down while it lasts."""
-        with self._drawing:
-            self._wait_until = self._clock() + seconds
+        """The transport's listener: calls wait `seconds` for the rate limit. Said on a line
+        of its own, at once unless the ticker's thread is drawing (then at its next tick: the
+        caller, a worker, never waits for it); the progress counts it down while it lasts."""
+        self._wait_until = self._clock() + seconds
+        self._said.append(sentence)
+        if self._drawing.acquire(blocking=False):
+            try:
+                self._say_queued()
+                if self._latest is not None and not self._finished:
+                    self._draw(self._latest, self._clock())
+            finally:
+                self._drawing.release()
+
+    def _say_queued(self) -> None:
+        """Write the sentences queued by `waiting` (with the drawing lock held)."""
+        while self._said:
+            sentence = self._said.popleft()
             if self._finished:
-                return
+                continue
             if self._on_line:
                 self._stream.write("\r\x1b[2K")
                 self._on_line = False
             self._stream.write(sentence + "\n")
             self._stream.flush()
-            if self._latest is not None:
-                self._draw(self._latest, self._clock())
 
     def finish(self, counts: Counts) -> None:
         """The final state, once: drawn (unless what was just drawn already says it all),

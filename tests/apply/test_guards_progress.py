@@ -163,6 +163,20 @@ def test_the_engine_never_waits_for_the_ticker() -> None:
     assert stream.getvalue().startswith("apply: 1/2 done")
 
 
+def test_a_wait_told_while_the_ticker_draws_is_said_at_its_next_tick() -> None:
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(2, stream=stream, clock=clock, interactive=True)
+    progress.update(Counts(done=0, in_flight=2, failed=0))
+    with progress._drawing:
+        progress.waiting(12.0, "rate limit budget spent: waiting 12s for the reset")
+    assert "rate limit" not in stream.getvalue()
+    clock.now += 2
+    progress.tick()
+    text = stream.getvalue()
+    assert "\r\x1b[2Krate limit budget spent: waiting 12s for the reset\n" in text
+    assert text.endswith("waiting for the rate limit (10s left)")
+
+
 def test_ticking_draws_from_a_thread_and_stops_when_the_block_ends() -> None:
     stream = io.StringIO()
     progress = Progress(2, stream=stream, clock=time.monotonic, interactive=True)
