@@ -222,3 +222,47 @@ def test_without_nofollow_objects_are_written_and_links_under_objects_are_not_fo
         shard.symlink_to(tmp_path, target_is_directory=True)
         with pytest.raises(OSError, match="not a real folder"):
             store.write("bucket", "", "d.txt", 10)
+
+
+@SYMLINKS
+def test_without_nofollow_a_file_swapped_while_opened_is_refused(
+    no_nofollow: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link check before the open cannot see a swap after it: the open file and what the
+    path names then must be the same file."""
+    own, other = tmp_path / "own.lock", tmp_path / "other"
+    own.write_text("")
+    other.write_text("")
+    assert datafiles._same_file(own, own.stat())
+    assert not datafiles._same_file(own, other.stat())
+    assert not datafiles._same_file(tmp_path / "gone", own.stat())
+    monkeypatch.setattr(datafiles, "_same_file", lambda path, opened: False)
+    with pytest.raises(SandboxError, match="changed while it was opened"):
+        datafiles.open_regular(own, os.O_RDWR)
+
+
+def test_a_sandbox_without_any_file_lock_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(datafiles, "fcntl", None)
+    monkeypatch.setattr(datafiles, "msvcrt", None)
+    fd = datafiles.open_regular(tmp_path / "sandbox.lock", os.O_RDWR | os.O_CREAT)
+    try:
+        with pytest.raises(OSError, match="no file lock"):
+            datafiles.lock_descriptor(fd)
+    finally:
+        os.close(fd)
+
+
+@SYMLINKS
+def test_without_directory_descriptors_an_object_behind_a_linked_folder_is_not_read(
+    no_nofollow: None, make_sandbox: Any, tmp_path: Path
+) -> None:
+    sandbox = make_sandbox()
+    store = objects.ObjectStore(sandbox.data_dir, sandbox._store)
+    store.write("bucket", "", "e.txt", 5)
+    found = store.path("bucket", "", "e.txt")
+    elsewhere = tmp_path / "elsewhere"
+    found.parent.rename(elsewhere)
+    found.parent.symlink_to(elsewhere, target_is_directory=True)
+    assert store.get("bucket", "", "e.txt") is None
