@@ -106,7 +106,8 @@ class Progress:
         with self._drawing:
             self._say_queued()
             counts = self._latest
-            if self._finished or counts is None:
+            # Every item done: the final state is drawn once, by `finish`, which comes next.
+            if self._finished or counts is None or counts.done >= self.total:
                 return
             now = self._clock()
             self._frame += 1

@@ -163,6 +163,17 @@ def test_the_engine_never_waits_for_the_ticker() -> None:
     assert stream.getvalue().startswith("apply: 1/2 done")
 
 
+def test_once_every_item_is_done_the_ticker_leaves_the_final_state_to_finish() -> None:
+    """The final state is drawn once (a redrawn "2/2 done" would repeat in a log)."""
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(2, stream=stream, clock=clock, interactive=False)
+    progress.update(Counts(done=2, in_flight=0, failed=0))
+    clock.now += 30
+    progress.tick()
+    progress.finish(Counts(done=2, in_flight=0, failed=0))
+    assert stream.getvalue().count("2/2 done") == 1
+
+
 def test_a_wait_told_while_the_ticker_draws_is_said_at_its_next_tick() -> None:
     stream, clock = io.StringIO(), Clock()
     progress = Progress(2, stream=stream, clock=clock, interactive=True)
