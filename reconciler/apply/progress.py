@@ -51,11 +51,15 @@ class Progress:
         stream: TextIO,
         clock: Callable[[], float],
         interactive: bool,
+        label: str = "",
     ) -> None:
+        """`label`: what the lines begin with (the platform, when several apply side by
+        side and their lines interleave in one log)."""
         self.total = total
         self._stream = stream
         self._clock = clock
         self._interactive = interactive
+        self._label = f"{label}: " if label else ""
         self._started = clock()
         self._last_shown: float | None = None
         self._last: Counts | None = None
@@ -217,9 +221,9 @@ class Progress:
         elapsed = round(now - self._started)
         waiting = self._waiting_for(counts, now)
         return (
-            f"apply: {counts.done:,}/{self.total:,} done, {counts.in_flight:,} in flight, "
-            f"{counts.failed:,} failed, {elapsed}s elapsed, ETA {self._eta(counts, now)}"
-            + (f"; {waiting}" if waiting else "")
+            f"{self._label}apply: {counts.done:,}/{self.total:,} done, "
+            f"{counts.in_flight:,} in flight, {counts.failed:,} failed, {elapsed}s elapsed, "
+            f"ETA {self._eta(counts, now)}" + (f"; {waiting}" if waiting else "")
         )
 
 

@@ -201,6 +201,7 @@ def apply(
                 clock=clock,
                 # Two live bars cannot share one line: side by side, each logs lines.
                 interactive=is_interactive(stderr) and not several,
+                label=connection.platform if several else "",
             )
             engine = Engine(
                 connection.client,

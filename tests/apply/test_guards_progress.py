@@ -61,6 +61,13 @@ def test_ci_progress_is_a_line_every_few_seconds() -> None:
     ]
 
 
+def test_side_by_side_each_platform_s_lines_say_which_it_is() -> None:
+    stream = io.StringIO()
+    progress = Progress(3, stream=stream, clock=Clock(), interactive=False, label="cgc")
+    progress.finish(Counts(done=3, in_flight=0, failed=0))
+    assert stream.getvalue().startswith("cgc: apply: 3/3 done")
+
+
 def test_a_terminal_gets_one_redrawn_bar_with_elapsed_time_and_eta() -> None:
     stream, clock = io.StringIO(), Clock()
     progress = Progress(4, stream=stream, clock=clock, interactive=True)
