@@ -1,6 +1,13 @@
 """The command line: parse arguments, dispatch to one module per subcommand, and own the single
-top-level error handler (our errors and the run's time limit: one line and exit 1; Ctrl-C: 130;
-SIGTERM: 143; anything else is a bug).
+top-level error handler and its exit codes:
+
+    0    success (for `plan`, no change pending; for `apply`, converged)
+    1    an error we expect and explain in one line (a manifest, the endpoint, a guard, the
+         run's time limit...), a plan with blocked items, or an apply that did not converge
+    2    a usage error (argparse); `plan --detailed-exitcode` with changes pending
+    3    an internal error: a bug; one line names a redacted traceback file (`-v` prints it)
+    130  interrupted (Ctrl-C)
+    143  terminated (SIGTERM, what a CI runner sends a job it stops): stopped as Ctrl-C would
 
 Results go to stdout; diagnostics and progress go to stderr, in every command. `main` takes
 the runtime (`commands/runtime.py`: clock, sleep, engine settings, retry policy, environment,
@@ -17,7 +24,7 @@ from argparse import Namespace
 from collections.abc import Callable, Sequence
 
 from reconciler import __version__
-from reconciler.commands import time_limit
+from reconciler.commands import crash, time_limit
 from reconciler.commands.runtime import Runtime
 from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.redact import configure_logging, redact
@@ -45,6 +52,7 @@ COMMANDS = (
 
 EXIT_OK = 0
 EXIT_ERROR = 1
+EXIT_INTERNAL = 3  # a bug: distinct from 1, so a pipeline can tell "fix the input" from "report it"
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports it
 VERBOSE = "debug logs on stderr (secrets redacted)"
@@ -101,6 +109,7 @@ def _unrecognized(command_parser: argparse.ArgumentParser, unknown: Sequence[str
 def main(argv: Sequence[str] | None = None, *, runtime: Runtime | None = None) -> int:
     args = parse_arguments(build_parser(), argv)
     args.runtime = runtime or Runtime()
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     configure_logging(verbose=args.verbose)
     return dispatch(args.func, args)
 
@@ -137,10 +146,21 @@ def dispatch(command: Callable[[argparse.Namespace], int], args: argparse.Namesp
     except BrokenPipeError:
         return EXIT_ERROR
     except Exception as exc:
-        name = type(exc).__name__
-        print(
-            f"internal error (a bug in reconciler {__version__}, please report it): "
-            f"{name}: {redact(str(exc))}",
-            file=sys.stderr,
-        )
-        return EXIT_ERROR
+        return _internal_error(exc, args)
+
+
+def _internal_error(exc: Exception, args: argparse.Namespace) -> int:
+    """A bug: one line with the report's path (and, with -v, the redacted traceback)."""
+    if getattr(args, "verbose", False):
+        print(crash.traceback_text(exc), end="", file=sys.stderr)
+    name = type(exc).__name__
+    try:
+        where = f"details in {crash.write_report(exc, getattr(args, 'argv', crash.arguments()))}"
+    except OSError as error:  # a full disk or no temporary folder: the line still goes out
+        where = f"no traceback file ({error.strerror or type(error).__name__})"
+    print(
+        f"internal error (a bug in reconciler {__version__}, please report it): "
+        f"{name}: {redact(' '.join(str(exc).split()))}; {where}",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL

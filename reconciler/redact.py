@@ -71,3 +71,10 @@ def configure_logging(*, verbose: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     root.propagate = False
+    # The transport retries itself and says so in one line (api/transport.py); urllib3's own
+    # warnings (a pool full, headers it could not parse) repeat that in its words, several
+    # lines each. Shown with -v only, redacted like the rest.
+    foreign = logging.getLogger("urllib3")
+    foreign.handlers[:] = [handler] if verbose else [logging.NullHandler()]
+    foreign.setLevel(logging.WARNING)
+    foreign.propagate = False

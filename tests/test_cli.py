@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,7 +49,7 @@ def _raise(exc: BaseException) -> Callable[[argparse.Namespace], int]:
     [
         (ConfigError("no token: set SB_AUTH_TOKEN"), 1, "error: no token: set SB_AUTH_TOKEN"),
         (KeyboardInterrupt(), 130, "interrupted"),
-        (ZeroDivisionError("boom"), 1, "internal error (a bug in reconciler"),
+        (ZeroDivisionError("boom"), 3, "internal error (a bug in reconciler"),
     ],
 )
 def test_top_level_handler(
@@ -62,6 +64,72 @@ def test_top_level_handler(
     assert fragment in err
     assert "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_an_internal_error_exits_3_and_leaves_a_redacted_traceback_file_for_its_owner(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("SB_AUTH_TOKEN", "tok-crash-0123456789abcdef")
+    args = argparse.Namespace(argv=["plan", "m.yaml"])
+
+    code = cli.dispatch(_raise(KeyError("tok-crash-0123456789abcdef\nsecond line")), args)
+
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_INTERNAL == 3
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    report = Path(err.rsplit("details in ", 1)[1].strip())
+    assert report.parent == tmp_path and report.name.startswith("reconciler-crash-")
+    assert stat.S_IMODE(report.stat().st_mode) == 0o600
+    text = report.read_text()
+    assert "Traceback (most recent call last)" in text and "KeyError" in text
+    assert "arguments: plan m.yaml" in text
+    assert "tok-crash-0123456789abcdef" not in text + err and "[redacted]" in text
+
+
+def test_with_verbose_an_internal_error_prints_the_redacted_traceback_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("SB_AUTH_TOKEN", "tok-crash-0123456789abcdef")
+    args = argparse.Namespace(verbose=True)
+
+    code = cli.dispatch(_raise(RuntimeError("with tok-crash-0123456789abcdef")), args)
+
+    err = capsys.readouterr().err
+    assert code == 3
+    assert err.startswith("Traceback (most recent call last)")
+    assert "RuntimeError: with [redacted]" in err and "tok-crash" not in err
+    assert err.splitlines()[-1].startswith("internal error (a bug in reconciler")
+
+
+def test_an_internal_error_without_a_writable_temporary_folder_still_says_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+
+    code = cli.dispatch(_raise(ValueError("boom")), argparse.Namespace())
+
+    err = capsys.readouterr().err
+    assert code == 3 and len(err.splitlines()) == 1
+    assert err.rstrip().endswith("ValueError: boom; no traceback file (No such file or directory)")
+
+
+def test_a_crash_in_a_real_process_exits_3(tmp_path: Path) -> None:
+    """Through `cli.main` in a process of its own, with a command that has a bug."""
+    code = (
+        "import sys, tempfile; tempfile.tempdir = sys.argv[1]\n"
+        "from reconciler import cli\n"
+        "from reconciler.commands import validate\n"
+        "def boom(args): raise AssertionError('unexpected')\n"
+        "validate.run = boom\n"
+        "raise SystemExit(cli.main(['validate', 'x.yaml']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 3, result.stderr
+    assert "internal error" in result.stderr and "details in " + str(tmp_path) in result.stderr
 
 
 def test_secrets_are_redacted_in_errors(
@@ -132,3 +200,20 @@ def test_a_usage_error_shows_the_commands_own_usage() -> None:
         "reconciler plan: error: unrecognized arguments: --formt (did you mean --format?)"
     )
     assert result.stdout == ""
+
+
+def test_urllib3_warnings_are_left_to_the_transport_unless_verbose(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The transport says every retry in one line of its own: urllib3's warnings would say it
+    again, at length."""
+    pool = logging.getLogger("urllib3.connectionpool")
+    try:
+        configure_logging(verbose=False)
+        pool.warning("Connection pool is full, discarding connection: 127.0.0.1")
+        assert capsys.readouterr().err == ""
+        configure_logging(verbose=True)
+        pool.warning("Connection pool is full, discarding connection: 127.0.0.1")
+        assert "WARNING urllib3.connectionpool: Connection pool is full" in capsys.readouterr().err
+    finally:
+        configure_logging(verbose=False)

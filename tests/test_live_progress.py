@@ -74,8 +74,8 @@ def test_on_a_terminal_one_line_is_redrawn() -> None:
     watch.say("something to say")
     watch.tick()
     text = out.getvalue()
-    assert text.startswith("\r\x1b[2Kreading: 0 of 0 folders listed")
-    assert "\r\x1b[2Ksomething to say\n\r\x1b[2Kreading:" in text
+    assert text.startswith("\r\x1b[2K| reading: 0 of 0 folders listed")
+    assert "\r\x1b[2Ksomething to say\n\r\x1b[2K/ reading:" in text
     assert not text.endswith("\n")
 
 
@@ -182,3 +182,25 @@ def test_the_estimate_is_said_before_the_first_folder_is_listed() -> None:
     _, listings = read_world(3, 3, stamping)
     assert listings >= 13  # the walk did list (3 x 3 sample folders, their parents, results/)
     assert stamped[0].listed_before["reading the files"] == 0
+
+
+def test_a_listing_of_2000_folders_prints_progress_as_it_goes() -> None:
+    """`results/`, 40 batches and 50 samples in each (2,041 folders), each listed: the lines
+    count them up as the walk goes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.yaml"
+        path.write_text(MANIFEST, encoding="utf-8")
+        rules = load_manifests([path], root=Path(tmp)).rules
+        sandbox = start(Path(tmp) / "sandbox", seed=world(40, 50), rate_limit=100_000)
+        out = io.StringIO()
+        try:
+            with ApiClient(ApiConfig(endpoint=sandbox.url, token=SECRET_TOKEN)) as client:
+                read(client, rules, watch=ReadWatch(out, every=0.05))
+        finally:
+            sandbox.stop()
+
+    lines = [line for line in out.getvalue().splitlines() if line.startswith("reading: ")]
+    listed = [int(re.match(r"reading: ([\d,]+) of", line)[1].replace(",", "")) for line in lines]  # type: ignore[index]
+    assert len(lines) >= 5, out.getvalue()
+    assert listed == sorted(listed) and len(set(listed)) >= 4  # it moved as it went
+    assert re.match(r"reading: 2,041 of 2,041 folders listed, 2,000 files seen", lines[-1])

@@ -35,6 +35,9 @@ from reconciler.redact import register_secret
 
 logger = logging.getLogger(__name__)
 
+# Whether a file's mode says who may read it: on Windows it does not (every file reads 0o666
+# or 0o444, and chmod 600 changes nothing), so the credentials file's mode is not checked there.
+MODES_TELL_READERS = os.name == "posix"
 DEFAULT_CONNECT_TIMEOUT = 10.0
 # Also the limit on a whole answer (`deadline.py`), and so the longest a call is silent: a
 # server that never answers is announced after this long, and retried (`RetryPolicy`).
@@ -178,7 +181,7 @@ def _read_credentials(path: Path, warn: Callable[[str], None]) -> dict[str, dict
         return None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read credentials file: {exc}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if MODES_TELL_READERS and mode & (stat.S_IRWXG | stat.S_IRWXO):
         warn(
             f"{path}: credentials file is accessible by group or others "
             f"(mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"

@@ -45,5 +45,18 @@ class RetryPolicy:
         step = min(self.cap, self.base * 2.0 ** (attempt - 1))
         return step * float(self.random())
 
+    def waits(self, attempt: int, tries: int, seconds_left: float) -> list[float]:
+        """The waits before each retry still to come after attempt number `attempt` failed,
+        drawn now: at most `tries` attempts in all, and no retry that would start more than
+        `seconds_left` from now. Drawn ahead, they tell the true time until a call that keeps
+        failing gives up."""
+        waits: list[float] = []
+        for number in range(attempt, tries):
+            wait = self.backoff(number)
+            if sum(waits) + wait > seconds_left:
+                break
+            waits.append(wait)
+        return waits
+
 
 NO_RETRY = RetryPolicy(max_attempts=1, deadline=0.0, max_rate_limited=0)

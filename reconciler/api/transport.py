@@ -193,6 +193,8 @@ class Transport:
         attempt = 0
         rate_limited = 0
         announced = False  # the wait for a 429 is announced where the 429 is handled
+        bounds: tuple[float, int] | None = None  # the budget and tries `waits` were drawn for
+        waits: list[float] = []
         while True:
             if stopping.requested():
                 # Ctrl-C, SIGTERM or the time limit: the main thread is ending the run.
@@ -207,6 +209,7 @@ class Transport:
                         wait, f"rate limit budget spent: waiting {wait:.0f}s for the reset"
                     )
                 self._sleep(wait)
+            tried_at = self._clock()
             try:
                 return self._attempt(method, url, subject, kind, params, body, headers)
             except _Throttled as throttled:
@@ -241,23 +244,30 @@ class Transport:
                         )
                     )
                     raise _as_write_failure(error) from None
-                elapsed = self._clock() - started
-                wait = policy.backoff(attempt)
+                now = self._clock()
                 budget = self._budget(retryable)
                 tries = policy.max_attempts
                 if retryable.timed_out:
                     tries = min(tries, policy.timeout_attempts)
-                if attempt >= tries or elapsed + wait > budget:
-                    raise self._final(retryable, attempt, elapsed) from None
-                # Every retry is said, with its bound: a call that waits is never silent.
+                if (budget, tries) != bounds:  # the first failure, or one of another kind
+                    bounds = (budget, tries)
+                    waits = policy.waits(attempt, tries, budget - (now - started))
+                if not waits:
+                    raise self._final(retryable, attempt, now - started) from None
+                wait = waits.pop(0)
+                # Every retry is said, in one line, with when the call gives up if every try
+                # fails as this one did: the waits are drawn ahead, so that is a true time.
                 if retryable.timed_out:
                     bound = f"each up to {self.config.read_timeout:g}s"
                 else:
-                    bound = f"giving up in {max(0.0, budget - elapsed):.0f}s"
+                    tried = now - tried_at
+                    left = wait + sum(waits) + (len(waits) + 1) * tried
+                    bound = f"giving up in {left:.0f}s"
+                last = attempt + 1 + len(waits)
                 logger.warning(
                     redact(
                         f"{error.api_message}; retrying in {wait:.1f}s "
-                        f"(try {attempt + 1} of {tries}, {bound})"
+                        f"(try {attempt + 1} of {last}, {bound})"
                     )
                 )
                 self._sleep(wait)
@@ -398,7 +408,8 @@ class Transport:
                 # there (or a server that is going down), so the short budget applies.
                 raise _Retryable(
                     TransportError(
-                        f"{subject}: connection failed ({_short(exc)})", sent=not unsent
+                        f"{subject}: connection failed ({_short(exc)})",
+                        sent=not unsent,
                     ),
                     unreachable=unsent or response is None,
                 ) from None
@@ -556,6 +567,11 @@ def _short(exc: BaseException) -> str:
             return "the server closed the connection without an answer"
         if isinstance(cause, ConnectionResetError | ConnectionAbortedError | BrokenPipeError):
             return f"the server {_CLOSED_BY[type(cause)]} the connection"
+    # The system's own words, without urllib3's wrapping of them ("NewConnectionError:
+    # <connection object>: Failed to establish a new connection: [Errno 111] ...").
+    for cause in _chain(exc):
+        if type(cause).__module__ in ("builtins", "socket") and getattr(cause, "strerror", None):
+            return _one_line(str(cause.strerror))  # type: ignore[attr-defined]
     # requests nests urllib3 reasons several levels deep; the innermost says what happened.
     inner: BaseException = exc
     while inner.args and isinstance(inner.args[0], BaseException):

@@ -73,7 +73,9 @@ class Journal:
         self._lock = threading.Lock()
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            # O_BINARY (Windows): lines end in \n there too, as the reader expects.
+            flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+            self._fd = os.open(self.path, flags, 0o600)
         except OSError as exc:
             raise StateError(f"{self.path}: cannot open the journal: {exc.strerror}") from exc
 

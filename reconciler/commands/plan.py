@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from reconciler.apply.journal import read_history
+from reconciler.apply.progress import is_interactive
 from reconciler.commands import options
 from reconciler.errors import ConfigError, StateError
 from reconciler.gitops.base import changed_places
@@ -40,6 +41,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.render import FORMATS, write
 from reconciler.plan.render_csv import full_list_path, write_csv
 from reconciler.plan.render_markdown import Artifacts
+from reconciler.ticker import working
 from reconciler.usecases import plan as planning
 from reconciler.usecases.apply import DEFAULT_STATE_DIR
 
@@ -112,13 +114,22 @@ def run(args: argparse.Namespace) -> int:
             failed_jobs=lambda platform: read_history(
                 Path(args.state_dir), platform=platform
             ).failed_jobs(),
+            busy=lambda what: working(
+                what, stream=sys.stderr, interactive=is_interactive(sys.stderr)
+            ),
         )
     if changed is not None:
         plan = mark(plan, changed)
     artifacts = None
     if args.out:
         full_list = full_list_path(args.out)
-        _save(plan, Path(args.out), Path(full_list))
+        # A plan of 1,000,000 items takes over a minute to write: never a silent minute.
+        with working(
+            f"writing {args.out} and {full_list}...",
+            stream=sys.stderr,
+            interactive=is_interactive(sys.stderr),
+        ):
+            _save(plan, Path(args.out), Path(full_list))
         artifacts = Artifacts(plan=args.out, full_list=full_list)
     write(plan, args.format, sys.stdout, show_all=args.show_all, artifacts=artifacts)
     sys.stdout.flush()

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from reconciler.api.client import ApiClient
+from reconciler.ticker import SPINNER
 
 logger = logging.getLogger(__name__)
 
 LINE_SECONDS = 8.0  # a line this often in CI: logs stay short and show the job is alive; under
 # 10 s apart even when a loaded machine wakes the writing thread late
-REDRAW_SECONDS = 1.0  # on a terminal, the one line is redrawn this often
+REDRAW_SECONDS = 0.5  # on a terminal, the one line is redrawn this often: no second skipped
 STOP_SECONDS = 5.0  # the writing thread is waited for at most this long at the end
 _CLEAR = "\r\x1b[2K"
 
@@ -59,7 +60,8 @@ class ReadWatch:
     ) -> None:
         """`stream`: where lines go (None: nowhere); `warn`: how a warning is said (default:
         the log); `label`: what the lines begin with (the platform, when several are read);
-        `every`: seconds between lines (default: 1 on a terminal, 10 elsewhere)."""
+        `every`: seconds between lines (default: REDRAW_SECONDS on a terminal, LINE_SECONDS
+        elsewhere)."""
         self._stream = stream
         self._warn = warn or logger.warning
         self._clock = clock
@@ -276,7 +278,8 @@ class ReadWatch:
     def _write_line_now(self, stream: TextIO) -> None:
         line = self.line()
         if self._interactive:
-            stream.write(_CLEAR + line)
+            spinner = SPINNER[self._lines % len(SPINNER)]  # turns while nothing else moves
+            stream.write(f"{_CLEAR}{spinner} {line}")
             self._on_line = True
         else:
             stream.write(line + "\n")

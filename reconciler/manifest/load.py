@@ -147,8 +147,11 @@ def _read_text(path: Path) -> tuple[bytes | None, Diagnostic | None]:
 
     try:
         # Non-blocking, and checked on the open descriptor: a FIFO must not hang the run and a
-        # device (/dev/zero) must not be read whole; only regular files are manifests.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        # device (/dev/zero) must not be read whole; only regular files are manifests. Windows
+        # has no O_NONBLOCK (and no FIFO in a folder), and needs O_BINARY to read bytes as
+        # they are.
+        flags = getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, os.O_RDONLY | flags)
     except OSError as exc:
         return refuse(f"cannot read it: {exc.strerror}", "unreadable")
     with os.fdopen(fd, "rb") as handle:

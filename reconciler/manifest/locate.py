@@ -60,6 +60,12 @@ def _model_at(loc: Sequence[str | int]) -> type[BaseModel]:
     return models.ExportEntry if named[-1] == "exports" else models.Manifest
 
 
+def _suggestion(loc: Sequence[str | int]) -> str | None:
+    """The known key closest to the unknown key at `loc`, if one is close."""
+    close = difflib.get_close_matches(str(loc[-1]), list(_model_at(loc[:-1]).model_fields), n=1)
+    return close[0] if close else None
+
+
 def _unknown_key(loc: Sequence[str | int]) -> str:
     key = str(loc[-1])
     known = list(_model_at(loc[:-1]).model_fields)
@@ -157,12 +163,16 @@ class Located:
     validation of the whole would report them.
 
     One problem per offending place; the errors of one union (a value that is none of the
-    accepted types) are merged into one that lists what is accepted, after all the others.
+    accepted types) are merged into one that lists what is accepted, after all the others. A
+    required key that is missing because it was misspelt (`projet:` for `project:`) is said
+    once, by the unknown key's "did you mean", not also as missing.
     """
 
     def __init__(self) -> None:
-        self._problems: list[Problem] = []
+        # With the loc of the key a "missing" problem is about (None: any other problem).
+        self._problems: list[tuple[Loc | None, Problem]] = []
         self._unions: dict[Loc, tuple[Loc, Pos, list[ErrorDetails]]] = {}
+        self._meant: set[Loc] = set()  # the keys an unknown key's "did you mean" names
 
     def add(self, errors: Iterable[ErrorDetails], positions: Pos, prefix: Loc = ()) -> None:
         """The errors of validating the part at `prefix` (its `loc`s are within it), whose
@@ -177,10 +187,14 @@ class Located:
                         union = self._unions.setdefault(prefix + inner, (inner, positions, []))
                         union[2].append(error)
                         continue
-            self._problems.append(_one(error, prefix + inner, inner, positions))
+            loc = prefix + inner
+            if error["type"] == "extra_forbidden" and (meant := _suggestion(loc)) is not None:
+                self._meant.add((*loc[:-1], meant))
+            missing = loc if error["type"] == "missing" else None
+            self._problems.append((missing, _one(error, loc, inner, positions)))
 
     def problems(self) -> list[Problem]:
-        problems = list(self._problems)
+        problems = [p for missing, p in self._problems if missing not in self._meant]
         for loc, (inner, positions, errors) in self._unions.items():
             if len(errors) == 1:
                 problems.append(_one(errors[0], loc, inner, positions))

@@ -155,7 +155,13 @@ def parse_manifest(source: str | bytes, *, sink: EntrySink | None = None) -> Par
         mark = exc.problem_mark or exc.context_mark
         at = pack(mark.line, mark.column) if mark is not None else 0
         what = exc.problem or exc.context or "invalid YAML"
-        result.problems.append(Problem(at, f"invalid YAML: {what}", "yaml-syntax"))
+        tab = _tab_at(source, mark.line, mark.column) if mark is not None else None
+        if tab is not None:
+            result.problems.append(
+                Problem(tab, "tab character: YAML indents with spaces", "yaml-tab")
+            )
+        else:
+            result.problems.append(Problem(at, f"invalid YAML: {what}", "yaml-syntax"))
     except YAMLError as exc:  # reader errors: characters YAML does not allow
         text = source.decode("utf-8") if isinstance(source, bytes) else source
         at = _reader_position(text, exc)
@@ -165,6 +171,21 @@ def parse_manifest(source: str | bytes, *, sink: EntrySink | None = None) -> Par
         if parser is not None:
             parser.dispose()
     return result
+
+
+def _tab_at(source: str | bytes, line0: int, column0: int) -> int | None:
+    """Where the tab is that the parser stopped at (YAML says "found character that cannot
+    start any token", never "tab"): the character it points at, or one in the indentation of
+    its line; None when no tab is to blame."""
+    text = source.decode("utf-8", "replace") if isinstance(source, bytes) else source
+    lines = text.split("\n")
+    if line0 >= len(lines):
+        return None
+    text = lines[line0]
+    if text[column0 : column0 + 1] == "\t":
+        return pack(line0, column0)
+    indent = text[: len(text) - len(text.lstrip(" \t"))]
+    return pack(line0, indent.index("\t")) if "\t" in indent else None
 
 
 def _reader_position(text: str, exc: YAMLError) -> int:

@@ -12,6 +12,7 @@ RULES: dict[str, str] = {
     "unreadable": "not a regular file (a FIFO, a device) or not readable",
     "symlink-outside": "a symlink leads outside the repository",
     "yaml-syntax": "the text is not valid YAML",
+    "yaml-tab": "a tab where YAML wants spaces (indentation)",
     "yaml-unsupported": "YAML features a manifest does not use: tags, merge keys, non-text keys",
     "alias-bomb": "aliases that expand too far",
     "nesting": "collections nested deeper than any manifest needs",

@@ -5,8 +5,10 @@ segment length, any Unicode. File names never come from a key: an object lives a
 `<data>/objects/<2 hex>/<sha256 of bucket and key>`, so no key can reach outside the folder or
 run into a file-name limit. Every file is opened relative to a directory descriptor with
 `O_NOFOLLOW`, so a symlink planted under `objects/` is never followed: writing through it
-fails, and reading treats it as no object. `os.ftruncate` gives an object its declared size
-without using disk.
+fails, and reading treats it as no object. Where the system opens nothing relative to a
+directory descriptor (Windows), every level is checked with `lstat` instead, and the object's
+file with `datafiles.open_regular`. `os.ftruncate` gives an object its declared size without
+using disk.
 
 Listings follow S3 with `/` as the delimiter: keys directly under the queried prefix are items,
 deeper levels are prefixes, in key order (the UTF-8 byte order, which is code point order).
@@ -23,12 +25,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .datafiles import CLOEXEC, NOFOLLOW, open_regular
+from .errors import SandboxError
 from .store import Store
 
 OBJECTS_DIR = "objects"
 MAX_KEY_BYTES = 1024
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_DIR_FLAGS = os.O_RDONLY | _DIRECTORY | NOFOLLOW | CLOEXEC
+_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | NOFOLLOW | CLOEXEC
+# Opening relative to a directory descriptor, without following links: POSIX systems.
+_BY_DESCRIPTOR = bool(_DIRECTORY and NOFOLLOW) and os.open in os.supports_dir_fd
 
 
 @dataclass(frozen=True)
@@ -139,18 +146,54 @@ class ObjectStore:
         """Write (or replace) the object; OSError when its file cannot be written safely."""
         key = object_key(prefix, location)
         shard, name = self._name(bucket, key)
-        with self._shard(shard, create=True) as folder:
-            fd = os.open(name, _FILE_FLAGS, 0o644, dir_fd=folder)
+        if not _BY_DESCRIPTOR:
+            fd = self._open_by_path(shard, name)
             try:
                 os.ftruncate(fd, size)
             finally:
                 os.close(fd)
+        else:
+            with self._shard(shard, create=True) as folder:
+                fd = os.open(name, _FILE_FLAGS, 0o644, dir_fd=folder)
+                try:
+                    os.ftruncate(fd, size)
+                finally:
+                    os.close(fd)
         self._store.execute(
             "INSERT OR IGNORE INTO objects (bucket, key) VALUES (?, ?)", (bucket, key)
         )
 
+    def _open_by_path(self, shard: str, name: str) -> int:
+        """The object's file, opened for writing where no directory descriptor can be used:
+        each folder on the way a real one (made if missing), the file a regular one."""
+        folder = self.data_dir
+        for part in (OBJECTS_DIR, shard):
+            folder = folder / part
+            with contextlib.suppress(FileExistsError):
+                folder.mkdir(0o755)
+            if not stat.S_ISDIR(folder.lstat().st_mode):
+                raise OSError(f"{folder}: not a real folder")
+        try:
+            return open_regular(folder / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        except SandboxError as exc:
+            raise OSError(str(exc)) from None
+
+    def _stat_by_path(self, shard: str, name: str) -> os.stat_result:
+        folder = self.data_dir
+        for part in (OBJECTS_DIR, shard):
+            folder = folder / part
+            if not stat.S_ISDIR(folder.lstat().st_mode):
+                raise OSError(f"{folder}: not a real folder")
+        return (folder / name).lstat()
+
     def _stat(self, bucket: str, key: str) -> os.stat_result | None:
         shard, name = self._name(bucket, key)
+        if not _BY_DESCRIPTOR:
+            try:
+                found = self._stat_by_path(shard, name)
+            except OSError:
+                return None
+            return found if stat.S_ISREG(found.st_mode) else None
         try:
             with self._shard(shard, create=False) as folder:
                 if folder is None:

@@ -56,7 +56,7 @@ def load_seed(source: Path | str | Mapping[str, Any] | None) -> Mapping[str, Any
     try:
         document = json.loads(text) if name.endswith(".json") else YAML(typ="safe").load(text)
     except YAMLError as exc:
-        where, problem = _where(name, exc), _problem(exc)
+        where, problem = _where(name, exc), _problem(exc, text)
         raise SeedError(f"{where}: not a valid seed document: {problem}") from None
     except ValueError as exc:  # JSON's message says where
         raise SeedError(f"{name}: not a valid seed document: {exc}") from None
@@ -75,7 +75,17 @@ def _where(name: str, exc: YAMLError) -> str:
     return name
 
 
-def _problem(exc: YAMLError) -> str:
+def _problem(exc: YAMLError, text: str) -> str:
+    """What went wrong, in one line; a tab where the parser stopped is named (YAML's own
+    words, "found character that cannot start any token", never say "tab")."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = getattr(mark, "line", None)
+    if isinstance(line, int) and line < len(lines := text.split("\n")):
+        at = lines[line]
+        column = getattr(mark, "column", 0)
+        indent = at[: len(at) - len(at.lstrip(" \t"))]
+        if at[column : column + 1] == "\t" or "\t" in indent:
+            return "tab character: YAML indents with spaces"
     problem = getattr(exc, "problem", None) or getattr(exc, "context", None)
     text = str(problem) if problem else str(exc).replace("<unicode string>", "the seed")
     return " ".join(text.split())

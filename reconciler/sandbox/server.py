@@ -10,7 +10,6 @@ and refuses a new seed unless `reset=True`.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import shutil
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .app import App
-from .datafiles import check_folder, open_regular
+from .datafiles import check_folder, lock_descriptor, open_regular, unlock_descriptor
 from .errors import SandboxError, StateExistsError
 from .faults import Faults
 from .handler import SandboxHTTPServer
@@ -44,7 +43,7 @@ def _lock(data_dir: Path) -> IO[str]:
     fd = open_regular(data_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT)
     handle = os.fdopen(fd, "w")  # held for the server's lifetime; never truncates
     try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock_descriptor(handle.fileno())
     except OSError:
         handle.close()
         raise SandboxError(f"{data_dir}: another sandbox is using this data folder") from None
@@ -186,6 +185,7 @@ class Sandbox:
         self._thread.join(timeout=10)
         self._jobs.stop()
         self._store.close()
+        unlock_descriptor(self._lock.fileno())
         self._lock.close()
         log.info("sandbox on %s stopped", self.url)
 

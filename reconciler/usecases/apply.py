@@ -18,7 +18,8 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ from reconciler.manifest.models import ManifestSet
 from reconciler.plan.model import PENDING_ACTIONS, Guards, Plan
 from reconciler.plan.planner import guards_of
 from reconciler.plan.resolve import Declarations
+from reconciler.ticker import working
 from reconciler.usecases.approved import ApprovedRun, approved_run
 from reconciler.usecases.closing import EXIT_NOT_CONVERGED, close_run, exit_code_of
 from reconciler.usecases.plan import Connection, plan_platforms, side_by_side
@@ -109,6 +111,10 @@ def apply(
         )
     started = _now()
     approved = options.saved_plan or options.reviewed_plan
+
+    def busy(what: str) -> AbstractContextManager[None]:
+        return working(what, stream=stderr, interactive=is_interactive(stderr))
+
     with StateLock(options.state_dir):
         histories = {
             c.platform: read_history(options.state_dir, platform=c.platform) for c in connections
@@ -132,7 +138,10 @@ def apply(
             plan_guards = guards_of(manifests)
         else:
             plan = plan_platforms(
-                manifests, connections, failed_jobs=lambda p: histories[p].failed_jobs()
+                manifests,
+                connections,
+                failed_jobs=lambda p: histories[p].failed_jobs(),
+                busy=busy,
             )
             outcomes = [ItemOutcome(item) for item in plan.items]
             to_send = [o.item for o in outcomes if o.item.submits]
@@ -147,7 +156,10 @@ def apply(
                 decided = recheck(
                     outcomes,
                     plan_platforms(
-                        manifests, connections, failed_jobs=lambda p: histories[p].failed_jobs()
+                        manifests,
+                        connections,
+                        failed_jobs=lambda p: histories[p].failed_jobs(),
+                        busy=busy,
                     ),
                 )
         settled = {id(v.outcome) for v in decided}
@@ -189,6 +201,7 @@ def apply(
                 clock=clock,
                 # Two live bars cannot share one line: side by side, each logs lines.
                 interactive=is_interactive(stderr) and not several,
+                label=connection.platform if several else "",
             )
             engine = Engine(
                 connection.client,
@@ -199,7 +212,10 @@ def apply(
                 settings=options.engine,
             )
             mine_decided = [v for v in decided if v.outcome.item.platform == connection.platform]
-            engine.run(ready, histories[connection.platform], intake=intake, decided=mine_decided)
+            with _shown(progress if busy else None, connection):
+                engine.run(
+                    ready, histories[connection.platform], intake=intake, decided=mine_decided
+                )
 
         numbered: list[tuple[int, Connection]] = list(enumerate(connections))
         try:
@@ -230,6 +246,17 @@ def apply(
             for journal in journals.values():
                 journal.close()
     return applied
+
+
+@contextmanager
+def _shown(progress: Progress | None, connection: Connection) -> Iterator[None]:
+    """While an engine runs: its progress redrawn on time, and the waits for the rate limit
+    of its client told to the progress (counted down there) instead of logged."""
+    if progress is None:
+        yield
+        return
+    with progress.ticking(), connection.client.transport.waits_told_to(progress.waiting):
+        yield
 
 
 def _cancellable(

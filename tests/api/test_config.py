@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.api import config as api_config
 from reconciler.api.client import ApiClient
 from reconciler.api.config import ApiConfig, ConnectOptions, resolve_config
 from reconciler.errors import ConfigError
@@ -124,6 +125,17 @@ def test_readable_credentials_file_warns(tmp_path: Path) -> None:
     private = credentials(tmp_path, PROFILES, mode=0o600)
     warnings.clear()
     config_for(credentials_path=private, env={}, warn=warnings.append)
+    assert warnings == []
+
+
+def test_on_windows_the_mode_of_the_credentials_file_is_not_held_against_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every file reads 0o666 there, and chmod 600 would change nothing."""
+    monkeypatch.setattr(api_config, "MODES_TELL_READERS", False)
+    warnings: list[str] = []
+    path = credentials(tmp_path, PROFILES, mode=0o666)
+    config_for(credentials_path=path, env={}, warn=warnings.append)
     assert warnings == []
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -173,6 +175,29 @@ def test_connection_refused_is_transport_error(make_client: MakeClient) -> None:
     with pytest.raises(TransportError, match="connection failed"):
         client.get_user()
     assert client.stats.snapshot()["get_user"] >= 2
+
+
+def test_each_retry_is_one_short_line_with_the_true_time_left(
+    make_client: MakeClient, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing listening: every retry says so in one line with no urllib3 wrapping, and the
+    time it says is left is the time the call then takes to give up (the fake clock moves
+    only by the waits; a refused connection takes no time)."""
+    client = make_client("http://127.0.0.1:9/v2", unreachable_deadline=12.0)
+    with caplog.at_level("WARNING", logger="reconciler.api"), pytest.raises(TransportError):
+        client.get_user()
+
+    gave_up_at = clock.now
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == len(clock.sleeps) >= 3  # 0.5, 1, 2, 4 s: the next (8 s) is past 12 s
+    for line, waited_before in zip(lines, itertools.accumulate([0.0, *clock.sleeps]), strict=False):
+        assert "\n" not in line and len(line) < 160, line
+        assert "NewConnectionError" not in line and "HTTPConnection" not in line, line
+        assert line.startswith("GET /v2/user: connection failed (Connection refused)")
+        said = float(re.search(r"giving up in (\d+)s", line).group(1))  # type: ignore[union-attr]
+        true = gave_up_at - (clock.now - sum(clock.sleeps) + waited_before)
+        assert abs(said - true) <= 0.5, (line, true)
+    assert lines[-1].endswith(f"(try {len(lines) + 1} of {len(lines) + 1}, giving up in 4s)")
 
 
 def test_redirects_are_not_followed(stub: Stub, make_client: MakeClient) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -52,10 +55,17 @@ def test_ci_progress_is_a_line_every_few_seconds() -> None:
 
     lines = stream.getvalue().splitlines()
     assert lines == [
-        "apply: 1/10 done, 9 in flight, 0 failed, 0s elapsed, ETA --:--",
-        "apply: 5/10 done, 4 in flight, 1 failed, 6s elapsed, ETA 0:20",
+        "apply: 1/10 done, 9 in flight, 0 failed, 0s elapsed, ETA --:--; waiting for 9 export jobs",
+        "apply: 5/10 done, 4 in flight, 1 failed, 6s elapsed, ETA 0:20; waiting for 4 export jobs",
         "apply: 10/10 done, 0 in flight, 1 failed, 6s elapsed, ETA 0:00",
     ]
+
+
+def test_side_by_side_each_platform_s_lines_say_which_it_is() -> None:
+    stream = io.StringIO()
+    progress = Progress(3, stream=stream, clock=Clock(), interactive=False, label="cgc")
+    progress.finish(Counts(done=3, in_flight=0, failed=0))
+    assert stream.getvalue().startswith("cgc: apply: 3/3 done")
 
 
 def test_a_terminal_gets_one_redrawn_bar_with_elapsed_time_and_eta() -> None:
@@ -85,12 +95,119 @@ def test_ctrl_c_ends_the_bar_line_and_counts_the_jobs_left_running() -> None:
     progress.finish(Counts(done=100, in_flight=200, failed=0))  # nothing after that
 
     bar, message = stream.getvalue().split("\n")[:2]
-    assert bar.startswith("\r\x1b[2K[########") and "ETA 0:20" in bar
+    assert bar.startswith("\r\x1b[2K| [########") and "ETA 0:20" in bar
     assert message == (
         "interrupted: 200 export jobs still running on the platform; they go on without "
         "reconciler, and the next apply picks them up"
     )
     assert stream.getvalue().endswith(message + "\n")
+
+
+def test_on_a_terminal_every_tick_moves_the_elapsed_time_the_spinner_and_the_eta() -> None:
+    """Nothing changes for a minute while a job runs: the bar still moves every tick."""
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(1, stream=stream, clock=clock, interactive=True)
+    progress.update(Counts(done=0, in_flight=1, failed=0, eta=60))
+    for _ in range(60):
+        clock.now += 1
+        progress.tick()
+
+    frames = stream.getvalue().split("\r\x1b[2K")[1:]
+    assert len(frames) == 61
+    elapsed = [re.search(r"(\d+:\d\d) elapsed, ETA (\d+:\d\d)", f).groups() for f in frames]  # type: ignore[union-attr]
+    assert [e for e, _ in elapsed] == [f"{s // 60}:{s % 60:02d}" for s in range(61)]
+    assert elapsed[30][1] == "0:30" and elapsed[-1][1] == "0:00"  # the ETA counts down
+    assert len({f[0] for f in frames}) == 4  # the spinner turns
+
+
+def test_in_ci_a_tick_writes_a_line_when_none_was_written_for_a_while() -> None:
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(2, stream=stream, clock=clock, interactive=False)
+    progress.tick()  # before the engine's first counts: nothing to say
+    progress.update(Counts(done=0, in_flight=2, failed=0))
+    for _ in range(20):
+        clock.now += 1
+        progress.tick()
+
+    lines = stream.getvalue().splitlines()
+    assert [re.search(r"(\d+)s elapsed", line).group(1) for line in lines] == [  # type: ignore[union-attr]
+        "0",
+        "5",
+        "10",
+        "15",
+        "20",
+    ]
+    assert all(line.endswith("; waiting for 2 export jobs") for line in lines)
+
+
+def test_a_wait_for_the_rate_limit_is_said_at_once_then_counted_down() -> None:
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(3, stream=stream, clock=clock, interactive=False)
+    progress.update(Counts(done=1, in_flight=0, failed=0))
+    clock.now += 1
+    progress.waiting(30.0, "rate limit budget spent: waiting 30s for the reset")
+    clock.now += 10
+    progress.tick()
+    clock.now += 25
+    progress.tick()
+
+    lines = stream.getvalue().splitlines()
+    assert lines[1] == "rate limit budget spent: waiting 30s for the reset"
+    assert lines[2].endswith("; waiting for the rate limit (30s left)")
+    assert lines[3].endswith("; waiting for the rate limit (20s left)")
+    assert "waiting" not in lines[4]  # the wait is over
+
+
+def test_the_engine_never_waits_for_the_ticker() -> None:
+    """While the ticker's thread draws (here: holds the drawing lock), an update returns at
+    once and its counts are drawn at the next tick."""
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(2, stream=stream, clock=clock, interactive=False)
+    with progress._drawing:
+        progress.update(Counts(done=1, in_flight=1, failed=0))
+    assert stream.getvalue() == ""
+    progress.tick()
+    assert stream.getvalue().startswith("apply: 1/2 done")
+
+
+def test_once_every_item_is_done_the_ticker_leaves_the_final_state_to_finish() -> None:
+    """The final state is drawn once (a redrawn "2/2 done" would repeat in a log)."""
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(2, stream=stream, clock=clock, interactive=False)
+    progress.update(Counts(done=2, in_flight=0, failed=0))
+    clock.now += 30
+    progress.tick()
+    progress.finish(Counts(done=2, in_flight=0, failed=0))
+    assert stream.getvalue().count("2/2 done") == 1
+
+
+def test_a_wait_told_while_the_ticker_draws_is_said_at_its_next_tick() -> None:
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress(2, stream=stream, clock=clock, interactive=True)
+    progress.update(Counts(done=0, in_flight=2, failed=0))
+    with progress._drawing:
+        progress.waiting(12.0, "rate limit budget spent: waiting 12s for the reset")
+    assert "rate limit" not in stream.getvalue()
+    clock.now += 2
+    progress.tick()
+    text = stream.getvalue()
+    assert "\r\x1b[2Krate limit budget spent: waiting 12s for the reset\n" in text
+    assert text.endswith("waiting for the rate limit (10s left)")
+
+
+def test_ticking_draws_from_a_thread_and_stops_when_the_block_ends() -> None:
+    stream = io.StringIO()
+    progress = Progress(2, stream=stream, clock=time.monotonic, interactive=True)
+    progress.update(Counts(done=0, in_flight=2, failed=0))
+    with progress.ticking(every=0.01):
+        deadline = time.monotonic() + 10
+        while stream.getvalue().count("\r") < 4 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    drawn = stream.getvalue().count("\r")
+    assert drawn >= 4
+    time.sleep(0.05)
+    assert stream.getvalue().count("\r") == drawn
+    assert not any(t.name == "reconciler-apply-progress" for t in threading.enumerate())
 
 
 class _Jobs:

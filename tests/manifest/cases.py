@@ -140,8 +140,8 @@ CASES: list[Case] = [
         "version: 1\nexports:\n\t- file: x\n",
         3,
         1,
-        "invalid YAML",
-        "yaml-syntax",
+        "tab character: YAML indents with spaces",
+        "yaml-tab",
     ),
     Case(
         "undefined alias",
@@ -244,6 +244,22 @@ CASES: list[Case] = [
         "missing required key `exports`",
         "missing-key",
         schema_rejects=True,
+    ),
+    Case(
+        "tab after spaces",
+        "version: 1\nexports:\n  - file: x\n  \t location: y\n",
+        4,
+        3,
+        "tab character: YAML indents with spaces",
+        "yaml-tab",
+    ),
+    Case(
+        "misspelt required key",
+        "version: 1\nprojet: a/b\nexports: []\n",
+        2,
+        1,
+        "unknown key `projet`: did you mean `project`?",
+        "unknown-key",
     ),
     Case(
         "missing location",

@@ -75,3 +75,32 @@ def test_broken_manifest_exits_1_without_traceback(
 
 def test_every_rule_is_hit_by_the_table() -> None:
     assert {case.rule for case in CASES} == set(RULES)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("version: 1\nprojet: a/b\nexports: []\n", "manifest: unknown key `projet`: did you mean"),
+        (
+            "version: 1\nproject: a/b\nexports:\n  - file: 65a1f0c0e4b0d1a2b3c40001\n"
+            "    volume: a/v\n    locaton: x\n",
+            "exports[0]: unknown key `locaton`: did you mean `location`?",
+        ),
+    ],
+)
+def test_a_misspelt_required_key_is_said_once_by_its_did_you_mean(
+    text: str, said: str, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (folder / "a.yaml").write_text(text, encoding="utf-8")
+    assert main(["validate", str(folder)]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 2 and said in lines[0] and lines[1] == "error: 1 problem found", lines
+
+
+def test_a_missing_key_is_still_said_beside_an_unknown_key_that_is_not_it(
+    folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (folder / "a.yaml").write_text("version: 1\nexports: []\nlabelz: [a]\n", encoding="utf-8")
+    assert main(["validate", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "missing required key `project`" in err and "did you mean `labels`?" in err

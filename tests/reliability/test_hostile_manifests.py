@@ -156,7 +156,7 @@ CASES = [
     Hostile("a thousand documents", write((VALID + "---\n") * 1000),
             "more than one YAML document"),
     Hostile("tab indentation", write(VALID.replace("  - file", "\t- file")),
-            "found character that cannot start any token"),
+            "tab character: YAML indents with spaces"),
     Hostile("a line separator inside a key", write(VALID.replace("location:", "loca\u2028tion:")),
             "invalid YAML"),
 ]  # fmt: skip

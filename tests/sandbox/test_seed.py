@@ -11,6 +11,7 @@ import pytest
 
 from reconciler.sandbox.errors import SeedError
 from reconciler.sandbox.ids import derived_id
+from reconciler.sandbox.seed import load_seed
 from reconciler.sandbox.server import Sandbox, start
 
 from .helpers import ALIAS_FASTQ, ARCHIVE, PUBLIC_FASTA, MakeSandbox, session
@@ -173,3 +174,13 @@ def test_unreadable_seed_file(tmp_path: Path) -> None:
     broken.write_text("tokens: [unclosed\n")
     with pytest.raises(SeedError, match="not a valid seed"):
         start(tmp_path / "e", seed=broken, port=0)
+
+
+def test_a_tab_in_a_seed_is_named(tmp_path: Path) -> None:
+    tabbed = tmp_path / "tabbed.yaml"
+    tabbed.write_text("files:\n\t- path: x\n")
+    with pytest.raises(SeedError) as caught:
+        load_seed(tabbed)
+    assert str(caught.value) == (
+        f"{tabbed}:2:1: not a valid seed document: tab character: YAML indents with spaces"
+    )
