@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from reconciler import __version__, cli
+from reconciler import __version__, cli, scaffold
 from reconciler.scaffold import component_path, platform_variable
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,11 +102,16 @@ def test_the_pre_commit_configuration_uses_the_hooks_this_repository_offers(
     assert [hook["id"] for hook in repo["hooks"]] == [hook["id"] for hook in offered]
 
 
-def test_the_github_workflow_is_the_packaged_one(tmp_path: Path) -> None:
-    assert cli.main(["init", "--dir", str(tmp_path), "--ci", "github"]) == 0
+def test_the_github_workflow_is_the_packaged_one_with_the_users_target(tmp_path: Path) -> None:
+    argv = ["init", "--dir", str(tmp_path), "--ci", "github", "--platform", "cgc"]
+    assert cli.main([*argv, "--project", "lab/tumours", "--source", "https://example.org/r"]) == 0
     written = (tmp_path / ".github/workflows/reconciler.yml").read_text(encoding="utf-8")
-    packaged = ROOT / "reconciler/scaffold/github-workflow.yml"
-    assert written == packaged.read_text(encoding="utf-8")
+    packaged = (ROOT / "reconciler/scaffold/github-workflow.yml").read_text(encoding="utf-8")
+    assert scaffold.GITHUB_EXAMPLE_TARGET in packaged
+    assert scaffold.GITHUB_EXAMPLE_INSTALL in packaged
+    assert written == packaged.replace(
+        scaffold.GITHUB_EXAMPLE_TARGET, '"platform": "cgc", "project": "lab/tumours"'
+    ).replace(scaffold.GITHUB_EXAMPLE_INSTALL, f"git+https://example.org/r@v{__version__}")
     assert "/.github/workflows/reconciler.yml@v" in written
     assert "Settings > Secrets" in (tmp_path / "README.md").read_text(encoding="utf-8")
 

@@ -38,6 +38,8 @@ def scaffold(choices: Choices) -> dict[str, str]:
     files = {MANIFEST: _fill("manifest.yaml", values)}
     if choices.ci in CI_FILES:
         files[CI_FILES[choices.ci]] = _fill(_CI_TEMPLATES[choices.ci], values)
+    if choices.ci == "github":
+        files[CI_FILES["github"]] = _personal_caller(files[CI_FILES["github"]], choices)
     files[".pre-commit-config.yaml"] = _fill("pre-commit-config.yaml", values)
     files[".gitignore"] = _fill("gitignore", values)
     pinned = [f"`{path}`" for path in files if path in CI_FILES.values()]
@@ -69,6 +71,19 @@ def _values(choices: Choices) -> dict[str, str]:
         "component": component_path(choices.source),
         "version": choices.version,
     }
+
+
+# The packaged GitHub caller is a complete workflow as it stands (actionlint checks it, and the
+# docs show it to copy by hand), so it carries an example's values, not `{{marks}}`; `init`
+# puts the user's in their place.
+GITHUB_EXAMPLE_TARGET = '"platform": "aws-us", "project": "lab/rna-seq"'
+GITHUB_EXAMPLE_INSTALL = "git+https://github.com/OWNER/reconciler@v0.1.0"
+
+
+def _personal_caller(text: str, choices: Choices) -> str:
+    target = f'"platform": "{choices.platform}", "project": "{choices.project}"'
+    install = f"git+{choices.source}@{choices.version}"
+    return text.replace(GITHUB_EXAMPLE_TARGET, target).replace(GITHUB_EXAMPLE_INSTALL, install)
 
 
 def _fill(template: str, values: dict[str, str]) -> str:
