@@ -26,6 +26,48 @@ import pytest
 
 from reconciler.sandbox.server import Sandbox, start
 
+# Modules that measure time or the pace of output (silences, ticks a second, rate-limit
+# windows, a run's deadline) or drive a terminal, a browser or a whole wheel: scripts/check.py
+# runs them in one process after the rest, which runs in several, so that nothing else
+# competes for the CPU while they measure.
+SERIAL_MODULES = frozenset(
+    {
+        "tests/api/test_client_sandbox.py",
+        "tests/api/test_transport.py",
+        "tests/api/test_waits.py",
+        "tests/apply/test_apply_sandbox.py",
+        "tests/apply/test_concurrent_submit.py",
+        "tests/apply/test_guards_progress.py",
+        "tests/apply/test_kill.py",
+        "tests/apply/test_never_silent.py",
+        "tests/apply/test_progress_terminal.py",
+        "tests/plan/test_render_html_browser.py",
+        "tests/reliability/test_hostile_servers.py",
+        "tests/reliability/test_safe_defaults.py",
+        "tests/reliability/test_soak.py",
+        "tests/reliability/test_time_limit.py",
+        "tests/sandbox/test_compat_sevenbridges.py",
+        "tests/sandbox/test_faults.py",
+        "tests/sandbox/test_http_params.py",
+        "tests/sandbox/test_restart.py",
+        "tests/test_converge_cli.py",
+        "tests/test_live_estimate.py",
+        "tests/test_live_progress.py",
+        "tests/test_packaging.py",
+        "tests/test_sandbox_command.py",
+        "tests/test_ticker.py",
+        "tests/test_tutorial.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        if Path(str(item.path)).relative_to(root).as_posix() in SERIAL_MODULES:
+            item.add_marker(pytest.mark.serial)
+
+
 FAST_JOB_PACE = 0.2  # seconds from a job's creation to its end, in tests
 
 MakeSandbox = Callable[..., Sandbox]
