@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.core import stopping
 from reconciler.sandbox.server import Sandbox, start
 
 # Modules that measure time or the pace of output (silences, ticks a second, rate-limit
@@ -55,6 +56,14 @@ SERIAL_MODULES = frozenset(
         "tests/test_tutorial.py",
     }
 )
+
+
+@pytest.fixture(autouse=True)
+def _not_stopping() -> Iterator[None]:
+    """A run stopped in this process (Ctrl-C, SIGTERM, a time limit) leaves `stopping` set for
+    its worker threads; the next test starts with it clear."""
+    yield
+    stopping.clear()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

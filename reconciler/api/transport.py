@@ -252,7 +252,7 @@ class Transport:
                 if (budget, tries) != bounds:  # the first failure, or one of another kind
                     bounds = (budget, tries)
                     waits = policy.waits(attempt, tries, budget - (now - started))
-                if not waits:
+                if not waits or stopping.requested():  # no retry for a run that is stopping
                     raise self._final(retryable, attempt, now - started) from None
                 wait = waits.pop(0)
                 # Every retry is said, in one line, with when the call gives up if every try

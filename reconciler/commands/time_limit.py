@@ -147,6 +147,7 @@ def watched(limit: Limit | None) -> Iterator[Stop]:
         signal.signal(signal.SIGTERM, previous_term)
         if previous_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, previous_int)
-        stopping.clear()
+        # `stopping` stays set: worker threads may outlive the main thread's unwinding (the
+        # interpreter joins them at exit), and must not start retrying once it has returned.
         if wake_signal is not None:
             signal.signal(wake_signal, previous_wake)
