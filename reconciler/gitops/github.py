@@ -23,16 +23,14 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from reconciler.api.trust import is_loopback
 from reconciler.errors import ApiError, ConfigError, TransportError
+from reconciler.gitops import forge_http
 from reconciler.gitops.gitlab import error_message
 from reconciler.redact import register_secret
 
 DEFAULT_API_URL = "https://api.github.com"
-TIMEOUT_SECONDS = 30
 PER_PAGE = 100
 MAX_PAGES = 1_000
-MAX_DOWNLOAD_REDIRECTS = 3
 # A plan of a million items is some hundreds of MB; more is not a plan (or a zip bomb).
 MAX_PLAN_BYTES = 2_000_000_000
 API_VERSION = "2022-11-28"
@@ -105,22 +103,7 @@ class GitHubApi:
     def download(self, path: str, *, what: str) -> bytes:
         """A file (an artifact's zip). GitHub answers 302 to blob storage: followed, over https
         (plain http on loopback only), without any credential. 404 or 410: `Gone`."""
-        url = self.url(path)
-        response = self._send("GET", url, self._headers, what)
-        for _ in range(MAX_DOWNLOAD_REDIRECTS):
-            if not 300 <= response.status_code < 400:
-                break
-            url = urljoin(url, response.headers.get("Location", ""))
-            try:
-                check_url(url)
-            except ConfigError:
-                raise ApiError(
-                    f"{what}: the download redirected to a URL that is not https"
-                ) from None
-            response = self._send("GET", url, {}, what)
-        else:
-            if 300 <= response.status_code < 400:
-                raise ApiError(f"{what}: more than {MAX_DOWNLOAD_REDIRECTS} redirects")
+        response = forge_http.download(self.session, self.url(path), self._headers, what, "GitHub")
         if response.status_code in (404, 410):
             raise Gone(f"{what}: the artifact is gone", status=response.status_code)
         _raise_for_status(response, f"{what}: download")
@@ -134,18 +117,7 @@ class GitHubApi:
     def _send(
         self, method: str, url: str, headers: Mapping[str, str], what: str, **kwargs: Any
     ) -> requests.Response:
-        try:
-            return self.session.request(
-                method,
-                url,
-                headers=dict(headers),
-                timeout=TIMEOUT_SECONDS,
-                allow_redirects=False,
-                **kwargs,
-            )
-        except requests.RequestException as exc:
-            where = urlsplit(url).path
-            raise TransportError(f"{what}: {method} {where}: {type(exc).__name__}") from None
+        return forge_http.send(self.session, method, url, headers, what, **kwargs)
 
 
 def _raise_for_status(response: requests.Response, subject: str) -> None:
@@ -168,11 +140,7 @@ def body_json(response: requests.Response, what: str) -> Any:
 
 
 def check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return
-    if parts.scheme != "http" or not is_loopback(parts.hostname or ""):
-        raise ConfigError(f"{url}: GitHub's API must be https (plain http only on loopback)")
+    forge_http.check_url(url, "GitHub")
 
 
 def file_in_zip(data: bytes, name: str, *, what: str) -> bytes | None:

@@ -16,13 +16,11 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from reconciler.api.trust import is_loopback
-from reconciler.errors import ApiError, ConfigError, TransportError
+from reconciler.errors import ApiError, TransportError
+from reconciler.gitops import forge_http
 from reconciler.redact import register_secret
 
-TIMEOUT_SECONDS = 30
 PER_PAGE = 100
-MAX_DOWNLOAD_REDIRECTS = 3
 _MESSAGE_CHARS = 200
 
 
@@ -66,18 +64,7 @@ class GitLabApi:
     def _send(
         self, method: str, url: str, headers: Mapping[str, str], what: str, **kwargs: Any
     ) -> requests.Response:
-        try:
-            return self.session.request(
-                method,
-                url,
-                headers=dict(headers),
-                timeout=TIMEOUT_SECONDS,
-                allow_redirects=False,
-                **kwargs,
-            )
-        except requests.RequestException as exc:
-            where = urlsplit(url).path
-            raise TransportError(f"{what}: {method} {where}: {type(exc).__name__}") from None
+        return forge_http.send(self.session, method, url, headers, what, **kwargs)
 
     def json(self, method: str, path: str, *, what: str, **kwargs: Any) -> Any:
         return body_json(self.call(method, path, what=what, **kwargs), what)
@@ -100,22 +87,7 @@ class GitLabApi:
         """A file (a job artifact); None when GitLab says 404. GitLab may redirect a download
         to object storage: followed, over https (plain http on loopback only), without any
         credential."""
-        url = self.url(path)
-        response = self._send("GET", url, self._headers, what)
-        for _ in range(MAX_DOWNLOAD_REDIRECTS):
-            if not 300 <= response.status_code < 400:
-                break
-            url = urljoin(url, response.headers.get("Location", ""))
-            try:
-                check_url(url)
-            except ConfigError:
-                raise ApiError(
-                    f"{what}: the download redirected to a URL that is not https"
-                ) from None
-            response = self._send("GET", url, {}, what)
-        else:
-            if 300 <= response.status_code < 400:
-                raise ApiError(f"{what}: more than {MAX_DOWNLOAD_REDIRECTS} redirects")
+        response = forge_http.download(self.session, self.url(path), self._headers, what, "GitLab")
         if response.status_code == 404:
             return None
         _raise_for_status(response, f"{what}: download {path}")
@@ -170,8 +142,4 @@ def body_json(response: requests.Response, what: str) -> Any:
 
 
 def check_url(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        return
-    if parts.scheme != "http" or not is_loopback(parts.hostname or ""):
-        raise ConfigError(f"{url}: GitLab's API must be https (plain http only on loopback)")
+    forge_http.check_url(url, "GitLab")
